@@ -9,7 +9,7 @@ add_library(esrsync::warnings ALIAS esrsync_warnings)
 target_compile_options(esrsync_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
   -Wunused -Woverloaded-virtual -Wconversion -Wsign-conversion -Wnull-dereference
-  -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough
+  -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough -Wno-missing-field-initializers
   $<$<CXX_COMPILER_ID:GNU>:-Wmisleading-indentation -Wduplicated-cond -Wduplicated-branches -Wlogical-op>
   $<$<BOOL:${ESRSYNC_WARNINGS_AS_ERRORS}>:-Werror>)
 

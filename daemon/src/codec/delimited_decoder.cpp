@@ -1,0 +1,293 @@
+// Decoder for ESR-style delimited files (DOMAIN.md "The reference ESR interface"): one record a
+// line, LF or CRLF, the record type in field 1, no quoting, optional HDR/TRL envelope.
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
+#include "decoders.hpp"
+#include "record_builder.hpp"
+
+namespace esrsync::codec {
+namespace {
+
+using mapping::RecordSpec;
+
+constexpr std::size_t kReadChunk = 1 << 20;
+
+std::string printable_type(std::string_view type) {
+  if (type.size() > 16) return "(unreadable)";
+  for (const char c : type) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f) return "(unreadable)";
+  }
+  return "'" + std::string(type) + "'";
+}
+
+class DelimitedDecoder final : public Decoder {
+ public:
+  DelimitedDecoder(const mapping::Mapping& mapping, ByteSource& source, DecodeOptions options)
+      : mapping_(mapping),
+        source_(source),
+        builder_(mapping, options),
+        header_(mapping.find_role(RecordSpec::Role::header)),
+        trailer_(mapping.find_role(RecordSpec::Role::trailer)) {
+    builder_.set_file(source.name());
+    buffer_.resize(std::max(kReadChunk, mapping.limits.max_line_bytes + 2) * 2);
+    fetch_ = [this](const mapping::Source& s) -> std::string_view {
+      return s.position >= 1 && s.position <= fields_.size() ? fields_[s.position - 1] : std::string_view{};
+    };
+  }
+
+  Next next(model::Record& record, std::vector<Error>& errors) override {
+    errors.clear();
+    for (;;) {
+      if (done_) return Next::end;
+      std::string_view line;
+      bool oversize = false;
+      if (!read_line(line, oversize)) {
+        finish();
+        return Next::end;
+      }
+      ++line_no_;
+      if (line.empty()) continue;  // a blank line carries no record
+      if (after_trailer_) {
+        if (!reported_after_trailer_) {
+          file_error(Errc::structure, "file.after_trailer", "content after the trailer record", line_no_);
+          reported_after_trailer_ = true;
+        }
+        continue;
+      }
+      const auto sep = line.find(mapping_.separator);
+      const std::string_view type = line.substr(0, sep);
+      const RecordSpec* spec = mapping_.find_record(type);
+      const bool first = !seen_any_;
+      seen_any_ = true;
+      if (first && header_ != nullptr && spec != header_) {
+        file_error(Errc::structure, "file.no_header",
+                   "the file must start with a " + header_->type + " record", line_no_);
+      }
+      if (spec != nullptr && counted(*spec)) ++stats_.records_read;
+      record.reset(spec != nullptr ? spec->entity : model::Entity::person);
+      record.record_type.assign(type.substr(0, 16));
+      record.line = line_no_;
+      if (oversize) {
+        reject(errors, Errc::limit, "limit.line",
+               "line is longer than " + std::to_string(mapping_.limits.max_line_bytes) + " bytes");
+        return Next::rejected;
+      }
+      if (spec == nullptr) {
+        reject(errors, Errc::parse, "record.unknown_type", "unknown record type " + printable_type(type));
+        return Next::rejected;
+      }
+      split(line);
+      if (spec->field_count != 0 && fields_.size() != spec->field_count) {
+        const std::string message = spec->type + " record has " + std::to_string(fields_.size()) +
+                                    " fields, the interface defines " + std::to_string(spec->field_count);
+        if (spec->role != RecordSpec::Role::data) {
+          file_error(Errc::structure, "record.field_count", message, line_no_);
+          if (spec == trailer_) after_trailer_ = true;
+          continue;
+        }
+        reject(errors, Errc::parse, "record.field_count", message);
+        return Next::rejected;
+      }
+      const bool ok = builder_.build(*spec, fetch_, line_no_, line.data(), record, errors);
+      if (spec->role != RecordSpec::Role::data) {
+        if (!envelope(*spec, ok, record, errors)) continue;
+        return Next::record;
+      }
+      if (!ok) {
+        ++stats_.rejected;
+        return Next::rejected;
+      }
+      ++stats_.accepted;
+      return Next::record;
+    }
+  }
+
+ private:
+  bool counted(const RecordSpec& spec) const {
+    if (trailer_ == nullptr) return spec.role == RecordSpec::Role::data;
+    for (const auto& t : trailer_->counts) {
+      if (t == spec.type) return true;
+    }
+    return false;
+  }
+
+  // Header and trailer problems are file-level (DOMAIN.md: a bad HDR rejects the file).
+  bool envelope(const RecordSpec& spec, bool ok, const model::Record& record, std::vector<Error>& errors) {
+    if (&spec == header_) {
+      if (seen_header_) file_error(Errc::structure, "file.duplicate_header", "a second header record", line_no_);
+      seen_header_ = true;
+    } else {
+      seen_trailer_ = true;
+      after_trailer_ = true;
+      trailer_line_ = line_no_;
+      if (ok) trailer_count_ = std::strtoull(std::string(record.get("record_count")).c_str(), nullptr, 10);
+    }
+    for (auto& e : errors) {
+      e.code = Errc::structure;
+      file_errors_.push_back(std::move(e));
+    }
+    errors.clear();
+    return ok;
+  }
+
+  void reject(std::vector<Error>& errors, Errc code, std::string rule, std::string message) {
+    errors.push_back(make_error(code, std::move(rule), std::move(message), Origin{source_.name(), line_no_}));
+    ++stats_.rejected;
+  }
+
+  void file_error(Errc code, std::string rule, std::string message, std::uint64_t line) {
+    file_errors_.push_back(make_error(code, std::move(rule), std::move(message), Origin{source_.name(), line}));
+  }
+
+  void finish() {
+    done_ = true;
+    if (io_failed_) return;
+    if (!seen_any_) {
+      file_error(Errc::structure, "file.empty", "the file holds no records", 0);
+      return;
+    }
+    if (trailer_ != nullptr) {
+      if (!seen_trailer_) {
+        file_error(Errc::structure, "file.no_trailer",
+                   "no " + trailer_->type + " record: the file is truncated or incomplete", line_no_);
+      } else if (trailer_count_ && *trailer_count_ != stats_.records_read) {
+        file_error(Errc::structure, "file.trailer_count",
+                   trailer_->type + " says " + std::to_string(*trailer_count_) + " records, the file has " +
+                       std::to_string(stats_.records_read),
+                   trailer_line_);
+      }
+    }
+  }
+
+  void split(std::string_view line) {
+    fields_.clear();
+    std::size_t start = 0;
+    for (;;) {
+      const void* hit = std::memchr(line.data() + start, mapping_.separator, line.size() - start);
+      if (hit == nullptr) {
+        fields_.push_back(line.substr(start));
+        return;
+      }
+      const auto pos = static_cast<std::size_t>(static_cast<const char*>(hit) - line.data());
+      fields_.push_back(line.substr(start, pos - start));
+      start = pos + 1;
+    }
+  }
+
+  // Reads bytes until the buffer holds more data or the input ends. False at end or on error.
+  bool fill() {
+    if (eof_) return false;
+    if (begin_ > 0) {
+      std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    if (end_ == buffer_.size()) return true;
+    auto n = source_.read(buffer_.data() + end_, buffer_.size() - end_);
+    if (!n) {
+      file_errors_.push_back(std::move(n).error());
+      io_failed_ = true;
+      eof_ = true;
+      return false;
+    }
+    if (*n == 0) {
+      eof_ = true;
+      return false;
+    }
+    end_ += *n;
+    stats_.bytes_read += *n;
+    if (mapping_.limits.max_file_bytes != 0 && stats_.bytes_read > mapping_.limits.max_file_bytes) {
+      file_error(Errc::limit, "limit.file",
+                 "file is over the limit of " + std::to_string(mapping_.limits.max_file_bytes) + " bytes", line_no_);
+      io_failed_ = true;
+      eof_ = true;
+      end_ = begin_;
+      return false;
+    }
+    return true;
+  }
+
+  // Next line without its LF/CRLF. A line over the limit is returned truncated with `oversize` set
+  // and the rest of it skipped.
+  bool read_line(std::string_view& line, bool& oversize) {
+    std::size_t scanned = 0;
+    for (;;) {
+      const char* base = buffer_.data() + begin_;
+      const std::size_t avail = end_ - begin_;
+      const void* nl = std::memchr(base + scanned, '\n', avail - scanned);
+      if (nl != nullptr) {
+        auto len = static_cast<std::size_t>(static_cast<const char*>(nl) - base);
+        begin_ += len + 1;
+        if (len > 0 && base[len - 1] == '\r') --len;
+        oversize = len > mapping_.limits.max_line_bytes;
+        line = std::string_view(base, oversize ? mapping_.limits.max_line_bytes : len);
+        return true;
+      }
+      scanned = avail;
+      if (avail > mapping_.limits.max_line_bytes + 1) return skip_long_line(line, oversize);
+      if (!fill()) {
+        if (io_failed_ || end_ == begin_) return false;
+        // The last line has no line break.
+        const std::size_t len = end_ - begin_;
+        line = std::string_view(buffer_.data() + begin_, std::min(len, mapping_.limits.max_line_bytes));
+        oversize = len > mapping_.limits.max_line_bytes;
+        begin_ = end_;
+        return true;
+      }
+    }
+  }
+
+  // The line in the buffer is already over the limit: keep its head (for the record type) in
+  // `long_head_`, drop bytes until the line break.
+  bool skip_long_line(std::string_view& line, bool& oversize) {
+    long_head_.assign(buffer_.data() + begin_, std::min<std::size_t>(64, end_ - begin_));
+    oversize = true;
+    for (;;) {
+      const void* nl = std::memchr(buffer_.data() + begin_, '\n', end_ - begin_);
+      if (nl != nullptr) {
+        begin_ = static_cast<std::size_t>(static_cast<const char*>(nl) - buffer_.data()) + 1;
+        break;
+      }
+      begin_ = end_;
+      if (!fill()) break;
+    }
+    line = long_head_;
+    return true;
+  }
+
+  const mapping::Mapping& mapping_;
+  ByteSource& source_;
+  RecordBuilder builder_;
+  const RecordSpec* header_;
+  const RecordSpec* trailer_;
+  RecordBuilder::Fetch fetch_;
+  std::vector<char> buffer_;
+  std::size_t begin_ = 0;
+  std::size_t end_ = 0;
+  bool eof_ = false;
+  bool io_failed_ = false;
+  bool done_ = false;
+  std::uint64_t line_no_ = 0;
+  std::vector<std::string_view> fields_;
+  std::string long_head_;
+  bool seen_any_ = false;
+  bool seen_header_ = false;
+  bool seen_trailer_ = false;
+  bool after_trailer_ = false;
+  bool reported_after_trailer_ = false;
+  std::uint64_t trailer_line_ = 0;
+  std::optional<std::uint64_t> trailer_count_;
+};
+
+}  // namespace
+
+std::unique_ptr<Decoder> make_delimited_decoder(const mapping::Mapping& mapping, ByteSource& source,
+                                                DecodeOptions options) {
+  return std::make_unique<DelimitedDecoder>(mapping, source, options);
+}
+
+}  // namespace esrsync::codec

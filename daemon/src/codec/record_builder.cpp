@@ -1,0 +1,366 @@
+#include "record_builder.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <regex>
+
+#include "esrsync/model/text_encoding.hpp"
+#include "esrsync/model/validators.hpp"
+
+namespace esrsync::codec {
+
+using mapping::FieldSpec;
+using mapping::RecordSpec;
+using mapping::Source;
+using mapping::Step;
+using mapping::StepKind;
+using model::FieldType;
+
+model::Date today_local() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  return model::Date{tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
+}
+
+namespace {
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+void trim(std::string& s) {
+  const auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) {
+    s.clear();
+    return;
+  }
+  const auto last = s.find_last_not_of(" \t\r\n");
+  s.erase(last + 1);
+  s.erase(0, first);
+}
+
+Error field_error(Errc code, std::string rule, std::string message) {
+  return make_error(code, std::move(rule), std::move(message));
+}
+
+// Codes and enumerated values are not personal data and may be echoed in messages; cap them so a
+// junk field cannot flood a report.
+std::string quoted_code(std::string_view v) {
+  std::string out = "'";
+  for (const char c : v.substr(0, 64)) out += (static_cast<unsigned char>(c) < 0x20) ? '?' : c;
+  if (v.size() > 64) out += "...";
+  out += "'";
+  return out;
+}
+
+}  // namespace
+
+RecordBuilder::RecordBuilder(const mapping::Mapping& mapping, DecodeOptions options)
+    : mapping_(mapping), options_(options) {}
+
+Status RecordBuilder::decode_text(std::string_view raw, std::string& out) const {
+  if (raw.size() > mapping_.limits.max_field_bytes) {
+    return fail(Errc::limit, "limit.field",
+                "field is " + std::to_string(raw.size()) + " bytes, over the limit of " +
+                    std::to_string(mapping_.limits.max_field_bytes));
+  }
+  bool ascii = true;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    const auto c = static_cast<unsigned char>(raw[i]);
+    if (c >= 0x80) {
+      ascii = false;
+    } else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+      return fail(Errc::encoding, "text.control_character", "control character (binary data) in text",
+                  Origin{{}, 0, static_cast<std::uint32_t>(i + 1)});
+    }
+  }
+  if (ascii || mapping_.encoding == model::Encoding::utf8) {
+    if (!ascii) {
+      const auto bad = model::find_invalid_utf8(raw);
+      if (bad != std::string_view::npos) {
+        return fail(Errc::encoding, "encoding.invalid_utf8", "invalid UTF-8 byte sequence",
+                    Origin{{}, 0, static_cast<std::uint32_t>(bad + 1)});
+      }
+    }
+    out.assign(raw);
+    return {};
+  }
+  out.clear();
+  return model::append_as_utf8(raw, mapping_.encoding, out);
+}
+
+bool RecordBuilder::apply_step(const Step& step, FieldType type, std::string& value, Error& error) {
+  switch (step.kind) {
+    case StepKind::trim:
+      trim(value);
+      return true;
+    case StepKind::upper:
+      for (auto& c : value) {
+        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+      }
+      return true;
+    case StepKind::lower:
+      for (auto& c : value) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      }
+      return true;
+    case StepKind::strip_spaces:
+      value.erase(std::remove(value.begin(), value.end(), ' '), value.end());
+      return true;
+    case StepKind::date: {
+      if (value.empty()) return true;
+      auto parsed = model::parse_datetime(value, step.text);
+      if (!parsed) {
+        error = std::move(parsed).error();
+        error.message += " (expected " + step.text + ")";
+        return false;
+      }
+      value = type == FieldType::timestamp ? model::to_iso(*parsed) : model::to_iso(parsed->date);
+      return true;
+    }
+    case StepKind::default_value:
+      if (value.empty()) value = step.text;
+      return true;
+    case StepKind::pattern:
+      if (!value.empty() && !std::regex_match(value, *step.regex)) {
+        error = field_error(Errc::validation, "pattern.mismatch", "value does not match the pattern " + step.text);
+        return false;
+      }
+      return true;
+    case StepKind::split: {
+      std::size_t start = 0;
+      for (std::size_t i = 0; i < step.index && start != std::string::npos; ++i) {
+        start = value.find(step.text, start);
+        if (start != std::string::npos) start += step.text.size();
+      }
+      if (start == std::string::npos) {
+        value.clear();
+        return true;
+      }
+      const auto end = value.find(step.text, start);
+      part_.assign(value, start, end == std::string::npos ? std::string::npos : end - start);
+      value.swap(part_);
+      return true;
+    }
+    case StepKind::lookup: {
+      if (value.empty()) return true;
+      const auto found = step.table->find(step.key_column, value, step.value_column);
+      if (found) {
+        value.assign(*found);
+        return true;
+      }
+      if (step.lookup_keep_unknown) return true;
+      error = field_error(Errc::lookup, "lookup.unknown_code",
+                          "unknown code " + quoted_code(value) + " (not in " + step.table->path() + ")");
+      return false;
+    }
+  }
+  return true;
+}
+
+bool RecordBuilder::validate_type(const model::FieldDef& def, std::string& value, Error& error) const {
+  switch (def.type) {
+    case FieldType::text:
+      return true;
+    case FieldType::enumeration:
+      if (std::find(def.allowed.begin(), def.allowed.end(), value) == def.allowed.end()) {
+        std::string allowed;
+        for (const auto a : def.allowed) {
+          if (!allowed.empty()) allowed += ", ";
+          allowed += a;
+        }
+        error = field_error(Errc::validation, "enum.value", quoted_code(value) + " is not one of " + allowed);
+        return false;
+      }
+      return true;
+    case FieldType::person_number:
+      if (value.size() != 8 || !all_digits(value)) {
+        error = field_error(Errc::validation, "person_number.format", "person number must be 8 digits");
+        return false;
+      }
+      return true;
+    case FieldType::assignment_number: {
+      const auto dash = value.find('-');
+      if (dash != 8 || !all_digits(std::string_view(value).substr(0, 8)) || value.size() < 10 || value.size() > 12 ||
+          !all_digits(std::string_view(value).substr(9))) {
+        error = field_error(Errc::validation, "assignment_number.format",
+                            "assignment number must be 8 digits, '-', and 1 to 3 digits (e.g. 12345678-2)");
+        return false;
+      }
+      return true;
+    }
+    case FieldType::nhs_number:
+    case FieldType::ni_number: {
+      auto normalised = def.type == FieldType::nhs_number ? model::normalise_nhs_number(value)
+                                                          : model::normalise_ni_number(value);
+      if (!normalised) {
+        error = std::move(normalised).error();
+        return false;
+      }
+      value = std::move(*normalised);
+      return true;
+    }
+    case FieldType::date:
+    case FieldType::date_of_birth: {
+      auto date = model::parse_iso_date(value);
+      if (!date) {
+        error = std::move(date).error();
+        error.message += " (canonical dates are yyyy-mm-dd; declare the source's <date format=...>)";
+        return false;
+      }
+      if (def.type == FieldType::date_of_birth) {
+        auto in_range = model::check_date_of_birth(*date, options_.today);
+        if (!in_range) {
+          error = std::move(in_range).error();
+          return false;
+        }
+      }
+      return true;
+    }
+    case FieldType::timestamp: {
+      auto ts = model::parse_iso_timestamp(value);
+      if (!ts) {
+        error = std::move(ts).error();
+        return false;
+      }
+      return true;
+    }
+    case FieldType::flag:
+      if (value != "Y" && value != "N") {
+        error = field_error(Errc::validation, "flag.value", quoted_code(value) + " is not Y or N");
+        return false;
+      }
+      return true;
+    case FieldType::count:
+      if (!all_digits(value) || value.size() > 18) {
+        error = field_error(Errc::validation, "count.format", "must be a non-negative whole number");
+        return false;
+      }
+      return true;
+    case FieldType::vpd:
+      if (value.size() != 3 || !std::all_of(value.begin(), value.end(), [](char c) {
+            return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+          })) {
+        error = field_error(Errc::validation, "vpd.format", "VPD must be 3 letters or digits");
+        return false;
+      }
+      return true;
+    case FieldType::snomed:
+      if (value.size() < 6 || value.size() > 18 || !all_digits(value)) {
+        error = field_error(Errc::validation, "snomed.format", "SNOMED CT concept id must be 6 to 18 digits");
+        return false;
+      }
+      return true;
+  }
+  return true;
+}
+
+bool RecordBuilder::build(const RecordSpec& spec, const Fetch& fetch, std::uint64_t line, const char* line_begin,
+                          model::Record& record, std::vector<Error>& errors) {
+  record.reset(spec.entity);
+  record.record_type = spec.type;
+  record.line = line;
+  const auto& defs = model::entity_def(spec.entity).fields;
+  const std::size_t errors_before = errors.size();
+
+  const auto locate = [&](Error e, const FieldSpec& field, std::string_view raw) {
+    e.origin.file = file_;
+    e.origin.line = line;
+    e.origin.field = field.target_name;
+    const bool in_line = line_begin != nullptr && raw.data() != nullptr && raw.data() >= line_begin &&
+                         raw.data() <= line_begin + mapping_.limits.max_line_bytes;
+    e.origin.column = in_line ? static_cast<std::uint32_t>(raw.data() - line_begin) + std::max<std::uint32_t>(e.origin.column, 1)
+                              : 0;
+    // One bad source value read by several fields (e.g. an unknown local test name feeding antigen,
+    // kind and status) is reported once.
+    for (std::size_t i = errors_before; i < errors.size(); ++i) {
+      if (errors[i].rule == e.rule && errors[i].message == e.message) return;
+    }
+    errors.push_back(std::move(e));
+  };
+
+  for (const FieldSpec& field : spec.fields) {
+    std::string& value = record.values[field.target];
+    const auto& def = defs[field.target];
+    bool ok = true;
+    std::string_view first_raw;
+    for (std::size_t s = 0; s < field.sources.size() && ok; ++s) {
+      const Source& source = field.sources[s];
+      const std::string_view raw = source.kind == Source::Kind::constant ? std::string_view(source.constant) : fetch(source);
+      if (s == 0) first_raw = raw;
+      std::string& target = field.sources.size() == 1 ? value : scratch_;
+      auto decoded = decode_text(raw, target);
+      if (!decoded) {
+        locate(std::move(decoded).error(), field, raw);
+        ok = false;
+        break;
+      }
+      for (const Step& step : source.steps) {
+        Error e;
+        if (!apply_step(step, def.type, target, e)) {
+          locate(std::move(e), field, {});
+          ok = false;
+          break;
+        }
+      }
+      if (!ok || field.sources.size() == 1) break;
+      if (field.combine == FieldSpec::Combine::first_non_empty) {
+        if (value.empty()) value = scratch_;
+      } else {
+        if (s > 0) value += field.separator;
+        value += scratch_;
+      }
+    }
+    if (!ok) continue;
+    for (const Step& step : field.steps) {
+      Error e;
+      if (!apply_step(step, def.type, value, e)) {
+        locate(std::move(e), field, first_raw);
+        ok = false;
+        break;
+      }
+    }
+    if (!ok) continue;
+    if (value.empty()) {
+      if (field.required) {
+        locate(field_error(Errc::validation, "field.required", "required field is empty"), field, first_raw);
+      }
+      continue;
+    }
+    if (!field.expect.empty() && value != field.expect) {
+      locate(field_error(Errc::structure, "header.unexpected_value",
+                         quoted_code(value) + " where the interface requires " + quoted_code(field.expect)),
+             field, first_raw);
+      continue;
+    }
+    Error e;
+    if (!validate_type(def, value, e)) locate(std::move(e), field, first_raw);
+  }
+  if (errors.size() == errors_before) check_record_rules(record, line, errors);
+  return errors.size() == errors_before;
+}
+
+void RecordBuilder::check_record_rules(model::Record& record, std::uint64_t line, std::vector<Error>& errors) const {
+  using model::Entity;
+  if (record.entity == Entity::assignment) {
+    const auto start = record.get("start_date");
+    const auto end = record.get("end_date");
+    if (!start.empty() && !end.empty() && end < start) {  // ISO dates compare as text
+      errors.push_back(make_error(Errc::validation, "date.order", "end date is before start date",
+                                  Origin{file_, line, 0, "end_date"}));
+    }
+  } else if (record.entity == Entity::immunisation) {
+    const auto antigen = record.get("antigen");
+    const auto snomed = record.get("snomed_code");
+    const auto expected = model::antigen_target_disease(antigen);
+    if (!snomed.empty() && expected && snomed != *expected) {
+      errors.push_back(make_error(Errc::validation, "snomed_code.antigen",
+                                  "SNOMED code " + std::string(snomed) + " is not the target disease of " +
+                                      std::string(antigen) + " (" + std::string(*expected) + ")",
+                                  Origin{file_, line, 0, "snomed_code"}));
+    }
+  }
+}
+
+}  // namespace esrsync::codec
