@@ -21,3 +21,7 @@ if(ESRSYNC_SANITIZE)
     -fno-sanitize-recover=all)
   target_link_options(esrsync_options INTERFACE -fsanitize=${ESRSYNC_SANITIZE})
 endif()
+if(ESRSYNC_FUZZ)
+  # Coverage instrumentation for everything the fuzzers reach; the fuzz targets add -fsanitize=fuzzer.
+  target_compile_options(esrsync_options INTERFACE -fsanitize=fuzzer-no-link)
+endif()

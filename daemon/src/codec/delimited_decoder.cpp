@@ -13,7 +13,7 @@ namespace {
 
 using mapping::RecordSpec;
 
-constexpr std::size_t kReadChunk = 1 << 20;
+constexpr std::size_t kReadChunk = 256 * 1024;
 
 std::string printable_type(std::string_view type) {
   if (type.size() > 16) return "(unreadable)";

@@ -47,22 +47,32 @@ class Loader {
   explicit Loader(std::string path) : path_(std::move(path)) {}
 
   Result<std::shared_ptr<const Mapping>> run(std::vector<Error>* problems) {
+    std::ifstream in(path_, std::ios::binary);
+    if (!in) {
+      problems_.push_back(make_error(Errc::io, "mapping.open", "cannot open mapping definition", Origin{path_}));
+    } else {
+      std::ostringstream buffer;
+      buffer << in.rdbuf();
+      text_ = buffer.str();
+      load();
+    }
+    return finish(problems);
+  }
+
+  Result<std::shared_ptr<const Mapping>> run_text(std::string text, std::vector<Error>* problems) {
+    text_ = std::move(text);
     load();
+    return finish(problems);
+  }
+
+ private:
+  Result<std::shared_ptr<const Mapping>> finish(std::vector<Error>* problems) {
     if (problems != nullptr) problems->insert(problems->end(), problems_.begin(), problems_.end());
     if (!problems_.empty()) return fail(problems_.front());
     return std::shared_ptr<const Mapping>(std::make_shared<Mapping>(std::move(mapping_)));
   }
 
- private:
   void load() {
-    std::ifstream in(path_, std::ios::binary);
-    if (!in) {
-      problems_.push_back(make_error(Errc::io, "mapping.open", "cannot open mapping definition", Origin{path_}));
-      return;
-    }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    text_ = buffer.str();
     pugi::xml_document doc;
     const auto parsed = doc.load_buffer(text_.data(), text_.size(), pugi::parse_default, pugi::encoding_utf8);
     if (!parsed) {
@@ -523,6 +533,11 @@ class Loader {
 
 Result<std::shared_ptr<const Mapping>> load_mapping(const std::string& path, std::vector<Error>* problems) {
   return Loader(path).run(problems);
+}
+
+Result<std::shared_ptr<const Mapping>> parse_mapping(std::string text, const std::string& path,
+                                                     std::vector<Error>* problems) {
+  return Loader(path).run_text(std::move(text), problems);
 }
 
 }  // namespace esrsync::mapping

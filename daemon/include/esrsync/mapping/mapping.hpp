@@ -122,4 +122,9 @@ struct Mapping {
 // lookup.duplicate_key for a key listed twice.
 Result<std::shared_ptr<const Mapping>> load_mapping(const std::string& path, std::vector<Error>* problems = nullptr);
 
+// The same, from definition text already in memory; `path` names it in errors and anchors relative
+// lookup table paths.
+Result<std::shared_ptr<const Mapping>> parse_mapping(std::string text, const std::string& path,
+                                                     std::vector<Error>* problems = nullptr);
+
 }  // namespace esrsync::mapping
