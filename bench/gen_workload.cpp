@@ -162,6 +162,7 @@ class Out {
     buf_[len_++] = c;
   }
   void put(sv s) {
+    if (s.empty()) return;  // an empty view may have a null data(): memcpy must not see it
     if (s.size() > kCapacity - len_) {
       flush();
       if (s.size() > kCapacity) {

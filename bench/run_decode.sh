@@ -8,6 +8,7 @@
 #   OH_RECORDS=1000000   events in the OH CSV and OH XML exports
 #   SEED=1               generator seed (same seed -> byte-identical files)
 #   REPEAT=1             runs per measurement; the fastest is reported
+#   BENCH_CPU=0          the CPU single-core measurements are pinned to (taskset -c)
 #   BUILD_DIR=build/bench, PYTHON=/usr/bin/python3
 #
 # Builds esrsync (Release) into $BUILD_DIR, generates the workloads into bench/work/ (gitignored),
@@ -24,6 +25,7 @@ PERSONS=${PERSONS:-1500000}
 OH_RECORDS=${OH_RECORDS:-1000000}
 SEED=${SEED:-1}
 REPEAT=${REPEAT:-1}
+BENCH_CPU=${BENCH_CPU:-0}
 BUILD_DIR=${BUILD_DIR:-build/bench}
 PYTHON=${PYTHON:-/usr/bin/python3}
 TIME=/usr/bin/time
@@ -49,7 +51,7 @@ die() {
   exit 1
 }
 
-for var in PERSONS OH_RECORDS SEED REPEAT; do
+for var in PERSONS OH_RECORDS SEED REPEAT BENCH_CPU; do
   [[ ${!var} =~ ^[0-9]+$ ]] || die "$var must be a non-negative integer, got '${!var}'"
 done
 ((PERSONS > 0 && OH_RECORDS > 0 && REPEAT > 0)) || die "PERSONS, OH_RECORDS and REPEAT must be > 0"
@@ -60,8 +62,8 @@ mkdir -p "$WORK"
 : >"$LOG"
 
 PIN=()
-if command -v taskset >/dev/null 2>&1 && taskset -c 0 true 2>/dev/null; then
-  PIN=(taskset -c 0)
+if command -v taskset >/dev/null 2>&1 && taskset -c "$BENCH_CPU" true 2>/dev/null; then
+  PIN=(taskset -c "$BENCH_CPU")
 fi
 
 # ---------------------------------------------------------------------------------------------
