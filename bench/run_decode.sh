@@ -270,7 +270,13 @@ LEGEND
 
 report | tee "$RESULTS_MD"
 
-# The two validating decoders must agree on the ESR file.
+# The two validating decoders must agree on the ESR file: same number of rejected records.
+# (baseline_esr.py prints "records=N errors=E"; esrsync_bench_decode "records=N errors=E" or
+# "... rejected=E ...".)
+count_of() {  # KEY NOTE -> the number after KEY= in NOTE, or nothing
+  local re="(^| )$1=([0-9]+)"
+  if [[ $2 =~ $re ]]; then printf '%s' "${BASH_REMATCH[2]}"; fi
+}
 py_note="" dec_note=""
 for row in "${RESULTS[@]}"; do
   IFS='|' read -r tool file _ _ secs _ note <<<"$row"
@@ -278,7 +284,12 @@ for row in "${RESULTS[@]}"; do
   if [[ $tool == "$T_PY" ]]; then py_note=$note; fi
   if [[ $tool == "$T_DECODE" ]]; then dec_note=$note; fi
 done
-if [[ -n $py_note && -n $dec_note && $py_note != "$dec_note" ]]; then
-  printf '\nWARNING: esrsync_bench_decode (%s) and baseline_esr.py (%s) disagree on %s\n' \
-    "$dec_note" "$py_note" "${ESR_FILE##*/}" | tee -a "$RESULTS_MD"
+if [[ -n $py_note && -n $dec_note ]]; then
+  py_errors=$(count_of errors "$py_note")
+  dec_errors=$(count_of rejected "$dec_note")
+  [[ -n $dec_errors ]] || dec_errors=$(count_of errors "$dec_note")
+  if [[ -z $py_errors || -z $dec_errors || $py_errors != "$dec_errors" ]]; then
+    printf '\nWARNING: esrsync_bench_decode (%s) and baseline_esr.py (%s) disagree on the rejected records of %s\n' \
+      "$dec_note" "$py_note" "${ESR_FILE##*/}" | tee -a "$RESULTS_MD"
+  fi
 fi

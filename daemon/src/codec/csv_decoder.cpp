@@ -23,10 +23,6 @@ class CsvDecoder final : public Decoder {
         builder_(mapping, options),
         spec_(mapping.records.front()) {
     builder_.set_file(source.name());
-    fetch_ = [this](const Source& s) -> std::string_view {
-      const std::size_t position = s.kind == Source::Kind::column ? columns_.at(&s) : s.position;
-      return position >= 1 && position <= fields_.size() ? fields_[position - 1] : std::string_view{};
-    };
   }
 
   Next next(model::Record& record, std::vector<Error>& errors) override {
@@ -74,7 +70,7 @@ class CsvDecoder final : public Decoder {
         ++stats_.rejected;
         return Next::rejected;
       }
-      if (!builder_.build(spec_, fetch_, reader_.line(), nullptr, record, errors)) {
+      if (!builder_.build(spec_, RecordBuilder::Raw{fields_, columns_, nullptr}, reader_.line(), nullptr, record, errors)) {
         ++stats_.rejected;
         return Next::rejected;
       }
@@ -94,8 +90,10 @@ class CsvDecoder final : public Decoder {
     names.reserve(fields_.size());
     for (const auto f : fields_) names.push_back(mapping::LookupTable::normalise_key(f));
     bool ok = true;
+    columns_.clear();
     for (const FieldSpec& field : spec_.fields) {
       for (const Source& s : field.sources) {
+        columns_.push_back(0);
         if (s.kind == Source::Kind::column) {
           const std::string want = mapping::LookupTable::normalise_key(s.column);
           const auto count = std::count(names.begin(), names.end(), want);
@@ -108,7 +106,7 @@ class CsvDecoder final : public Decoder {
             ok = false;
             continue;
           }
-          columns_[&s] = static_cast<std::size_t>(std::find(names.begin(), names.end(), want) - names.begin()) + 1;
+          columns_.back() = static_cast<std::size_t>(std::find(names.begin(), names.end(), want) - names.begin()) + 1;
         } else if (s.kind == Source::Kind::position && s.position > header_width_) {
           file_errors_.push_back(make_error(Errc::structure, "csv.missing_column",
                                             "the header has no column " + std::to_string(s.position),
@@ -125,9 +123,8 @@ class CsvDecoder final : public Decoder {
   CsvReader reader_;
   RecordBuilder builder_;
   const RecordSpec& spec_;
-  RecordBuilder::Fetch fetch_;
   std::vector<std::string_view> fields_;
-  std::unordered_map<const Source*, std::size_t> columns_;
+  std::vector<std::size_t> columns_;  // by source ordinal in spec_: the column's 1-based position
   std::size_t header_width_ = 0;
   bool have_header_ = false;
   bool done_ = false;

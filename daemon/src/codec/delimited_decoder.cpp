@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <cstring>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <optional>
 
 #include "decoders.hpp"
@@ -34,9 +37,6 @@ class DelimitedDecoder final : public Decoder {
         trailer_(mapping.find_role(RecordSpec::Role::trailer)) {
     builder_.set_file(source.name());
     buffer_.resize(std::max(kReadChunk, mapping.limits.max_line_bytes + 2) * 2);
-    fetch_ = [this](const mapping::Source& s) -> std::string_view {
-      return s.position >= 1 && s.position <= fields_.size() ? fields_[s.position - 1] : std::string_view{};
-    };
   }
 
   Next next(model::Record& record, std::vector<Error>& errors) override {
@@ -92,7 +92,7 @@ class DelimitedDecoder final : public Decoder {
         reject(errors, Errc::parse, "record.field_count", message);
         return Next::rejected;
       }
-      const bool ok = builder_.build(*spec, fetch_, line_no_, line.data(), record, errors);
+      const bool ok = builder_.build(*spec, RecordBuilder::Raw{fields_, {}, nullptr}, line_no_, line.data(), record, errors);
       if (spec->role != RecordSpec::Role::data) {
         if (!envelope(*spec, ok, record, errors)) continue;
         return Next::record;
@@ -165,17 +165,32 @@ class DelimitedDecoder final : public Decoder {
 
   void split(std::string_view line) {
     fields_.clear();
+    const char sep = mapping_.separator;
+    const char* const data = line.data();
+    const std::size_t size = line.size();
     std::size_t start = 0;
-    for (;;) {
-      const void* hit = std::memchr(line.data() + start, mapping_.separator, line.size() - start);
-      if (hit == nullptr) {
-        fields_.push_back(line.substr(start));
-        return;
+    std::size_t i = 0;
+#ifdef __SSE2__
+    // 16 bytes at a time: a compare and a bit mask find every separator in the block.
+    const __m128i needle = _mm_set1_epi8(sep);
+    for (; i + 16 <= size; i += 16) {
+      const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + i));
+      auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, needle)));
+      while (mask != 0) {
+        const std::size_t at = i + static_cast<std::size_t>(__builtin_ctz(mask));
+        fields_.emplace_back(data + start, at - start);
+        start = at + 1;
+        mask &= mask - 1;
       }
-      const auto pos = static_cast<std::size_t>(static_cast<const char*>(hit) - line.data());
-      fields_.push_back(line.substr(start, pos - start));
-      start = pos + 1;
     }
+#endif
+    for (; i < size; ++i) {
+      if (data[i] == sep) {
+        fields_.emplace_back(data + start, i - start);
+        start = i + 1;
+      }
+    }
+    fields_.emplace_back(data + start, size - start);
   }
 
   // Reads bytes until the buffer holds more data or the input ends. False at end or on error.
@@ -264,7 +279,6 @@ class DelimitedDecoder final : public Decoder {
   RecordBuilder builder_;
   const RecordSpec* header_;
   const RecordSpec* trailer_;
-  RecordBuilder::Fetch fetch_;
   std::vector<char> buffer_;
   std::size_t begin_ = 0;
   std::size_t end_ = 0;

@@ -1,6 +1,7 @@
 #include "record_builder.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <ctime>
 #include <regex>
 
@@ -29,15 +30,15 @@ bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
 void trim(std::string& s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) {
-    s.clear();
-    return;
-  }
-  const auto last = s.find_last_not_of(" \t\r\n");
-  s.erase(last + 1);
-  s.erase(0, first);
+  std::size_t end = s.size();
+  while (end > 0 && is_space(s[end - 1])) --end;
+  std::size_t begin = 0;
+  while (begin < end && is_space(s[begin])) ++begin;
+  if (end != s.size()) s.resize(end);
+  if (begin != 0) s.erase(0, begin);
 }
 
 Error field_error(Errc code, std::string rule, std::string message) {
@@ -54,12 +55,40 @@ std::string quoted_code(std::string_view v) {
   return out;
 }
 
+// Canonical ISO text of a parsed date (and time), written in place without allocating.
+void write_iso(const model::DateTime& dt, bool with_time, std::string& out) {
+  const auto two = [](char* p, int v) {
+    p[0] = static_cast<char>('0' + v / 10);
+    p[1] = static_cast<char>('0' + v % 10);
+  };
+  out.resize(with_time ? 19 : 10);
+  char* p = out.data();
+  two(p, dt.date.year / 100);
+  two(p + 2, dt.date.year % 100);
+  p[4] = '-';
+  two(p + 5, dt.date.month);
+  p[7] = '-';
+  two(p + 8, dt.date.day);
+  if (with_time) {
+    p[10] = 'T';
+    two(p + 11, dt.hour);
+    p[13] = ':';
+    two(p + 14, dt.minute);
+    p[16] = ':';
+    two(p + 17, dt.second);
+  }
+}
+
 }  // namespace
 
 RecordBuilder::RecordBuilder(const mapping::Mapping& mapping, DecodeOptions options)
     : mapping_(mapping), options_(options) {}
 
-Status RecordBuilder::decode_text(std::string_view raw, std::string& out) const {
+namespace {
+
+}  // namespace
+
+Status RecordBuilder::decode_text_slow(std::string_view raw, std::string& out) const {
   if (raw.size() > mapping_.limits.max_field_bytes) {
     return fail(Errc::limit, "limit.field",
                 "field is " + std::to_string(raw.size()) + " bytes, over the limit of " +
@@ -110,13 +139,39 @@ bool RecordBuilder::apply_step(const Step& step, FieldType type, std::string& va
       return true;
     case StepKind::date: {
       if (value.empty()) return true;
+      if (step.compact_date && value.size() == 8 && type != FieldType::timestamp) {
+        // yyyymmdd -> yyyy-mm-dd in place, when all eight are digits and the date is real.
+        const auto digit = [&](std::size_t i) { return value[i] >= '0' && value[i] <= '9'; };
+        if (digit(0) && digit(1) && digit(2) && digit(3) && digit(4) && digit(5) && digit(6) && digit(7)) {
+          const auto num = [&](std::size_t i, std::size_t n) {
+            int v = 0;
+            for (std::size_t k = 0; k < n; ++k) v = v * 10 + (value[i + k] - '0');
+            return v;
+          };
+          const model::Date d{num(0, 4), num(4, 2), num(6, 2)};
+          if (model::is_valid_date(d)) {
+            value.resize(10);
+            value[9] = value[7];
+            value[8] = value[6];
+            value[7] = '-';
+            value[6] = value[5];
+            value[5] = value[4];
+            value[4] = '-';
+            parsed_date_ = d;
+            have_parsed_date_ = true;
+            return true;
+          }
+        }
+      }
       auto parsed = model::parse_datetime(value, step.text);
       if (!parsed) {
         error = std::move(parsed).error();
         error.message += " (expected " + step.text + ")";
         return false;
       }
-      value = type == FieldType::timestamp ? model::to_iso(*parsed) : model::to_iso(parsed->date);
+      write_iso(*parsed, type == FieldType::timestamp, value);
+      parsed_date_ = parsed->date;
+      have_parsed_date_ = true;
       return true;
     }
     case StepKind::default_value:
@@ -203,7 +258,8 @@ bool RecordBuilder::validate_type(const model::FieldDef& def, std::string& value
     }
     case FieldType::date:
     case FieldType::date_of_birth: {
-      auto date = model::parse_iso_date(value);
+      // A <date> step already parsed and checked it; otherwise the value must be canonical ISO.
+      auto date = have_parsed_date_ ? Result<model::Date>(parsed_date_) : model::parse_iso_date(value);
       if (!date) {
         error = std::move(date).error();
         error.message += " (canonical dates are yyyy-mm-dd; declare the source's <date format=...>)";
@@ -256,13 +312,14 @@ bool RecordBuilder::validate_type(const model::FieldDef& def, std::string& value
   return true;
 }
 
-bool RecordBuilder::build(const RecordSpec& spec, const Fetch& fetch, std::uint64_t line, const char* line_begin,
+bool RecordBuilder::build(const RecordSpec& spec, const Raw& raw_record, std::uint64_t line, const char* line_begin,
                           model::Record& record, std::vector<Error>& errors) {
   record.reset(spec.entity);
   record.record_type = spec.type;
   record.line = line;
   const auto& defs = model::entity_def(spec.entity).fields;
   const std::size_t errors_before = errors.size();
+  ordinal_ = 0;
 
   const auto locate = [&](Error e, const FieldSpec& field, std::string_view raw) {
     e.origin.file = file_;
@@ -283,11 +340,34 @@ bool RecordBuilder::build(const RecordSpec& spec, const Fetch& fetch, std::uint6
   for (const FieldSpec& field : spec.fields) {
     std::string& value = record.values[field.target];
     const auto& def = defs[field.target];
+    have_parsed_date_ = false;
+    const std::size_t first_ordinal = ordinal_;
+    ordinal_ += field.sources.size();
     bool ok = true;
     std::string_view first_raw;
     for (std::size_t s = 0; s < field.sources.size() && ok; ++s) {
       const Source& source = field.sources[s];
-      const std::string_view raw = source.kind == Source::Kind::constant ? std::string_view(source.constant) : fetch(source);
+      const std::size_t ordinal = first_ordinal + s;
+      std::string_view raw;
+      switch (source.kind) {
+        case Source::Kind::constant:
+          raw = source.constant;
+          break;
+        case Source::Kind::position:
+          if (source.position >= 1 && source.position <= raw_record.fields.size()) {
+            raw = raw_record.fields[source.position - 1];
+          }
+          break;
+        case Source::Kind::column:
+          if (ordinal < raw_record.column_positions.size()) {
+            const std::size_t position = raw_record.column_positions[ordinal];
+            if (position >= 1 && position <= raw_record.fields.size()) raw = raw_record.fields[position - 1];
+          }
+          break;
+        case Source::Kind::path:
+          if (raw_record.fetch != nullptr) raw = (*raw_record.fetch)(source);
+          break;
+      }
       if (s == 0) first_raw = raw;
       std::string& target = field.sources.size() == 1 ? value : scratch_;
       auto decoded = decode_text(raw, target);
@@ -344,15 +424,19 @@ bool RecordBuilder::build(const RecordSpec& spec, const Fetch& fetch, std::uint6
 void RecordBuilder::check_record_rules(model::Record& record, std::uint64_t line, std::vector<Error>& errors) const {
   using model::Entity;
   if (record.entity == Entity::assignment) {
-    const auto start = record.get("start_date");
-    const auto end = record.get("end_date");
+    static const std::size_t kStart = *model::field_index(Entity::assignment, "start_date");
+    static const std::size_t kEnd = *model::field_index(Entity::assignment, "end_date");
+    const std::string_view start = record.values[kStart];
+    const std::string_view end = record.values[kEnd];
     if (!start.empty() && !end.empty() && end < start) {  // ISO dates compare as text
       errors.push_back(make_error(Errc::validation, "date.order", "end date is before start date",
                                   Origin{file_, line, 0, "end_date"}));
     }
   } else if (record.entity == Entity::immunisation) {
-    const auto antigen = record.get("antigen");
-    const auto snomed = record.get("snomed_code");
+    static const std::size_t kAntigen = *model::field_index(Entity::immunisation, "antigen");
+    static const std::size_t kSnomed = *model::field_index(Entity::immunisation, "snomed_code");
+    const std::string_view antigen = record.values[kAntigen];
+    const std::string_view snomed = record.values[kSnomed];
     const auto expected = model::antigen_target_disease(antigen);
     if (!snomed.empty() && expected && snomed != *expected) {
       errors.push_back(make_error(Errc::validation, "snomed_code.antigen",

@@ -3,7 +3,10 @@
 // each source's raw bytes, it decodes the text encoding, runs the mapping's transforms, applies the
 // canonical field type's validation and the record-level rules, and collects located errors.
 
+#include <cstdint>
+#include <cstring>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,20 +14,49 @@
 #include "esrsync/codec/decoder.hpp"
 #include "esrsync/mapping/mapping.hpp"
 #include "esrsync/model/record.hpp"
+#include "esrsync/model/validators.hpp"
 
 namespace esrsync::codec {
 
+// True when every byte is printable ASCII (0x20..0x7F): the common case, checked 8 bytes at a
+// time. Anything else (non-ASCII, tabs, line breaks, control characters) takes the careful path.
+inline bool plain_ascii(std::string_view raw) noexcept {
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  constexpr std::uint64_t kSpace = 0x2020202020202020ULL;
+  std::size_t i = 0;
+  for (; i + 8 <= raw.size(); i += 8) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, raw.data() + i, 8);
+    if (((w | ~((w | kHigh) - kSpace)) & kHigh) != 0) return false;  // a byte >= 0x80 or < 0x20
+  }
+  for (; i < raw.size(); ++i) {
+    const auto c = static_cast<unsigned char>(raw[i]);
+    if (c >= 0x80 || c < 0x20) return false;
+  }
+  return true;
+}
+
 class RecordBuilder {
  public:
-  // Fetches a source's raw bytes for the record being built. For sources that are not constants.
+  // Reads an XML path source's raw bytes for the record being built.
   using Fetch = std::function<std::string_view(const mapping::Source&)>;
+
+  // Where the current record's raw values are. Positional sources (delimited `pos`, CSV `index`)
+  // read `fields`; CSV `column` sources read the position `column_positions` gives for the
+  // source's ordinal in the record spec (resolved once per file from the header row); XML `path`
+  // sources go through `fetch`.
+  struct Raw {
+    std::span<const std::string_view> fields;
+    std::span<const std::size_t> column_positions;
+    const Fetch* fetch = nullptr;
+  };
 
   RecordBuilder(const mapping::Mapping& mapping, DecodeOptions options);
 
   // Builds `record` from `spec`. `line_begin` (may be null) lets errors carry a byte column when a
   // raw value points into the current line. Returns true when the record is valid; otherwise
   // appends errors (origin file/line/field filled) and returns false.
-  bool build(const mapping::RecordSpec& spec, const Fetch& fetch, std::uint64_t line, const char* line_begin,
+  bool build(const mapping::RecordSpec& spec, const Raw& raw, std::uint64_t line, const char* line_begin,
              model::Record& record, std::vector<Error>& errors);
 
   void set_file(std::string file) { file_ = std::move(file); }
@@ -32,9 +64,17 @@ class RecordBuilder {
 
   // Decodes raw bytes in the mapping's encoding to UTF-8 into `out`, checking the field limit and
   // control characters. On failure returns the error (rule, message, column offset within `raw`).
-  Status decode_text(std::string_view raw, std::string& out) const;
+  Status decode_text(std::string_view raw, std::string& out) const {
+    if (raw.size() <= mapping_.limits.max_field_bytes && plain_ascii(raw)) {
+      out.assign(raw);
+      return {};
+    }
+    return decode_text_slow(raw, out);
+  }
 
  private:
+  [[gnu::noinline]] Status decode_text_slow(std::string_view raw, std::string& out) const;
+
   bool apply_step(const mapping::Step& step, model::FieldType type, std::string& value, Error& error);
   bool validate_type(const model::FieldDef& def, std::string& value, Error& error) const;
   void check_record_rules(model::Record& record, std::uint64_t line, std::vector<Error>& errors) const;
@@ -44,6 +84,9 @@ class RecordBuilder {
   std::string file_;
   std::string scratch_;
   std::string part_;
+  model::Date parsed_date_;         // the date the last <date> step of the current field parsed
+  bool have_parsed_date_ = false;
+  std::size_t ordinal_ = 0;  // source ordinal within the record spec, for Raw::column_positions
 };
 
 }  // namespace esrsync::codec

@@ -82,7 +82,7 @@ class XmlDecoder final : public Decoder {
       ++stats_.rejected;
       return Next::rejected;
     }
-    if (!builder_.build(spec_, fetch_, scanner_.line(), nullptr, record, errors)) {
+    if (!builder_.build(spec_, RecordBuilder::Raw{{}, {}, &fetch_}, scanner_.line(), nullptr, record, errors)) {
       ++stats_.rejected;
       return Next::rejected;
     }

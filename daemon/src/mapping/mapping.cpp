@@ -375,6 +375,7 @@ class Loader {
       step.kind = StepKind::date;
       check_attributes(node, {"format"});
       step.text = node.attribute("format").value();
+      step.compact_date = step.text == "%Y%m%d";
       if (!model::is_valid_date_pattern(step.text)) {
         add(node, "mapping.date_format", "bad date format '" + step.text + "' (use %Y %m %d %H %M %S and literals)");
         return std::nullopt;

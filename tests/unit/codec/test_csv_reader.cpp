@@ -273,13 +273,15 @@ TEST(CsvReader, RecordLimit) {
 TEST(CsvReader, FieldLimit) {
   CsvOptions options;
   options.max_field_bytes = 4;
-  const auto items = read_all("abcd,\"wxyz\",\"a\"\"bc\"\nabcde,x\nok\nx,\"abcdef\"\nok2\n", options);
-  ASSERT_EQ(items.size(), 5U);
+  const auto items = read_all("abcd,\"wxyz\",\"a\"\"bc\"\nabcde,x\nok\nx,\"abcdef\"\nok2\nx,y,abcde\r\nok3", options);
+  ASSERT_EQ(items.size(), 7U);
   expect_record(items[0], {"abcd", "wxyz", "a\"bc"}, 1);  // the unescaped value counts
   expect_error(items[1], Errc::limit, "limit.field", 2, 1);
   expect_record(items[2], {"ok"}, 3);
   expect_error(items[3], Errc::limit, "limit.field", 4, 3);
   expect_record(items[4], {"ok2"}, 5);
+  expect_error(items[5], Errc::limit, "limit.field", 6, 5);
+  expect_record(items[6], {"ok3"}, 7);
 }
 
 TEST(CsvReader, RecordLimitOnMultiLineQuotedRecordSkipsToItsEnd) {
@@ -323,6 +325,55 @@ TEST(CsvReader, VeryLongLineOverDefaultLimits) {
   expect_record(items[0], {"a"}, 1);
   expect_error(items[1], Errc::limit, "limit.record", 2, 1);
   expect_record(items[2], {"c"}, 3);
+}
+
+// Fails with an I/O error after handing out `good` bytes.
+class FailingSource final : public ByteSource {
+ public:
+  FailingSource(std::string bytes, std::size_t good) : bytes_(std::move(bytes)), good_(good) {}
+  Result<std::size_t> read(char* buffer, std::size_t size) override {
+    if (pos_ >= good_) return fail(Errc::io, "file.read", "read failed", Origin{name_});
+    const std::size_t n = std::min({size, good_ - pos_, bytes_.size() - pos_});
+    std::copy_n(bytes_.data() + pos_, n, buffer);
+    pos_ += n;
+    return n;
+  }
+  [[nodiscard]] const std::string& name() const override { return name_; }
+
+ private:
+  std::string bytes_;
+  std::size_t good_;
+  std::size_t pos_ = 0;
+  std::string name_ = "oh.csv";
+};
+
+TEST(CsvReader, ReadErrorEndsTheFile) {
+  std::string text;
+  while (text.size() < 600 * 1024) text += "a,b,c\n";
+  FailingSource source(text, 400 * 1024);
+  const auto items = read_all(source);
+  ASSERT_FALSE(items.empty());
+  EXPECT_EQ(items.back().code, Errc::io);
+  EXPECT_EQ(items.back().rule, "file.read");
+  EXPECT_GT(items.size(), 1000U);
+}
+
+TEST(CsvReader, ReadErrorAtStart) {
+  FailingSource source("a\n", 0);
+  const auto items = read_all(source);
+  ASSERT_EQ(items.size(), 1U);
+  EXPECT_EQ(items[0].code, Errc::io);
+}
+
+TEST(CsvReader, ReadErrorWhileSkippingEndsTheFile) {
+  // The bad quote is found on line 1; the skip then follows a quoted field into the failing read.
+  std::string text = "a\"b,\"\n";
+  text += std::string(600 * 1024, 'q');
+  FailingSource source(text, 400 * 1024);
+  const auto items = read_all(source);
+  ASSERT_EQ(items.size(), 2U);
+  EXPECT_EQ(items[0].rule, "csv.bad_quote");
+  EXPECT_EQ(items[1].code, Errc::io);
 }
 
 // Builds a deterministic file of varied records (> 1 MB) together with what a reader must return.

@@ -256,6 +256,13 @@ TEST(XmlScanner, MalformedMarkup) {
   expect_error(scan_all("<R><!ELEMENT x></R>").at(0), Errc::structure, "xml.syntax", 1, 4);
 }
 
+TEST(XmlScanner, OverlongNameIsRefused) {
+  const auto items = scan_all("<R>\n<" + std::string(1025, 'n') + "/></R>");
+  ASSERT_EQ(items.size(), 1U);
+  expect_error(items[0], Errc::structure, "xml.syntax", 2, 2);
+  EXPECT_TRUE(records_only(scan_all("<R><" + std::string(1024, 'n') + "/></R>")).empty());
+}
+
 TEST(XmlScanner, DeepNestingIsRefused) {
   std::string deep;
   for (int i = 0; i < 1100; ++i) deep += "<a>";
@@ -296,6 +303,57 @@ TEST(XmlScanner, LineNumbersCountEveryLineBreak) {
   EXPECT_EQ(items[2].scanner_line, 13U);
 }
 
+TEST(XmlScanner, MarkupLongerThanTheBufferOutsideRecords) {
+  // Comments, text and attribute lists outside records are scanned without being held, and an
+  // error still points at where the comment opened.
+  const std::string big(2 * 1024 * 1024, 'z');
+  const auto ok = scan_all("<R>\n<!--" + big + "-->" + big + "<G a='" + big + "'><Record/></G></R>");
+  ASSERT_EQ(ok.size(), 1U);
+  expect_record(ok[0], "<Record/>", 2);
+  const auto truncated = scan_all("<R>\n  <!--" + big);
+  ASSERT_EQ(truncated.size(), 1U);
+  expect_error(truncated[0], Errc::structure, "xml.truncated", 2, 3);
+}
+
+// Fails with an I/O error after handing out `good` bytes.
+class FailingSource final : public ByteSource {
+ public:
+  FailingSource(std::string bytes, std::size_t good) : bytes_(std::move(bytes)), good_(good) {}
+  Result<std::size_t> read(char* buffer, std::size_t size) override {
+    if (pos_ >= good_) return fail(Errc::io, "file.read", "read failed", Origin{name_});
+    const std::size_t n = std::min({size, good_ - pos_, bytes_.size() - pos_});
+    std::copy_n(bytes_.data() + pos_, n, buffer);
+    pos_ += n;
+    return n;
+  }
+  [[nodiscard]] const std::string& name() const override { return name_; }
+
+ private:
+  std::string bytes_;
+  std::size_t good_;
+  std::size_t pos_ = 0;
+  std::string name_ = "oh.xml";
+};
+
+TEST(XmlScanner, ReadErrorAtStart) {
+  FailingSource source("<R/>", 0);
+  const auto items = scan_all(source, options_for("Record"));
+  ASSERT_EQ(items.size(), 1U);
+  EXPECT_EQ(items[0].code, Errc::io);
+}
+
+TEST(XmlScanner, ReadErrorEndsTheScan) {
+  std::string text = "<R>";
+  while (text.size() < 600 * 1024) text += "<Record>r</Record>\n";
+  text += "</R>";
+  FailingSource source(text, 400 * 1024);
+  const auto items = scan_all(source, options_for("Record"));
+  ASSERT_FALSE(items.empty());
+  EXPECT_EQ(items.back().code, Errc::io);
+  EXPECT_EQ(items.back().rule, "file.read");
+  EXPECT_GT(items.size(), 1000U);
+}
+
 // A deterministic document of varied records (> 1 MB) and the record texts a scanner must return.
 struct Generated {
   std::string text;
@@ -319,12 +377,14 @@ Generated generate(std::uint32_t seed, std::size_t min_bytes) {
       "<Record>nested</Record>",        "\n    ",
       "<?pi </Record>?>",               "<Empty/>",
       "text > more",                    "<Deep><Deeper><Record/></Deeper></Deep>"};
+  std::uint64_t line = 1 + count_lines(g.text);
   while (g.text.size() < min_bytes) {
     std::string filler;
     if (roll(rng, 4) == 0) filler = "<!-- between -->\n";
     if (roll(rng, 8) == 0) filler += "<Group>\n";
     const bool grouped = filler.find("<Group>") != std::string::npos;
     g.text += filler;
+    line += count_lines(filler);
     std::string record;
     if (roll(rng, 5) == 0) {
       record = "<Record id=\"" + std::to_string(g.records.size()) + "\"/>";
@@ -334,10 +394,12 @@ Generated generate(std::uint32_t seed, std::size_t min_bytes) {
       for (std::size_t i = 0; i < n; ++i) record += pieces[roll(rng, pieces.size())];
       record += "</Record>";
     }
-    g.lines.push_back(1 + count_lines(g.text));
+    g.lines.push_back(line);
     g.text += record;
-    g.records.push_back(record);
-    g.text += grouped ? "\n</Group>\n" : "\n";
+    const std::string after = grouped ? "\n</Group>\n" : "\n";
+    g.text += after;
+    line += count_lines(record) + count_lines(after);
+    g.records.push_back(std::move(record));
   }
   g.text += "</Export>\n";
   return g;
@@ -370,7 +432,7 @@ TEST(XmlScanner, RecordsStraddlingBufferRefills) {
 TEST(XmlScanner, MarkupSplitAtBufferEdge) {
   // Put each kind of markup across the 256 KiB refill boundary at every offset.
   constexpr std::size_t kEdge = 256 * 1024;
-  const std::string tail = "<!-- c --><![CDATA[]]]]><?p?><Record a='>'>x</Record ></R>";
+  const std::string tail = "<!-- c --><![CDATA[]]]]><?p?><A a='>'>x</A ></Record ></R>";
   for (std::size_t shift = 0; shift < 40; ++shift) {
     std::string text = "<R>" + std::string(kEdge - 3 - 20 + shift, ' ') + "<Record>";
     text += tail;

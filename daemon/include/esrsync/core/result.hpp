@@ -6,6 +6,7 @@
 // ignoring one is a compile warning, and CI builds with warnings as errors.
 
 #include <cassert>
+#include <optional>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -61,19 +62,18 @@ template <>
 class [[nodiscard]] Result<void> {
  public:
   Result() = default;
-  Result(Unexpected u) : error_(std::move(u.error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
+  Result(Unexpected u) : error_(std::move(u.error)) {}  // NOLINT(google-explicit-constructor)
 
-  [[nodiscard]] bool has_value() const noexcept { return ok_; }
-  explicit operator bool() const noexcept { return ok_; }
-  void value() const { assert(ok_); }
+  [[nodiscard]] bool has_value() const noexcept { return !error_.has_value(); }
+  explicit operator bool() const noexcept { return has_value(); }
+  void value() const { assert(has_value()); }
 
-  Error& error() & { assert(!ok_); return error_; }
-  const Error& error() const& { assert(!ok_); return error_; }
-  Error&& error() && { assert(!ok_); return std::move(error_); }
+  Error& error() & { assert(!has_value()); return *error_; }
+  const Error& error() const& { assert(!has_value()); return *error_; }
+  Error&& error() && { assert(!has_value()); return std::move(*error_); }
 
  private:
-  Error error_;
-  bool ok_ = true;
+  std::optional<Error> error_;  // empty on success: a success costs no string construction
 };
 
 using Status = Result<void>;

@@ -49,6 +49,7 @@ struct Step {
   std::size_t value_column = 0;
   bool lookup_keep_unknown = false;     // on-missing="keep": pass unknown codes through unchanged
   std::uint32_t def_line = 0;           // line of this step in the definition
+  bool compact_date = false;            // date format is exactly %Y%m%d (the ESR layout): a fast path
 };
 
 // XML-style path relative to the record element: "a/b", "@attr", "a/@attr", "." (record text).
