@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
     }
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const auto bytes = static_cast<double>(decoder->stats().bytes_read);
+  const auto bytes = static_cast<double>(decoder->bytes_read());
+  // records: valid records, including a delimited file's header and trailer records.
   std::printf("records=%llu rejected=%llu file_errors=%zu seconds=%.3f records_per_s=%.0f mb_per_s=%.1f\n",
               static_cast<unsigned long long>(records), static_cast<unsigned long long>(rejected),
               decoder->file_errors().size(), seconds, static_cast<double>(records + rejected) / seconds,

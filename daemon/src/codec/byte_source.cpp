@@ -19,7 +19,7 @@ class FdSource final : public ByteSource {
     if (owned_) ::close(fd_);
   }
 
-  Result<std::size_t> read(char* buffer, std::size_t size) override {
+  Result<std::size_t> do_read(char* buffer, std::size_t size) override {
     for (;;) {
       const ssize_t n = ::read(fd_, buffer, size);
       if (n >= 0) return static_cast<std::size_t>(n);
@@ -38,7 +38,7 @@ class FdSource final : public ByteSource {
 class MemorySource final : public ByteSource {
  public:
   MemorySource(std::string bytes, std::string name) : bytes_(std::move(bytes)), name_(std::move(name)) {}
-  Result<std::size_t> read(char* buffer, std::size_t size) override {
+  Result<std::size_t> do_read(char* buffer, std::size_t size) override {
     const std::size_t n = std::min(size, bytes_.size() - pos_);
     std::memcpy(buffer, bytes_.data() + pos_, n);
     pos_ += n;

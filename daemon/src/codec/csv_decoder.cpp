@@ -20,7 +20,7 @@ class CsvDecoder final : public Decoder {
       : mapping_(mapping),
         source_(source),
         reader_(source, CsvOptions{mapping.csv_delimiter, mapping.limits.max_line_bytes, mapping.limits.max_field_bytes}),
-        builder_(mapping, options),
+        builder_(mapping, options, mapping.encoding),
         spec_(mapping.records.front()) {
     builder_.set_file(source.name());
   }
@@ -29,12 +29,21 @@ class CsvDecoder final : public Decoder {
     errors.clear();
     while (!done_) {
       auto more = reader_.next(fields_);
+    if (mapping_.limits.max_file_bytes != 0 && source_.bytes_read() > mapping_.limits.max_file_bytes) {
+      file_errors_.push_back(make_error(Errc::limit, "limit.file",
+                                        "file is over the limit of " + std::to_string(mapping_.limits.max_file_bytes) +
+                                            " bytes",
+                                        Origin{source_.name()}));
+      done_ = true;
+      return Next::end;
+    }
       record.reset(spec_.entity);
       record.record_type = spec_.type;
       record.line = reader_.line();
       if (!more) {
         Error e = std::move(more).error();
-        if (!have_header_) {
+        if (!have_header_ || e.code == Errc::io || e.code == Errc::config) {
+          // Without a header nothing can be read; an I/O error means the rest of the file is unknown.
           e.code = Errc::structure;
           file_errors_.push_back(std::move(e));
           done_ = true;
@@ -80,6 +89,8 @@ class CsvDecoder final : public Decoder {
     return Next::end;
   }
 
+  [[nodiscard]] std::uint64_t bytes_read() const noexcept override { return source_.bytes_read(); }
+
  private:
   // Resolves every column a field reads to its position in this file. A missing column makes every
   // record unreadable, so it is a file error.
@@ -90,6 +101,7 @@ class CsvDecoder final : public Decoder {
     names.reserve(fields_.size());
     for (const auto f : fields_) names.push_back(mapping::LookupTable::normalise_key(f));
     bool ok = true;
+    std::vector<std::string> reported;  // a column several fields read is reported once
     columns_.clear();
     for (const FieldSpec& field : spec_.fields) {
       for (const Source& s : field.sources) {
@@ -98,6 +110,8 @@ class CsvDecoder final : public Decoder {
           const std::string want = mapping::LookupTable::normalise_key(s.column);
           const auto count = std::count(names.begin(), names.end(), want);
           if (count != 1) {
+            if (std::find(reported.begin(), reported.end(), want) != reported.end()) continue;
+            reported.push_back(want);
             file_errors_.push_back(make_error(
                 Errc::structure, count == 0 ? "csv.missing_column" : "csv.ambiguous_column",
                 std::string(count == 0 ? "the header has no column '" : "the header has more than one column '") +

@@ -10,13 +10,12 @@ namespace {
 
 // The read buffer starts here and grows (doubling) only while one record does not fit, up to
 // max_record_bytes + kSlack, so memory stays bounded by one record.
-constexpr std::size_t kInitialBuffer = 256 * 1024;
+constexpr std::size_t kInitialBuffer = std::size_t{256} * 1024;
 // Room past max_record_bytes for the line break and the byte looked at after a closing quote, so a
 // record exactly at the limit always fits and an over-long one is always noticed.
 constexpr std::size_t kSlack = 4096;
 constexpr char kQuote = '"';
-constexpr char kBom[] = "\xEF\xBB\xBF";
-constexpr std::size_t kBomSize = 3;
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
 std::uint32_t clamp_column(std::uint64_t column) {
   return column > std::numeric_limits<std::uint32_t>::max() ? std::numeric_limits<std::uint32_t>::max()
@@ -27,7 +26,9 @@ std::size_t saturating_add(std::size_t a, std::size_t b) {
   return a > std::numeric_limits<std::size_t>::max() - b ? std::numeric_limits<std::size_t>::max() : a + b;
 }
 
-std::size_t offset_of(const char* hit, const char* base) { return static_cast<std::size_t>(hit - base); }
+std::size_t offset_of(const char* hit, const char* base) {
+  return static_cast<std::size_t>(hit - base);
+}
 
 const char* find_byte(const char* base, std::size_t from, std::size_t to, char c) {
   return static_cast<const char*>(std::memchr(base + from, c, to - from));
@@ -76,9 +77,9 @@ struct CsvReader::Impl {
   std::size_t begin_ = 0;  // start of the current record (everything before it is consumed)
   std::size_t end_ = 0;    // end of the bytes read into buf_
   bool eof_ = false;
-  bool started_ = false;   // BOM check done
-  bool done_ = false;      // a fatal (io/config) error was returned; only false from now on
-  bool skipping_ = false;  // the record at begin_ was reported broken; skip it on the next call
+  bool started_ = false;         // BOM check done
+  bool done_ = false;            // a fatal (io/config) error was returned; only false from now on
+  bool skipping_ = false;        // the record at begin_ was reported broken; skip it on the next call
   std::uint64_t next_line_ = 1;  // physical line at begin_
   std::uint64_t line_ = 0;       // line on which the last record or error started
   std::string scratch_;
@@ -187,8 +188,8 @@ CsvReader::Impl::Step CsvReader::Impl::parse(Error& error) {
         const char* hit = find_byte(b, search, end_, kQuote);
         if (hit == nullptr) {
           if (!eof_) return Step::need_more;
-          error = error_at(Errc::parse, "csv.unterminated_quote", "quoted field still open at end of input",
-                           field_start);
+          error =
+              error_at(Errc::parse, "csv.unterminated_quote", "quoted field still open at end of input", field_start);
           begin_ = end_;  // the record is dropped and nothing follows it
           return Step::error;
         }
@@ -233,8 +234,8 @@ CsvReader::Impl::Step CsvReader::Impl::parse(Error& error) {
         if (p + 1 == end_ && !eof_) return Step::need_more;
         if (p + 1 < end_ && b[p + 1] == '\n') return finish(p, p + 2, quoted_lines + 1, error);
       }
-      error = error_at(Errc::parse, "csv.after_quote", "only a delimiter or a line break may follow a closing quote",
-                       p);
+      error =
+          error_at(Errc::parse, "csv.after_quote", "only a delimiter or a line break may follow a closing quote", p);
       skipping_ = true;
       return Step::error;
     }
@@ -306,7 +307,8 @@ Status CsvReader::Impl::skip_broken_record() {
       if (state == SkipState::quoted) {
         const char* hit = find_byte(b, p, end_, kQuote);
         const std::size_t stop = hit != nullptr ? offset_of(hit, b) : end_;
-        for (const char* n = find_byte(b, p, stop, '\n'); n != nullptr; n = find_byte(b, offset_of(n, b) + 1, stop, '\n')) {
+        for (const char* n = find_byte(b, p, stop, '\n'); n != nullptr;
+             n = find_byte(b, offset_of(n, b) + 1, stop, '\n')) {
           ++next_line_;
           line_start = offset_of(n, b) + 1;
           column_base = 0;
@@ -367,7 +369,7 @@ Result<bool> CsvReader::Impl::next(std::vector<std::string_view>& fields) {
       return fail(std::move(filled).error());
     }
     // fill() reads until the buffer is full or the input ends, so three bytes are there if they exist.
-    if (end_ >= kBomSize && std::memcmp(buf_.get(), kBom, kBomSize) == 0) begin_ = kBomSize;
+    if (end_ >= kBom.size() && std::memcmp(buf_.get(), kBom.data(), kBom.size()) == 0) begin_ = kBom.size();
     started_ = true;
   }
   if (skipping_) {
@@ -416,13 +418,16 @@ Result<bool> CsvReader::Impl::next(std::vector<std::string_view>& fields) {
   }
 }
 
-CsvReader::CsvReader(ByteSource& source, CsvOptions options)
-    : impl_(std::make_unique<Impl>(source, options)) {}
+CsvReader::CsvReader(ByteSource& source, CsvOptions options) : impl_(std::make_unique<Impl>(source, options)) {}
 
 CsvReader::~CsvReader() = default;
 
-Result<bool> CsvReader::next(std::vector<std::string_view>& fields) { return impl_->next(fields); }
+Result<bool> CsvReader::next(std::vector<std::string_view>& fields) {
+  return impl_->next(fields);
+}
 
-std::uint64_t CsvReader::line() const noexcept { return impl_->line_; }
+std::uint64_t CsvReader::line() const noexcept {
+  return impl_->line_;
+}
 
 }  // namespace esrsync::codec

@@ -32,7 +32,7 @@ class DelimitedDecoder final : public Decoder {
   DelimitedDecoder(const mapping::Mapping& mapping, ByteSource& source, DecodeOptions options)
       : mapping_(mapping),
         source_(source),
-        builder_(mapping, options),
+        builder_(mapping, options, mapping.encoding),
         header_(mapping.find_role(RecordSpec::Role::header)),
         trailer_(mapping.find_role(RecordSpec::Role::trailer)) {
     builder_.set_file(source.name());
@@ -105,6 +105,8 @@ class DelimitedDecoder final : public Decoder {
       return Next::record;
     }
   }
+
+  [[nodiscard]] std::uint64_t bytes_read() const noexcept override { return source_.bytes_read(); }
 
  private:
   bool counted(const RecordSpec& spec) const {
@@ -214,8 +216,7 @@ class DelimitedDecoder final : public Decoder {
       return false;
     }
     end_ += *n;
-    stats_.bytes_read += *n;
-    if (mapping_.limits.max_file_bytes != 0 && stats_.bytes_read > mapping_.limits.max_file_bytes) {
+    if (mapping_.limits.max_file_bytes != 0 && source_.bytes_read() > mapping_.limits.max_file_bytes) {
       file_error(Errc::limit, "limit.file",
                  "file is over the limit of " + std::to_string(mapping_.limits.max_file_bytes) + " bytes", line_no_);
       io_failed_ = true;

@@ -81,8 +81,8 @@ void write_iso(const model::DateTime& dt, bool with_time, std::string& out) {
 
 }  // namespace
 
-RecordBuilder::RecordBuilder(const mapping::Mapping& mapping, DecodeOptions options)
-    : mapping_(mapping), options_(options) {}
+RecordBuilder::RecordBuilder(const mapping::Mapping& mapping, DecodeOptions options, model::Encoding raw_encoding)
+    : mapping_(mapping), options_(options), encoding_(raw_encoding) {}
 
 namespace {
 
@@ -104,7 +104,7 @@ Status RecordBuilder::decode_text_slow(std::string_view raw, std::string& out) c
                   Origin{{}, 0, static_cast<std::uint32_t>(i + 1)});
     }
   }
-  if (ascii || mapping_.encoding == model::Encoding::utf8) {
+  if (ascii || encoding_ == model::Encoding::utf8) {
     if (!ascii) {
       const auto bad = model::find_invalid_utf8(raw);
       if (bad != std::string_view::npos) {
@@ -116,7 +116,7 @@ Status RecordBuilder::decode_text_slow(std::string_view raw, std::string& out) c
     return {};
   }
   out.clear();
-  return model::append_as_utf8(raw, mapping_.encoding, out);
+  return model::append_as_utf8(raw, encoding_, out);
 }
 
 bool RecordBuilder::apply_step(const Step& step, FieldType type, std::string& value, Error& error) {

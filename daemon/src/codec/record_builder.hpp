@@ -51,7 +51,9 @@ class RecordBuilder {
     const Fetch* fetch = nullptr;
   };
 
-  RecordBuilder(const mapping::Mapping& mapping, DecodeOptions options);
+  // `raw_encoding` is the encoding of the raw values handed to build(): the mapping's, except where
+  // the decoder has already turned the record into UTF-8 (XML).
+  RecordBuilder(const mapping::Mapping& mapping, DecodeOptions options, model::Encoding raw_encoding);
 
   // Builds `record` from `spec`. `line_begin` (may be null) lets errors carry a byte column when a
   // raw value points into the current line. Returns true when the record is valid; otherwise
@@ -81,6 +83,7 @@ class RecordBuilder {
 
   const mapping::Mapping& mapping_;
   DecodeOptions options_;
+  model::Encoding encoding_;
   std::string file_;
   std::string scratch_;
   std::string part_;

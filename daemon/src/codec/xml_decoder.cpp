@@ -22,7 +22,7 @@ class XmlDecoder final : public Decoder {
       : mapping_(mapping),
         source_(source),
         scanner_(source, XmlScanOptions{mapping.record_element, std::max<std::size_t>(mapping.limits.max_line_bytes, 1 << 20)}),
-        builder_(mapping, options),
+        builder_(mapping, options, model::Encoding::utf8),
         spec_(mapping.records.front()) {
     builder_.set_file(source.name());
     fetch_ = [this](const Source& s) -> std::string_view {
@@ -41,6 +41,14 @@ class XmlDecoder final : public Decoder {
     if (done_) return Next::end;
     std::string_view text;
     auto more = scanner_.next(text);
+    if (mapping_.limits.max_file_bytes != 0 && source_.bytes_read() > mapping_.limits.max_file_bytes) {
+      file_errors_.push_back(make_error(Errc::limit, "limit.file",
+                                        "file is over the limit of " + std::to_string(mapping_.limits.max_file_bytes) +
+                                            " bytes",
+                                        Origin{source_.name()}));
+      done_ = true;
+      return Next::end;
+    }
     record.reset(spec_.entity);
     record.record_type = spec_.type;
     record.line = scanner_.line();
@@ -89,6 +97,8 @@ class XmlDecoder final : public Decoder {
     ++stats_.accepted;
     return Next::record;
   }
+
+  [[nodiscard]] std::uint64_t bytes_read() const noexcept override { return source_.bytes_read(); }
 
  private:
   static std::uint64_t newlines(std::string_view s) {

@@ -11,14 +11,13 @@ namespace {
 
 // The read buffer starts here and grows (doubling) only while one record does not fit, up to
 // max_record_bytes + kSlack. Outside records only a few bytes of look-ahead are ever kept.
-constexpr std::size_t kInitialBuffer = 256 * 1024;
+constexpr std::size_t kInitialBuffer = std::size_t{256} * 1024;
 constexpr std::size_t kSlack = 4096;
 // Bounds on what the element stack may hold, so a hostile document cannot grow memory outside a
 // record. Real exports nest a few dozen levels with short names.
 constexpr std::size_t kMaxDepth = 1024;
 constexpr std::size_t kMaxNameBytes = 1024;
-constexpr char kBom[] = "\xEF\xBB\xBF";
-constexpr std::size_t kBomSize = 3;
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
 constexpr std::size_t kNotFound = std::numeric_limits<std::size_t>::max();
 
 std::uint32_t clamp_column(std::uint64_t column) {
@@ -30,9 +29,13 @@ std::size_t saturating_add(std::size_t a, std::size_t b) {
   return a > std::numeric_limits<std::size_t>::max() - b ? std::numeric_limits<std::size_t>::max() : a + b;
 }
 
-std::size_t offset_of(const char* hit, const char* base) { return static_cast<std::size_t>(hit - base); }
+std::size_t offset_of(const char* hit, const char* base) {
+  return static_cast<std::size_t>(hit - base);
+}
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 // XML names, restricted to what matters here: ASCII letters, '_' and ':' start a name, digits, '-'
 // and '.' may follow, and any byte >= 0x80 (a multi-byte character) is accepted anywhere.
@@ -200,8 +203,8 @@ Status XmlRecordScanner::Impl::fill() {
   return {};
 }
 
-XmlRecordScanner::Impl::Step XmlRecordScanner::Impl::structure_error(const char* rule, std::string message,
-                                                                     Place place, Error& error) {
+XmlRecordScanner::Impl::Step XmlRecordScanner::Impl::structure_error(const char* rule, std::string message, Place place,
+                                                                     Error& error) {
   error = make_error(Errc::structure, rule, std::move(message), Origin{source_.name(), place.line, place.column});
   line_ = place.line;
   done_ = true;
@@ -240,14 +243,14 @@ std::size_t XmlRecordScanner::Impl::find_terminator(std::string_view terminator)
 }
 
 // Reads an element name starting at `from`. need_more if the name may continue past end_.
-XmlRecordScanner::Impl::Step XmlRecordScanner::Impl::read_name(std::size_t from, std::size_t& name_end,
-                                                               Error& error) {
+XmlRecordScanner::Impl::Step XmlRecordScanner::Impl::read_name(std::size_t from, std::size_t& name_end, Error& error) {
   const char* b = buf_.get();
   if (from >= end_) return out_of_data(error);
   if (!is_name_start(b[from])) return structure_error("xml.syntax", "invalid element name", place_at(from), error);
   std::size_t i = from + 1;
   const std::size_t limit = std::min(end_, from + kMaxNameBytes + 1);
-  while (i < limit && is_name_char(b[i])) ++i;
+  while (i < limit && is_name_char(b[i]))
+    ++i;
   if (i - from > kMaxNameBytes) {
     return structure_error("xml.syntax", "element name longer than 1024 bytes", place_at(from), error);
   }
@@ -264,8 +267,8 @@ XmlRecordScanner::Impl::Step XmlRecordScanner::Impl::out_of_data(Error& error) {
     case Lex::text:
       if (!name_starts_.empty()) {
         const std::size_t top = name_starts_.back();
-        return structure_error("xml.truncated", "end of input before </" + names_.substr(top) + ">",
-                               place_at(end_), error);
+        return structure_error("xml.truncated", "end of input before </" + names_.substr(top) + ">", place_at(end_),
+                               error);
       }
       if (root_closed_) {
         done_ = true;
@@ -406,7 +409,8 @@ XmlRecordScanner::Impl::Step XmlRecordScanner::Impl::scan(std::string_view& reco
       case Lex::text: {
         if (name_starts_.empty()) {
           // Outside the root element only whitespace may appear between markup.
-          while (pos_ < end_ && is_space(b[pos_])) ++pos_;
+          while (pos_ < end_ && is_space(b[pos_]))
+            ++pos_;
           if (pos_ == end_) return out_of_data(error);
           if (b[pos_] != '<') {
             return structure_error("xml.syntax",
@@ -468,7 +472,8 @@ XmlRecordScanner::Impl::Step XmlRecordScanner::Impl::scan(std::string_view& reco
         break;
       }
       case Lex::end_tag: {
-        while (pos_ < end_ && is_space(b[pos_])) ++pos_;
+        while (pos_ < end_ && is_space(b[pos_]))
+          ++pos_;
         if (pos_ == end_) return out_of_data(error);
         if (b[pos_] != '>') return structure_error("xml.syntax", "malformed end tag", place_at(pos_), error);
         ++pos_;
@@ -502,10 +507,10 @@ Result<bool> XmlRecordScanner::Impl::next(std::string_view& record_xml) {
       done_ = true;
       return fail(std::move(filled).error());
     }
-    if (end_ >= kBomSize && std::memcmp(buf_.get(), kBom, kBomSize) == 0) {
-      pos_ = kBomSize;
-      counted_ = kBomSize;
-      line_start_abs_ = kBomSize;
+    if (end_ >= kBom.size() && std::memcmp(buf_.get(), kBom.data(), kBom.size()) == 0) {
+      pos_ = kBom.size();
+      counted_ = kBom.size();
+      line_start_abs_ = kBom.size();
     }
     started_ = true;
   }
@@ -543,8 +548,12 @@ XmlRecordScanner::XmlRecordScanner(ByteSource& source, XmlScanOptions options)
 
 XmlRecordScanner::~XmlRecordScanner() = default;
 
-Result<bool> XmlRecordScanner::next(std::string_view& record_xml) { return impl_->next(record_xml); }
+Result<bool> XmlRecordScanner::next(std::string_view& record_xml) {
+  return impl_->next(record_xml);
+}
 
-std::uint64_t XmlRecordScanner::line() const noexcept { return impl_->line_; }
+std::uint64_t XmlRecordScanner::line() const noexcept {
+  return impl_->line_;
+}
 
 }  // namespace esrsync::codec

@@ -13,6 +13,9 @@
 namespace esrsync::codec {
 namespace {
 
+constexpr std::size_t kKiB = 1024;
+constexpr std::size_t kMiB = 1024 * kKiB;
+
 using Fields = std::vector<std::string>;
 
 // One call's outcome: a record (fields copied out) or an error.
@@ -31,13 +34,15 @@ struct Item {
 class ChunkedSource final : public ByteSource {
  public:
   ChunkedSource(std::string bytes, std::size_t chunk) : bytes_(std::move(bytes)), chunk_(chunk) {}
-  Result<std::size_t> read(char* buffer, std::size_t size) override {
+  [[nodiscard]] const std::string& name() const override { return name_; }
+
+ protected:
+  Result<std::size_t> do_read(char* buffer, std::size_t size) override {
     const std::size_t n = std::min({size, chunk_, bytes_.size() - pos_});
     std::copy_n(bytes_.data() + pos_, n, buffer);
     pos_ += n;
     return n;
   }
-  [[nodiscard]] const std::string& name() const override { return name_; }
 
  private:
   std::string bytes_;
@@ -130,7 +135,9 @@ TEST(CsvReader, SkipsBomAtStartOnly) {
 }
 
 TEST(CsvReader, BomDoesNotShiftErrorColumns) {
-  const auto items = read_all("\xEF\xBB\xBF" "ab\"c\n");
+  const auto items = read_all(
+      "\xEF\xBB\xBF"
+      "ab\"c\n");
   ASSERT_EQ(items.size(), 1U);
   expect_error(items[0], Errc::parse, "csv.bad_quote", 1, 3);
 }
@@ -161,8 +168,7 @@ TEST(CsvReader, LoneCrInsideQuotesIsKept) {
 
 TEST(CsvReader, EmptyFieldsAndBlankLines) {
   const auto items = read_all(",,\n\nx,\n,y\n\"\",\n");
-  EXPECT_EQ(records_only(items),
-            (std::vector<Fields>{{"", "", ""}, {""}, {"x", ""}, {"", "y"}, {"", ""}}));
+  EXPECT_EQ(records_only(items), (std::vector<Fields>{{"", "", ""}, {""}, {"x", ""}, {"", "y"}, {"", ""}}));
 }
 
 TEST(CsvReader, LastRecordWithoutNewline) {
@@ -257,14 +263,13 @@ TEST(CsvReader, UnterminatedQuoteFoundWhileSkippingIsReported) {
 TEST(CsvReader, RecordLimit) {
   CsvOptions options;
   options.max_record_bytes = 10;
-  const auto items =
-      read_all("short\n0123456789\n0123456789A\nafter\n\"012\n567\"\n\"01234\n56789\"\nend", options);
+  const auto items = read_all("short\n0123456789\n0123456789A\nafter\n\"012\n567\"\n\"01234\n56789\"\nend", options);
   ASSERT_EQ(items.size(), 7U);
   expect_record(items[0], {"short"}, 1);
   expect_record(items[1], {"0123456789"}, 2);  // exactly at the limit
   expect_error(items[2], Errc::limit, "limit.record", 3, 1);
   expect_record(items[3], {"after"}, 4);
-  expect_record(items[4], {"012\n567"}, 5);  // 9 raw bytes
+  expect_record(items[4], {"012\n567"}, 5);                   // 9 raw bytes
   expect_error(items[5], Errc::limit, "limit.record", 7, 1);  // 13 raw bytes over two lines
   EXPECT_EQ(items[5].reader_line, 7U);
   expect_record(items[6], {"end"}, 9);
@@ -297,7 +302,8 @@ TEST(CsvReader, RecordLimitOnMultiLineQuotedRecordSkipsToItsEnd) {
 TEST(CsvReader, RecordLargerThanTheBufferIsSkipped) {
   // Default limit 64 KiB; the record is longer than the 256 KiB read buffer, quoted, and spans lines.
   std::string big = "x,\"";
-  for (int i = 0; i < 5000; ++i) big += std::string(99, 'q') + "\n";
+  for (int i = 0; i < 5000; ++i)
+    big += std::string(99, 'q') + "\n";
   big += "\",y\n";
   const auto items = read_all("first\n" + big + "after\n");
   ASSERT_EQ(items.size(), 3U);
@@ -308,9 +314,9 @@ TEST(CsvReader, RecordLargerThanTheBufferIsSkipped) {
 
 TEST(CsvReader, VeryLongLineWithinRaisedLimits) {
   CsvOptions options;
-  options.max_record_bytes = 3 * 1024 * 1024;
-  options.max_field_bytes = 2 * 1024 * 1024;
-  const std::string long_field(2 * 1024 * 1024, 'L');
+  options.max_record_bytes = 3 * kMiB;
+  options.max_field_bytes = 2 * kMiB;
+  const std::string long_field(2 * kMiB, 'L');
   const auto items = read_all("a\n" + long_field + ",b\nc\n", options);
   ASSERT_EQ(items.size(), 3U);
   expect_record(items[0], {"a"}, 1);
@@ -319,7 +325,7 @@ TEST(CsvReader, VeryLongLineWithinRaisedLimits) {
 }
 
 TEST(CsvReader, VeryLongLineOverDefaultLimits) {
-  const std::string long_line(1024 * 1024, 'L');
+  const std::string long_line(kMiB, 'L');
   const auto items = read_all("a\n" + long_line + "\nc\n");
   ASSERT_EQ(items.size(), 3U);
   expect_record(items[0], {"a"}, 1);
@@ -331,14 +337,16 @@ TEST(CsvReader, VeryLongLineOverDefaultLimits) {
 class FailingSource final : public ByteSource {
  public:
   FailingSource(std::string bytes, std::size_t good) : bytes_(std::move(bytes)), good_(good) {}
-  Result<std::size_t> read(char* buffer, std::size_t size) override {
+  [[nodiscard]] const std::string& name() const override { return name_; }
+
+ protected:
+  Result<std::size_t> do_read(char* buffer, std::size_t size) override {
     if (pos_ >= good_) return fail(Errc::io, "file.read", "read failed", Origin{name_});
     const std::size_t n = std::min({size, good_ - pos_, bytes_.size() - pos_});
     std::copy_n(bytes_.data() + pos_, n, buffer);
     pos_ += n;
     return n;
   }
-  [[nodiscard]] const std::string& name() const override { return name_; }
 
  private:
   std::string bytes_;
@@ -349,8 +357,9 @@ class FailingSource final : public ByteSource {
 
 TEST(CsvReader, ReadErrorEndsTheFile) {
   std::string text;
-  while (text.size() < 600 * 1024) text += "a,b,c\n";
-  FailingSource source(text, 400 * 1024);
+  while (text.size() < 600 * kKiB)
+    text += "a,b,c\n";
+  FailingSource source(text, 400 * kKiB);
   const auto items = read_all(source);
   ASSERT_FALSE(items.empty());
   EXPECT_EQ(items.back().code, Errc::io);
@@ -368,8 +377,8 @@ TEST(CsvReader, ReadErrorAtStart) {
 TEST(CsvReader, ReadErrorWhileSkippingEndsTheFile) {
   // The bad quote is found on line 1; the skip then follows a quoted field into the failing read.
   std::string text = "a\"b,\"\n";
-  text += std::string(600 * 1024, 'q');
-  FailingSource source(text, 400 * 1024);
+  text += std::string(600 * kKiB, 'q');
+  FailingSource source(text, 400 * kKiB);
   const auto items = read_all(source);
   ASSERT_EQ(items.size(), 2U);
   EXPECT_EQ(items[0].rule, "csv.bad_quote");
@@ -383,7 +392,9 @@ struct Generated {
   std::vector<std::uint64_t> lines;
 };
 
-std::size_t roll(std::mt19937& rng, std::size_t n) { return static_cast<std::size_t>(rng() % n); }
+std::size_t roll(std::mt19937& rng, std::size_t n) {
+  return static_cast<std::size_t>(rng() % n);
+}
 
 Generated generate(std::uint32_t seed, std::size_t min_bytes) {
   std::mt19937 rng(seed);
@@ -439,11 +450,11 @@ void expect_generated(const std::vector<Item>& items, const Generated& g) {
 }
 
 TEST(CsvReader, RecordsStraddlingBufferRefills) {
-  const Generated g = generate(42, 3 * 1024 * 1024);
-  ASSERT_GT(g.text.size(), 1024U * 1024U);
+  const Generated g = generate(42, 3 * kMiB);
+  ASSERT_GT(g.text.size(), kMiB);
   expect_generated(read_all(g.text), g);
   for (const std::size_t chunk : {std::size_t{1}, std::size_t{7}, std::size_t{4093}, std::size_t{65537}}) {
-    const Generated small = chunk == 1 ? generate(7, 300 * 1024) : g;
+    const Generated small = chunk == 1 ? generate(7, 300 * kKiB) : g;
     ChunkedSource source(small.text, chunk);
     expect_generated(read_all(source), small);
   }
@@ -451,10 +462,10 @@ TEST(CsvReader, RecordsStraddlingBufferRefills) {
 
 TEST(CsvReader, RecordEndingExactlyAtBufferEdge) {
   // Put a doubled quote, a closing quote and a CRLF at every offset around the 256 KiB boundary.
-  constexpr std::size_t kEdge = 256 * 1024;
+  constexpr std::size_t kEdge = 256 * kKiB;
   CsvOptions options;
-  options.max_record_bytes = 1024 * 1024;
-  options.max_field_bytes = 1024 * 1024;
+  options.max_record_bytes = kMiB;
+  options.max_field_bytes = kMiB;
   for (std::size_t shift = 0; shift < 6; ++shift) {
     std::string text(kEdge - 5 + shift, 'p');
     text += "\n\"a\"\"b\"\r\n\"c\",d\r\nend";
@@ -469,7 +480,7 @@ TEST(CsvReader, RecordEndingExactlyAtBufferEdge) {
 TEST(CsvReader, SurvivesBinaryJunk) {
   for (std::uint32_t seed = 1; seed <= 8; ++seed) {
     std::mt19937 rng(seed);
-    std::string junk(200 * 1024, '\0');
+    std::string junk(200 * kKiB, '\0');
     for (auto& c : junk) {
       // Mostly the bytes the parser cares about, plus NULs and anything else.
       const std::size_t pick = roll(rng, 10);

@@ -14,6 +14,9 @@
 namespace esrsync::codec {
 namespace {
 
+constexpr std::size_t kKiB = 1024;
+constexpr std::size_t kMiB = 1024 * kKiB;
+
 // One call's outcome: a record (text copied out) or an error.
 struct Item {
   bool ok = false;
@@ -30,13 +33,15 @@ struct Item {
 class ChunkedSource final : public ByteSource {
  public:
   ChunkedSource(std::string bytes, std::size_t chunk) : bytes_(std::move(bytes)), chunk_(chunk) {}
-  Result<std::size_t> read(char* buffer, std::size_t size) override {
+  [[nodiscard]] const std::string& name() const override { return name_; }
+
+ protected:
+  Result<std::size_t> do_read(char* buffer, std::size_t size) override {
     const std::size_t n = std::min({size, chunk_, bytes_.size() - pos_});
     std::copy_n(bytes_.data() + pos_, n, buffer);
     pos_ += n;
     return n;
   }
-  [[nodiscard]] const std::string& name() const override { return name_; }
 
  private:
   std::string bytes_;
@@ -45,7 +50,7 @@ class ChunkedSource final : public ByteSource {
   std::string name_ = "<chunked>";
 };
 
-XmlScanOptions options_for(std::string element, std::size_t max_record_bytes = 1024 * 1024) {
+XmlScanOptions options_for(std::string element, std::size_t max_record_bytes = kMiB) {
   XmlScanOptions options;
   options.record_element = std::move(element);
   options.max_record_bytes = max_record_bytes;
@@ -84,7 +89,7 @@ std::vector<Item> scan_all(ByteSource& source, XmlScanOptions options) {
 }
 
 std::vector<Item> scan_all(std::string xml, const std::string& element = "Record",
-                           std::size_t max_record_bytes = 1024 * 1024) {
+                           std::size_t max_record_bytes = kMiB) {
   auto source = make_memory_source(std::move(xml), "oh.xml");
   return scan_all(*source, options_for(element, max_record_bytes));
 }
@@ -141,7 +146,8 @@ TEST(XmlScanner, RecordTextParsesWithPugixml) {
 }
 
 TEST(XmlScanner, CommentsHideRecords) {
-  const auto items = scan_all("<!-- <Record>before</Record> --><R><!-- <Record>no</Record> -- --><Record>yes</Record></R>");
+  const auto items =
+      scan_all("<!-- <Record>before</Record> --><R><!-- <Record>no</Record> -- --><Record>yes</Record></R>");
   EXPECT_EQ(records_only(items), (std::vector<std::string>{"<Record>yes</Record>"}));
 }
 
@@ -164,8 +170,8 @@ TEST(XmlScanner, SelfClosingRecords) {
 
 TEST(XmlScanner, NestedSameNameBelongsToOuterRecord) {
   const auto items = scan_all("<R><Record><Record>inner</Record><Record/></Record><Record>2</Record></R>");
-  EXPECT_EQ(records_only(items), (std::vector<std::string>{"<Record><Record>inner</Record><Record/></Record>",
-                                                           "<Record>2</Record>"}));
+  EXPECT_EQ(records_only(items),
+            (std::vector<std::string>{"<Record><Record>inner</Record><Record/></Record>", "<Record>2</Record>"}));
 }
 
 TEST(XmlScanner, RecordsAtDifferentDepths) {
@@ -265,7 +271,8 @@ TEST(XmlScanner, OverlongNameIsRefused) {
 
 TEST(XmlScanner, DeepNestingIsRefused) {
   std::string deep;
-  for (int i = 0; i < 1100; ++i) deep += "<a>";
+  for (int i = 0; i < 1100; ++i)
+    deep += "<a>";
   const auto items = scan_all(deep);
   ASSERT_EQ(items.size(), 1U);
   EXPECT_EQ(items[0].rule, "xml.syntax");
@@ -285,7 +292,8 @@ TEST(XmlScanner, RecordOverLimitIsSkipped) {
 TEST(XmlScanner, RecordLargerThanBufferIsSkipped) {
   // 3 MB record, 1 MB limit: noticed while reading it, skipped without being held.
   std::string big = "<Record>";
-  for (int i = 0; i < 30000; ++i) big += "<v a=\">\">" + std::string(80, 'y') + "</v>\n";
+  for (int i = 0; i < 30000; ++i)
+    big += "<v a=\">\">" + std::string(80, 'y') + "</v>\n";
   big += "</Record>";
   const auto items = scan_all("<R>\n" + big + "\n<Record>ok</Record></R>");
   ASSERT_EQ(items.size(), 2U);
@@ -306,7 +314,7 @@ TEST(XmlScanner, LineNumbersCountEveryLineBreak) {
 TEST(XmlScanner, MarkupLongerThanTheBufferOutsideRecords) {
   // Comments, text and attribute lists outside records are scanned without being held, and an
   // error still points at where the comment opened.
-  const std::string big(2 * 1024 * 1024, 'z');
+  const std::string big(2 * kMiB, 'z');
   const auto ok = scan_all("<R>\n<!--" + big + "-->" + big + "<G a='" + big + "'><Record/></G></R>");
   ASSERT_EQ(ok.size(), 1U);
   expect_record(ok[0], "<Record/>", 2);
@@ -319,14 +327,16 @@ TEST(XmlScanner, MarkupLongerThanTheBufferOutsideRecords) {
 class FailingSource final : public ByteSource {
  public:
   FailingSource(std::string bytes, std::size_t good) : bytes_(std::move(bytes)), good_(good) {}
-  Result<std::size_t> read(char* buffer, std::size_t size) override {
+  [[nodiscard]] const std::string& name() const override { return name_; }
+
+ protected:
+  Result<std::size_t> do_read(char* buffer, std::size_t size) override {
     if (pos_ >= good_) return fail(Errc::io, "file.read", "read failed", Origin{name_});
     const std::size_t n = std::min({size, good_ - pos_, bytes_.size() - pos_});
     std::copy_n(bytes_.data() + pos_, n, buffer);
     pos_ += n;
     return n;
   }
-  [[nodiscard]] const std::string& name() const override { return name_; }
 
  private:
   std::string bytes_;
@@ -344,9 +354,10 @@ TEST(XmlScanner, ReadErrorAtStart) {
 
 TEST(XmlScanner, ReadErrorEndsTheScan) {
   std::string text = "<R>";
-  while (text.size() < 600 * 1024) text += "<Record>r</Record>\n";
+  while (text.size() < 600 * kKiB)
+    text += "<Record>r</Record>\n";
   text += "</R>";
-  FailingSource source(text, 400 * 1024);
+  FailingSource source(text, 400 * kKiB);
   const auto items = scan_all(source, options_for("Record"));
   ASSERT_FALSE(items.empty());
   EXPECT_EQ(items.back().code, Errc::io);
@@ -361,7 +372,9 @@ struct Generated {
   std::vector<std::uint64_t> lines;
 };
 
-std::size_t roll(std::mt19937& rng, std::size_t n) { return static_cast<std::size_t>(rng() % n); }
+std::size_t roll(std::mt19937& rng, std::size_t n) {
+  return static_cast<std::size_t>(rng() % n);
+}
 
 std::uint64_t count_lines(const std::string& s) {
   return static_cast<std::uint64_t>(std::count(s.begin(), s.end(), '\n'));
@@ -371,12 +384,16 @@ Generated generate(std::uint32_t seed, std::size_t min_bytes) {
   std::mt19937 rng(seed);
   Generated g;
   g.text = "<?xml version=\"1.0\"?>\n<Export>\n";
-  const std::vector<std::string> pieces = {
-      "<Name>Smith &amp; Jones</Name>", "<Note><![CDATA[</Record> <Record>]]></Note>",
-      "<!-- <Record> -->",              "<Dose n=\"1>2\" m='/>'/>",
-      "<Record>nested</Record>",        "\n    ",
-      "<?pi </Record>?>",               "<Empty/>",
-      "text > more",                    "<Deep><Deeper><Record/></Deeper></Deep>"};
+  const std::vector<std::string> pieces = {"<Name>Smith &amp; Jones</Name>",
+                                           "<Note><![CDATA[</Record> <Record>]]></Note>",
+                                           "<!-- <Record> -->",
+                                           "<Dose n=\"1>2\" m='/>'/>",
+                                           "<Record>nested</Record>",
+                                           "\n    ",
+                                           "<?pi </Record>?>",
+                                           "<Empty/>",
+                                           "text > more",
+                                           "<Deep><Deeper><Record/></Deeper></Deep>"};
   std::uint64_t line = 1 + count_lines(g.text);
   while (g.text.size() < min_bytes) {
     std::string filler;
@@ -391,7 +408,8 @@ Generated generate(std::uint32_t seed, std::size_t min_bytes) {
     } else {
       record = "<Record id=\"" + std::to_string(g.records.size()) + "\">";
       const std::size_t n = roll(rng, 12);
-      for (std::size_t i = 0; i < n; ++i) record += pieces[roll(rng, pieces.size())];
+      for (std::size_t i = 0; i < n; ++i)
+        record += pieces[roll(rng, pieces.size())];
       record += "</Record>";
     }
     g.lines.push_back(line);
@@ -416,14 +434,14 @@ void expect_generated(const std::vector<Item>& items, const Generated& g) {
 }
 
 TEST(XmlScanner, RecordsStraddlingBufferRefills) {
-  const Generated g = generate(42, 3 * 1024 * 1024);
-  ASSERT_GT(g.text.size(), 1024U * 1024U);
+  const Generated g = generate(42, 3 * kMiB);
+  ASSERT_GT(g.text.size(), kMiB);
   {
     auto source = make_memory_source(g.text, "oh.xml");
     expect_generated(scan_all(*source, options_for("Record")), g);
   }
   for (const std::size_t chunk : {std::size_t{1}, std::size_t{3}, std::size_t{4093}, std::size_t{65537}}) {
-    const Generated small = chunk < 10 ? generate(7, 300 * 1024) : g;
+    const Generated small = chunk < 10 ? generate(7, 300 * kKiB) : g;
     ChunkedSource source(small.text, chunk);
     expect_generated(scan_all(source, options_for("Record")), small);
   }
@@ -431,7 +449,7 @@ TEST(XmlScanner, RecordsStraddlingBufferRefills) {
 
 TEST(XmlScanner, MarkupSplitAtBufferEdge) {
   // Put each kind of markup across the 256 KiB refill boundary at every offset.
-  constexpr std::size_t kEdge = 256 * 1024;
+  constexpr std::size_t kEdge = 256 * kKiB;
   const std::string tail = "<!-- c --><![CDATA[]]]]><?p?><A a='>'>x</A ></Record ></R>";
   for (std::size_t shift = 0; shift < 40; ++shift) {
     std::string text = "<R>" + std::string(kEdge - 3 - 20 + shift, ' ') + "<Record>";
@@ -446,9 +464,9 @@ TEST(XmlScanner, MarkupSplitAtBufferEdge) {
 TEST(XmlScanner, SurvivesJunkBytes) {
   for (std::uint32_t seed = 1; seed <= 8; ++seed) {
     std::mt19937 rng(seed);
-    std::string junk(100 * 1024, '\0');
-    constexpr char kSpecials[] = "<>/!?-[]'\"= \n\0RecordA";
-    const std::string specials(kSpecials, sizeof(kSpecials) - 1);
+    std::string junk(100 * kKiB, '\0');
+    using namespace std::string_view_literals;
+    const std::string specials(std::string_view("<>/!?-[]'\"= \n\0RecordA"sv));  // sv keeps the NUL
     for (auto& c : junk) {
       c = roll(rng, 3) != 0 ? specials[roll(rng, specials.size())] : static_cast<char>(roll(rng, 256));
     }

@@ -6,6 +6,7 @@
 // Not thread-safe: one reader, one thread (or one strand) at a time.
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,9 +19,20 @@ class ByteSource {
  public:
   virtual ~ByteSource() = default;
   // Reads up to `size` bytes into `buffer`. Returns 0 at end of input. Errors are Errc::io.
-  virtual Result<std::size_t> read(char* buffer, std::size_t size) = 0;
+  Result<std::size_t> read(char* buffer, std::size_t size) {
+    auto n = do_read(buffer, size);
+    if (n) bytes_read_ += *n;
+    return n;
+  }
   // The name used in error origins (the file path, or "<memory>").
   [[nodiscard]] virtual const std::string& name() const = 0;
+  [[nodiscard]] std::uint64_t bytes_read() const noexcept { return bytes_read_; }
+
+ protected:
+  virtual Result<std::size_t> do_read(char* buffer, std::size_t size) = 0;
+
+ private:
+  std::uint64_t bytes_read_ = 0;
 };
 
 // Opens `path` for reading ("-" is standard input). Errors: Errc::io with rule "file.open".

@@ -41,7 +41,6 @@ struct DecodeStats {
   std::uint64_t records_read = 0;  // data records seen, valid or not (what a trailer counts)
   std::uint64_t accepted = 0;
   std::uint64_t rejected = 0;
-  std::uint64_t bytes_read = 0;
 };
 
 class Decoder {
@@ -51,6 +50,8 @@ class Decoder {
   virtual Next next(model::Record& record, std::vector<Error>& errors) = 0;
   [[nodiscard]] const std::vector<Error>& file_errors() const noexcept { return file_errors_; }
   [[nodiscard]] const DecodeStats& stats() const noexcept { return stats_; }
+  // Bytes consumed from the source so far.
+  [[nodiscard]] virtual std::uint64_t bytes_read() const noexcept = 0;
 
  protected:
   std::vector<Error> file_errors_;
