@@ -64,7 +64,8 @@ constexpr u64 stream_key(u64 seed, u64 stream, u64 index) noexcept {
 class Rng {  // xoshiro256**
  public:
   explicit Rng(u64 seed) noexcept {
-    for (auto& word : s_) word = splitmix64(seed);
+    for (auto& word : s_)
+      word = splitmix64(seed);
   }
   u64 next() noexcept {
     const u64 result = rotl(s_[1] * 5U, 7) * 9U;
@@ -81,9 +82,7 @@ class Rng {  // xoshiro256**
   u32 below(u32 n) noexcept { return static_cast<u32>(((next() >> 32U) * n) >> 32U); }
   u64 below64(u64 n) noexcept { return next() % n; }
   // Uniform in [lo, hi] (inclusive); hi >= lo.
-  int between(int lo, int hi) noexcept {
-    return lo + static_cast<int>(below(static_cast<u32>(hi - lo) + 1U));
-  }
+  int between(int lo, int hi) noexcept { return lo + static_cast<int>(below(static_cast<u32>(hi - lo) + 1U)); }
   bool permille(u32 p) noexcept { return below(1000) < p; }
 
  private:
@@ -128,7 +127,9 @@ constexpr Ymd civil_from_days(int z) noexcept {
   return Ymd{yoe + era * 400 + (m <= 2 ? 1 : 0), m, d};
 }
 
-constexpr bool is_leap(int y) noexcept { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+constexpr bool is_leap(int y) noexcept {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 constexpr int days_in_month(int y, int m) noexcept {
   constexpr std::array<int, 12> kDays{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -187,7 +188,8 @@ class Out {
       tmp[static_cast<std::size_t>(n++)] = static_cast<char>('0' + v % 10U);
       v /= 10U;
     } while (v != 0 || n < width);
-    while (n > 0) put(tmp[static_cast<std::size_t>(--n)]);
+    while (n > 0)
+      put(tmp[static_cast<std::size_t>(--n)]);
   }
   void ymd8(int y, int m, int d) {  // YYYYMMDD
     zpad(static_cast<u64>(y), 4);
@@ -233,12 +235,23 @@ class Out {
     for (std::size_t i = 0; i < s.size(); ++i) {
       sv rep;
       switch (s[i]) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = attribute ? sv("&quot;") : sv(); break;
-        case '\'': rep = attribute ? sv("&apos;") : sv(); break;
-        default: break;
+        case '&':
+          rep = "&amp;";
+          break;
+        case '<':
+          rep = "&lt;";
+          break;
+        case '>':
+          rep = "&gt;";
+          break;
+        case '"':
+          rep = attribute ? sv("&quot;") : sv();
+          break;
+        case '\'':
+          rep = attribute ? sv("&apos;") : sv();
+          break;
+        default:
+          break;
       }
       if (rep.empty()) continue;
       put(s.substr(start, i - start));
@@ -279,95 +292,182 @@ struct Name {
 };
 
 constexpr std::array kSurnames{
-    Name{"Smith", "smith"},         Name{"Jones", "jones"},
-    Name{"Williams", "williams"},   Name{"Taylor", "taylor"},
-    Name{"Brown", "brown"},         Name{"Davies", "davies"},
-    Name{"Evans", "evans"},         Name{"Wilson", "wilson"},
-    Name{"Thomas", "thomas"},       Name{"Johnson", "johnson"},
-    Name{"Roberts", "roberts"},     Name{"Robinson", "robinson"},
-    Name{"Thompson", "thompson"},   Name{"Wright", "wright"},
-    Name{"Walker", "walker"},       Name{"White", "white"},
-    Name{"Edwards", "edwards"},     Name{"Hughes", "hughes"},
-    Name{"Green", "green"},         Name{"Hall", "hall"},
-    Name{"Lewis", "lewis"},         Name{"Harris", "harris"},
-    Name{"Clarke", "clarke"},       Name{"Patel", "patel"},
-    Name{"Khan", "khan"},           Name{"Ahmed", "ahmed"},
-    Name{"Singh", "singh"},         Name{"Begum", "begum"},
-    Name{"Ali", "ali"},             Name{"Hussain", "hussain"},
-    Name{"Shah", "shah"},           Name{"Okafor", "okafor"},
-    Name{"Adeyemi", "adeyemi"},     Name{"Mensah", "mensah"},
-    Name{"Nowak", "nowak"},         Name{"Kowalski", "kowalski"},
-    Name{"Wiśniewski", "wisniewski"}, Name{"O'Brien", "obrien"},
-    Name{"O'Connor", "oconnor"},    Name{"D'Souza", "dsouza"},
-    Name{"McCarthy", "mccarthy"},   Name{"MacDonald", "macdonald"},
-    Name{"Smith-Jones", "smithjones"}, Name{"Lloyd-Williams", "lloydwilliams"},
-    Name{"Ní Bhriain", "nibhriain"}, Name{"Ó Súilleabháin", "osuilleabhain"},
-    Name{"Müller", "muller"},       Name{"Núñez", "nunez"},
-    Name{"Gonçalves", "goncalves"}, Name{"Øvergaard", "overgaard"},
-    Name{"Fernández", "fernandez"}, Name{"Chen", "chen"},
-    Name{"Wang", "wang"},           Name{"Nguyen", "nguyen"},
-    Name{"Kim", "kim"},             Name{"Santos", "santos"},
-    Name{"Reyes", "reyes"},         Name{"Murphy", "murphy"},
-    Name{"Kelly", "kelly"},         Name{"Byrne", "byrne"},
-    Name{"Zhang", "zhang"},         Name{"Ivanova", "ivanova"},
-    Name{"Papadopoulos", "papadopoulos"}, Name{"Rossi", "rossi"},
-    Name{"Dubois", "dubois"},       Name{"van der Berg", "vanderberg"},
-    Name{"Bowen-Hughes", "bowenhughes"}, Name{"St John", "stjohn"},
+    Name{"Smith", "smith"},
+    Name{"Jones", "jones"},
+    Name{"Williams", "williams"},
+    Name{"Taylor", "taylor"},
+    Name{"Brown", "brown"},
+    Name{"Davies", "davies"},
+    Name{"Evans", "evans"},
+    Name{"Wilson", "wilson"},
+    Name{"Thomas", "thomas"},
+    Name{"Johnson", "johnson"},
+    Name{"Roberts", "roberts"},
+    Name{"Robinson", "robinson"},
+    Name{"Thompson", "thompson"},
+    Name{"Wright", "wright"},
+    Name{"Walker", "walker"},
+    Name{"White", "white"},
+    Name{"Edwards", "edwards"},
+    Name{"Hughes", "hughes"},
+    Name{"Green", "green"},
+    Name{"Hall", "hall"},
+    Name{"Lewis", "lewis"},
+    Name{"Harris", "harris"},
+    Name{"Clarke", "clarke"},
+    Name{"Patel", "patel"},
+    Name{"Khan", "khan"},
+    Name{"Ahmed", "ahmed"},
+    Name{"Singh", "singh"},
+    Name{"Begum", "begum"},
+    Name{"Ali", "ali"},
+    Name{"Hussain", "hussain"},
+    Name{"Shah", "shah"},
+    Name{"Okafor", "okafor"},
+    Name{"Adeyemi", "adeyemi"},
+    Name{"Mensah", "mensah"},
+    Name{"Nowak", "nowak"},
+    Name{"Kowalski", "kowalski"},
+    Name{"Wiśniewski", "wisniewski"},
+    Name{"O'Brien", "obrien"},
+    Name{"O'Connor", "oconnor"},
+    Name{"D'Souza", "dsouza"},
+    Name{"McCarthy", "mccarthy"},
+    Name{"MacDonald", "macdonald"},
+    Name{"Smith-Jones", "smithjones"},
+    Name{"Lloyd-Williams", "lloydwilliams"},
+    Name{"Ní Bhriain", "nibhriain"},
+    Name{"Ó Súilleabháin", "osuilleabhain"},
+    Name{"Müller", "muller"},
+    Name{"Núñez", "nunez"},
+    Name{"Gonçalves", "goncalves"},
+    Name{"Øvergaard", "overgaard"},
+    Name{"Fernández", "fernandez"},
+    Name{"Chen", "chen"},
+    Name{"Wang", "wang"},
+    Name{"Nguyen", "nguyen"},
+    Name{"Kim", "kim"},
+    Name{"Santos", "santos"},
+    Name{"Reyes", "reyes"},
+    Name{"Murphy", "murphy"},
+    Name{"Kelly", "kelly"},
+    Name{"Byrne", "byrne"},
+    Name{"Zhang", "zhang"},
+    Name{"Ivanova", "ivanova"},
+    Name{"Papadopoulos", "papadopoulos"},
+    Name{"Rossi", "rossi"},
+    Name{"Dubois", "dubois"},
+    Name{"van der Berg", "vanderberg"},
+    Name{"Bowen-Hughes", "bowenhughes"},
+    Name{"St John", "stjohn"},
 };
 
 constexpr std::array kFemaleForenames{
-    Name{"Olivia", "olivia"},   Name{"Amelia", "amelia"},     Name{"Isla", "isla"},
-    Name{"Ava", "ava"},         Name{"Mia", "mia"},           Name{"Zoë", "zoe"},
-    Name{"Chloé", "chloe"},     Name{"Siân", "sian"},         Name{"Niamh", "niamh"},
-    Name{"Aoife", "aoife"},     Name{"Saoirse", "saoirse"},   Name{"Renée", "renee"},
-    Name{"Anne-Marie", "annemarie"}, Name{"Mary", "mary"},    Name{"Sarah", "sarah"},
-    Name{"Emma", "emma"},       Name{"Charlotte", "charlotte"}, Name{"Sophie", "sophie"},
-    Name{"Grace", "grace"},     Name{"Hannah", "hannah"},     Name{"Priya", "priya"},
-    Name{"Aisha", "aisha"},     Name{"Fatima", "fatima"},     Name{"Aaliyah", "aaliyah"},
-    Name{"Chiamaka", "chiamaka"}, Name{"Agnieszka", "agnieszka"}, Name{"Zsófia", "zsofia"},
-    Name{"Ingrid", "ingrid"},   Name{"Mei", "mei"},           Name{"Lucía", "lucia"},
-    Name{"Maria", "maria"},     Name{"Joanne", "joanne"},     Name{"Catherine", "catherine"},
-    Name{"Elizabeth", "elizabeth"}, Name{"Rebecca", "rebecca"}, Name{"Bethan", "bethan"},
-    Name{"Ffion", "ffion"},     Name{"Eleri", "eleri"},       Name{"Oluwaseun", "oluwaseun"},
+    Name{"Olivia", "olivia"},
+    Name{"Amelia", "amelia"},
+    Name{"Isla", "isla"},
+    Name{"Ava", "ava"},
+    Name{"Mia", "mia"},
+    Name{"Zoë", "zoe"},
+    Name{"Chloé", "chloe"},
+    Name{"Siân", "sian"},
+    Name{"Niamh", "niamh"},
+    Name{"Aoife", "aoife"},
+    Name{"Saoirse", "saoirse"},
+    Name{"Renée", "renee"},
+    Name{"Anne-Marie", "annemarie"},
+    Name{"Mary", "mary"},
+    Name{"Sarah", "sarah"},
+    Name{"Emma", "emma"},
+    Name{"Charlotte", "charlotte"},
+    Name{"Sophie", "sophie"},
+    Name{"Grace", "grace"},
+    Name{"Hannah", "hannah"},
+    Name{"Priya", "priya"},
+    Name{"Aisha", "aisha"},
+    Name{"Fatima", "fatima"},
+    Name{"Aaliyah", "aaliyah"},
+    Name{"Chiamaka", "chiamaka"},
+    Name{"Agnieszka", "agnieszka"},
+    Name{"Zsófia", "zsofia"},
+    Name{"Ingrid", "ingrid"},
+    Name{"Mei", "mei"},
+    Name{"Lucía", "lucia"},
+    Name{"Maria", "maria"},
+    Name{"Joanne", "joanne"},
+    Name{"Catherine", "catherine"},
+    Name{"Elizabeth", "elizabeth"},
+    Name{"Rebecca", "rebecca"},
+    Name{"Bethan", "bethan"},
+    Name{"Ffion", "ffion"},
+    Name{"Eleri", "eleri"},
+    Name{"Oluwaseun", "oluwaseun"},
     Name{"Mary-Kate", "marykate"},
 };
 
 constexpr std::array kMaleForenames{
-    Name{"Oliver", "oliver"},   Name{"George", "george"},     Name{"Harry", "harry"},
-    Name{"Noah", "noah"},       Name{"Jack", "jack"},         Name{"Leo", "leo"},
-    Name{"Arthur", "arthur"},   Name{"Muhammad", "muhammad"}, Name{"Mohammed", "mohammed"},
-    Name{"Jacob", "jacob"},     Name{"Thomas", "thomas"},     Name{"James", "james"},
-    Name{"William", "william"}, Name{"Daniel", "daniel"},     Name{"David", "david"},
-    Name{"Michael", "michael"}, Name{"Christopher", "christopher"}, Name{"Matthew", "matthew"},
-    Name{"Seán", "sean"},       Name{"Dónal", "donal"},       Name{"Ciarán", "ciaran"},
-    Name{"Rhys", "rhys"},       Name{"Dafydd", "dafydd"},     Name{"Gareth", "gareth"},
-    Name{"Iain", "iain"},       Name{"Hamish", "hamish"},     Name{"Łukasz", "lukasz"},
-    Name{"Piotr", "piotr"},     Name{"Björn", "bjorn"},       Name{"José", "jose"},
-    Name{"João", "joao"},       Name{"François", "francois"}, Name{"Chidi", "chidi"},
-    Name{"Kwame", "kwame"},     Name{"Tunde", "tunde"},       Name{"Rajesh", "rajesh"},
-    Name{"Arjun", "arjun"},     Name{"Vikram", "vikram"},     Name{"Wei", "wei"},
-    Name{"Jean-Luc", "jeanluc"}, Name{"Mark", "mark"},        Name{"Paul", "paul"},
-    Name{"Stephen", "stephen"}, Name{"Andrew", "andrew"},
+    Name{"Oliver", "oliver"},
+    Name{"George", "george"},
+    Name{"Harry", "harry"},
+    Name{"Noah", "noah"},
+    Name{"Jack", "jack"},
+    Name{"Leo", "leo"},
+    Name{"Arthur", "arthur"},
+    Name{"Muhammad", "muhammad"},
+    Name{"Mohammed", "mohammed"},
+    Name{"Jacob", "jacob"},
+    Name{"Thomas", "thomas"},
+    Name{"James", "james"},
+    Name{"William", "william"},
+    Name{"Daniel", "daniel"},
+    Name{"David", "david"},
+    Name{"Michael", "michael"},
+    Name{"Christopher", "christopher"},
+    Name{"Matthew", "matthew"},
+    Name{"Seán", "sean"},
+    Name{"Dónal", "donal"},
+    Name{"Ciarán", "ciaran"},
+    Name{"Rhys", "rhys"},
+    Name{"Dafydd", "dafydd"},
+    Name{"Gareth", "gareth"},
+    Name{"Iain", "iain"},
+    Name{"Hamish", "hamish"},
+    Name{"Łukasz", "lukasz"},
+    Name{"Piotr", "piotr"},
+    Name{"Björn", "bjorn"},
+    Name{"José", "jose"},
+    Name{"João", "joao"},
+    Name{"François", "francois"},
+    Name{"Chidi", "chidi"},
+    Name{"Kwame", "kwame"},
+    Name{"Tunde", "tunde"},
+    Name{"Rajesh", "rajesh"},
+    Name{"Arjun", "arjun"},
+    Name{"Vikram", "vikram"},
+    Name{"Wei", "wei"},
+    Name{"Jean-Luc", "jeanluc"},
+    Name{"Mark", "mark"},
+    Name{"Paul", "paul"},
+    Name{"Stephen", "stephen"},
+    Name{"Andrew", "andrew"},
 };
 
-constexpr auto kPostcodeAreas = std::to_array<sv>({
-    "LS", "M",  "B",  "L",  "S",  "NE", "BS", "CF", "EH", "G",  "SW", "SE", "N",  "E",  "W",  "NW",
-    "EC", "OX", "CB", "NG", "LE", "PL", "EX", "BT", "AB", "DD", "YO", "HU", "SO", "PO", "BN"});
+constexpr auto kPostcodeAreas =
+    std::to_array<sv>({"LS", "M",  "B",  "L",  "S",  "NE", "BS", "CF", "EH", "G",  "SW", "SE", "N",  "E",  "W", "NW",
+                       "EC", "OX", "CB", "NG", "LE", "PL", "EX", "BT", "AB", "DD", "YO", "HU", "SO", "PO", "BN"});
 constexpr sv kPostcodeUnitLetters = "ABDEFGHJLNPQRSTUWXYZ";
 
 // Organisation (ODS) codes within the VPD; the first ones carry most staff.
 constexpr auto kOrgCodes = std::to_array<sv>({"RXX", "RXX", "RXX", "R1H", "R1H", "RRK", "RJ1", "RYJ"});
 
-constexpr auto kDepartments = std::to_array<sv>({
-    "Emergency Medicine", "General Surgery",  "General Medicine",          "Paediatrics",
-    "Obstetrics & Gynaecology", "Radiology",  "Outpatients",               "Cardiology",
-    "Theatres",           "Pharmacy",         "Critical Care",             "Orthopaedics",
-    "Oncology",           "Renal Medicine",   "Maternity",                 "Estates",
-    "Medical Records",    "Elderly Care"});
+constexpr auto kDepartments = std::to_array<sv>(
+    {"Emergency Medicine", "General Surgery", "General Medicine", "Paediatrics", "Obstetrics & Gynaecology",
+     "Radiology", "Outpatients", "Cardiology", "Theatres", "Pharmacy", "Critical Care", "Orthopaedics", "Oncology",
+     "Renal Medicine", "Maternity", "Estates", "Medical Records", "Elderly Care"});
 
-constexpr auto kSites = std::to_array<sv>({"Royal Infirmary",   "General Hospital",     "St Thomas' Hospital",
-                                   "Community Hub",     "Children's Hospital",  "Queen Elizabeth Hospital",
-                                   "Treatment Centre"});
+constexpr auto kSites =
+    std::to_array<sv>({"Royal Infirmary", "General Hospital", "St Thomas' Hospital", "Community Hub",
+                       "Children's Hospital", "Queen Elizabeth Hospital", "Treatment Centre"});
 
 struct Role {
   sv staff_group;
@@ -413,7 +513,8 @@ constexpr std::array kRoles{
 std::size_t pick_role(Rng& rng) {
   static const u32 total = [] {
     u32 sum = 0;
-    for (const auto& r : kRoles) sum += r.weight;
+    for (const auto& r : kRoles)
+      sum += r.weight;
     return sum;
   }();
   u32 x = rng.below(total);
@@ -440,20 +541,22 @@ constexpr NiPrefixes make_ni_prefixes() {
     for (char b = 'A'; b <= 'Z'; ++b) {
       if (bad_first.find(a) != sv::npos || bad_second.find(b) != sv::npos) continue;
       bool ok = true;
-      for (const sv n : never) ok = ok && !(n[0] == a && n[1] == b);
+      for (const sv n : never)
+        ok = ok && !(n[0] == a && n[1] == b);
       if (ok) p.items[p.count++] = {a, b};
     }
   }
   return p;
 }
 constexpr NiPrefixes kNiPrefixes = make_ni_prefixes();
-constexpr auto kForbiddenNiPrefixes = std::to_array<sv>({"BG", "GB", "NK", "KN", "NT", "ZZ",
-                                                  "DA", "FA", "QQ", "UA", "VB", "AO"});
+constexpr auto kForbiddenNiPrefixes =
+    std::to_array<sv>({"BG", "GB", "NK", "KN", "NT", "ZZ", "DA", "FA", "QQ", "UA", "VB", "AO"});
 
 // NHS number check digit (Modulus 11, weights 10..2); 10 means "never issued".
 int nhs_check_digit(const char* nine) noexcept {
   int sum = 0;
-  for (int i = 0; i < 9; ++i) sum += (nine[i] - '0') * (10 - i);
+  for (int i = 0; i < 9; ++i)
+    sum += (nine[i] - '0') * (10 - i);
   const int check = 11 - sum % 11;
   return check == 11 ? 0 : check;
 }
@@ -473,7 +576,8 @@ struct Affine {
   Affine(u64 seed, u64 modulus) : m(modulus) {
     u64 s = seed;
     a = (splitmix64(s) % m) | 1U;
-    while (std::gcd(a, m) != 1) a += 2;
+    while (std::gcd(a, m) != 1)
+      a += 2;
     b = splitmix64(s) % m;
   }
   [[nodiscard]] u64 operator()(u64 x) const noexcept {
@@ -561,7 +665,8 @@ class World {
         digits[static_cast<std::size_t>(nd++)] = static_cast<char>('0' + v % 10U);
         v /= 10U;
       } while (v != 0 || nd < width);
-      while (nd > 0) tmp[len++] = digits[static_cast<std::size_t>(--nd)];
+      while (nd > 0)
+        tmp[len++] = digits[static_cast<std::size_t>(--nd)];
       p.employee = tmp;
       p.employee_len = len;
     }
@@ -706,7 +811,9 @@ enum class Bad : std::uint8_t { none, nhs_check, ni_prefix, april_31, dob_future
 constexpr std::array kBadPerson{Bad::nhs_check, Bad::ni_prefix, Bad::april_31, Bad::dob_future, Bad::gender};
 constexpr std::array kBadAssignment{Bad::april_31, Bad::end_before_start};
 
-void put_flag(Out& out, bool v) { out.put(v ? 'Y' : 'N'); }
+void put_flag(Out& out, bool v) {
+  out.put(v ? 'Y' : 'N');
+}
 
 void write_forenames(Out& out, const Person& p) {
   out.put(p.forename1->text);
@@ -926,7 +1033,8 @@ struct Event {
 class EventSource {
  public:
   EventSource(u64 seed, int date, u64 persons) : world_(seed, date), persons_(persons) {
-    for (const auto& t : kTests) total_weight_ += t.weight;
+    for (const auto& t : kTests)
+      total_weight_ += t.weight;
   }
 
   void make(u64 r, Event& e) const {
@@ -994,9 +1102,15 @@ class EventSource {
           e.titre = rng.below(10);
         }
         break;
-      case TestKind::igra: e.result = roll < 950 ? "Negative" : "Positive"; break;
-      case TestKind::history: e.result = "Positive"; break;
-      case TestKind::scar: e.result = "Seen"; break;
+      case TestKind::igra:
+        e.result = roll < 950 ? "Negative" : "Positive";
+        break;
+      case TestKind::history:
+        e.result = "Positive";
+        break;
+      case TestKind::scar:
+        e.result = "Seen";
+        break;
     }
     e.provider = rng.permille(850) ? p.provider : 1 + rng.below(5);
   }
@@ -1114,8 +1228,9 @@ void generate_oh(Out& out, const OhOptions& o, bool xml) {
   if (xml) {
     out.put("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<OHExport system=\"GenericOH\" version=\"1\">\n");
   } else {
-    out.put("Record ID,Staff ID,Person Number,Surname,Forename(s),Date of Birth,NI Number,NHS Number,"
-            "Vaccine/Test,Dose,Date Given,Result,Titre (mIU/mL),Provider\r\n");
+    out.put(
+        "Record ID,Staff ID,Person Number,Surname,Forename(s),Date of Birth,NI Number,NHS Number,"
+        "Vaccine/Test,Dose,Date Given,Result,Titre (mIU/mL),Provider\r\n");
   }
   Event e;
   for (u64 r = 0; r < o.records; ++r) {
@@ -1143,8 +1258,7 @@ constexpr sv kUsage =
     "in every K-th PER/ASG record (default 0: none).\n";
 
 [[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr, "esrsync_bench_gen: %s\n%.*s", message.c_str(), static_cast<int>(kUsage.size()),
-               kUsage.data());
+  std::fprintf(stderr, "esrsync_bench_gen: %s\n%.*s", message.c_str(), static_cast<int>(kUsage.size()), kUsage.data());
   std::exit(2);
 }
 

@@ -33,8 +33,8 @@ TEST(CliMap, GoodFilePrintsJsonLinesAndExitsZero) {
 }
 
 TEST(CliMap, RecordErrorsGoToStderrWithLocationAndExitOne) {
-  const auto r = esrsync({"map", "--today", "2026-09-01", "-m", "mappings/oh/generic_csv.xml",
-                          "sample-data/oh/oh_export_20260805.csv"});
+  const auto r = esrsync(
+      {"map", "--today", "2026-09-01", "-m", "mappings/oh/generic_csv.xml", "sample-data/oh/oh_export_20260805.csv"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("sample-data/oh/oh_export_20260805.csv:9: lookup.unknown_code: unknown code "
                                "'Yellow fever vaccine'"));
@@ -77,12 +77,14 @@ TEST(CliMap, JunkFilesNeverCrashOrHang) {
   std::vector<std::string> files;
   for (int i = 0; i < 8; ++i) {
     std::string junk(1 + rng() % 200000, '\0');
-    for (auto& c : junk) c = static_cast<char>(rng());
+    for (auto& c : junk)
+      c = static_cast<char>(rng());
     const auto path = dir / ("junk" + std::to_string(i));
     test::write_file(path, junk);
     files.push_back(path.string());
   }
-  for (const auto* mapping : {"mappings/esr/de_extract.xml", "mappings/oh/generic_csv.xml", "mappings/oh/generic_xml.xml"}) {
+  for (const auto* mapping :
+       {"mappings/esr/de_extract.xml", "mappings/oh/generic_csv.xml", "mappings/oh/generic_xml.xml"}) {
     std::vector<std::string> args{"map", "-q", "-m", mapping};
     args.insert(args.end(), files.begin(), files.end());
     const auto r = esrsync(args);
@@ -100,9 +102,10 @@ TEST(CliCheck, ShippedMappingsAreValid) {
 
 TEST(CliCheck, ProblemsAreListedWithFileAndLine) {
   test::TempDir dir;
-  test::write_file(dir / "m.xml", "<mapping name=\"x\" format=\"delimited\">\n<record type=\"PER\" entity=\"person\">\n"
-                                  "<field target=\"surname\" pos=\"2\"><uppercase/></field>\n"
-                                  "<field target=\"shoe_size\" pos=\"3\"/>\n</record>\n</mapping>\n");
+  test::write_file(dir / "m.xml",
+                   "<mapping name=\"x\" format=\"delimited\">\n<record type=\"PER\" entity=\"person\">\n"
+                   "<field target=\"surname\" pos=\"2\"><uppercase/></field>\n"
+                   "<field target=\"shoe_size\" pos=\"3\"/>\n</record>\n</mapping>\n");
   const auto r = esrsync({"check", "--mapping", (dir / "m.xml").string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr((dir / "m.xml").string() + ":3: mapping.step: unknown transform <uppercase>"));

@@ -10,8 +10,8 @@
 namespace esrsync::test {
 
 struct Decoded {
-  std::vector<model::Record> records;                 // valid records (incl. header/trailer)
-  std::vector<std::vector<Error>> rejected;           // one entry per rejected record
+  std::vector<model::Record> records;        // valid records (incl. header/trailer)
+  std::vector<std::vector<Error>> rejected;  // one entry per rejected record
   std::vector<model::Record> rejected_records;
   std::vector<Error> file_errors;
   codec::DecodeStats stats;
@@ -20,9 +20,11 @@ struct Decoded {
   [[nodiscard]] std::vector<std::string> rules() const {
     std::vector<std::string> out;
     for (const auto& errors : rejected) {
-      for (const auto& e : errors) out.push_back(std::to_string(e.origin.line) + ":" + e.rule);
+      for (const auto& e : errors)
+        out.push_back(std::to_string(e.origin.line) + ":" + e.rule);
     }
-    for (const auto& e : file_errors) out.push_back("file:" + e.rule);
+    for (const auto& e : file_errors)
+      out.push_back("file:" + e.rule);
     return out;
   }
 };

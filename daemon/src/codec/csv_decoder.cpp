@@ -19,7 +19,8 @@ class CsvDecoder final : public Decoder {
   CsvDecoder(const mapping::Mapping& mapping, ByteSource& source, DecodeOptions options)
       : mapping_(mapping),
         source_(source),
-        reader_(source, CsvOptions{mapping.csv_delimiter, mapping.limits.max_line_bytes, mapping.limits.max_field_bytes}),
+        reader_(source,
+                CsvOptions{mapping.csv_delimiter, mapping.limits.max_line_bytes, mapping.limits.max_field_bytes}),
         builder_(mapping, options, mapping.encoding),
         spec_(mapping.records.front()) {
     builder_.set_file(source.name());
@@ -29,14 +30,14 @@ class CsvDecoder final : public Decoder {
     errors.clear();
     while (!done_) {
       auto more = reader_.next(fields_);
-    if (mapping_.limits.max_file_bytes != 0 && source_.bytes_read() > mapping_.limits.max_file_bytes) {
-      file_errors_.push_back(make_error(Errc::limit, "limit.file",
-                                        "file is over the limit of " + std::to_string(mapping_.limits.max_file_bytes) +
-                                            " bytes",
-                                        Origin{source_.name()}));
-      done_ = true;
-      return Next::end;
-    }
+      if (mapping_.limits.max_file_bytes != 0 && source_.bytes_read() > mapping_.limits.max_file_bytes) {
+        file_errors_.push_back(
+            make_error(Errc::limit, "limit.file",
+                       "file is over the limit of " + std::to_string(mapping_.limits.max_file_bytes) + " bytes",
+                       Origin{source_.name()}));
+        done_ = true;
+        return Next::end;
+      }
       record.reset(spec_.entity);
       record.record_type = spec_.type;
       record.line = reader_.line();
@@ -56,8 +57,8 @@ class CsvDecoder final : public Decoder {
       }
       if (!*more) {
         if (!have_header_) {
-          file_errors_.push_back(make_error(Errc::structure, "file.empty", "the file has no header row",
-                                            Origin{source_.name()}));
+          file_errors_.push_back(
+              make_error(Errc::structure, "file.empty", "the file has no header row", Origin{source_.name()}));
         }
         done_ = true;
         break;
@@ -72,14 +73,15 @@ class CsvDecoder final : public Decoder {
       }
       ++stats_.records_read;
       if (fields_.size() != header_width_) {
-        errors.push_back(make_error(Errc::parse, "record.field_count",
-                                    "row has " + std::to_string(fields_.size()) + " columns, the header has " +
-                                        std::to_string(header_width_),
-                                    Origin{source_.name(), reader_.line()}));
+        errors.push_back(make_error(
+            Errc::parse, "record.field_count",
+            "row has " + std::to_string(fields_.size()) + " columns, the header has " + std::to_string(header_width_),
+            Origin{source_.name(), reader_.line()}));
         ++stats_.rejected;
         return Next::rejected;
       }
-      if (!builder_.build(spec_, RecordBuilder::Raw{fields_, columns_, nullptr}, reader_.line(), nullptr, record, errors)) {
+      if (!builder_.build(spec_, RecordBuilder::Raw{fields_, columns_, nullptr}, reader_.line(), nullptr, record,
+                          errors)) {
         ++stats_.rejected;
         return Next::rejected;
       }
@@ -99,7 +101,8 @@ class CsvDecoder final : public Decoder {
     header_width_ = fields_.size();
     std::vector<std::string> names;
     names.reserve(fields_.size());
-    for (const auto f : fields_) names.push_back(mapping::LookupTable::normalise_key(f));
+    for (const auto f : fields_)
+      names.push_back(mapping::LookupTable::normalise_key(f));
     bool ok = true;
     std::vector<std::string> reported;  // a column several fields read is reported once
     columns_.clear();

@@ -64,8 +64,8 @@ class DelimitedDecoder final : public Decoder {
       const bool first = !seen_any_;
       seen_any_ = true;
       if (first && header_ != nullptr && spec != header_) {
-        file_error(Errc::structure, "file.no_header",
-                   "the file must start with a " + header_->type + " record", line_no_);
+        file_error(Errc::structure, "file.no_header", "the file must start with a " + header_->type + " record",
+                   line_no_);
       }
       if (spec != nullptr && counted(*spec)) ++stats_.records_read;
       record.reset(spec != nullptr ? spec->entity : model::Entity::person);
@@ -92,7 +92,8 @@ class DelimitedDecoder final : public Decoder {
         reject(errors, Errc::parse, "record.field_count", message);
         return Next::rejected;
       }
-      const bool ok = builder_.build(*spec, RecordBuilder::Raw{fields_, {}, nullptr}, line_no_, line.data(), record, errors);
+      const bool ok =
+          builder_.build(*spec, RecordBuilder::Raw{fields_, {}, nullptr}, line_no_, line.data(), record, errors);
       if (spec->role != RecordSpec::Role::data) {
         if (!envelope(*spec, ok, record, errors)) continue;
         return Next::record;

@@ -21,8 +21,8 @@ Result<std::unique_ptr<Encoder>> Encoder::create(std::shared_ptr<const mapping::
   }
   for (const auto& record : mapping->records) {
     for (const auto& field : record.fields) {
-      const bool simple_source = field.sources.size() == 1 && field.sources[0].steps.empty() &&
-                                 field.sources[0].kind != Source::Kind::path;
+      const bool simple_source =
+          field.sources.size() == 1 && field.sources[0].steps.empty() && field.sources[0].kind != Source::Kind::path;
       const bool reversible = std::all_of(field.steps.begin(), field.steps.end(), [](const mapping::Step& s) {
         return s.kind != StepKind::lookup && s.kind != StepKind::split && s.kind != StepKind::pattern;
       });
@@ -96,7 +96,8 @@ Status Encoder::append_fields(const RecordSpec& spec, const model::Record& recor
           break;
         case StepKind::trim: {
           const auto first = value.find_first_not_of(" \t");
-          value = first == std::string::npos ? std::string{} : value.substr(first, value.find_last_not_of(" \t") - first + 1);
+          value = first == std::string::npos ? std::string{}
+                                             : value.substr(first, value.find_last_not_of(" \t") - first + 1);
           break;
         }
         case StepKind::upper:
@@ -153,16 +154,17 @@ Status Encoder::append_fields(const RecordSpec& spec, const model::Record& recor
 Status Encoder::append(const model::Record& record, std::string& out) {
   const RecordSpec* spec = nullptr;
   for (const auto& r : mapping_->records) {
-    if (r.entity == record.entity && (record.record_type.empty() || r.type == record.record_type || r.role != RecordSpec::Role::data)) {
+    if (r.entity == record.entity &&
+        (record.record_type.empty() || r.type == record.record_type || r.role != RecordSpec::Role::data)) {
       spec = &r;
       break;
     }
   }
   if (spec == nullptr) spec = mapping_->find_entity(record.entity);
   if (spec == nullptr) {
-    return fail(Errc::validation, "encode.no_record_type",
-                "mapping " + mapping_->name + " has no record for " +
-                    std::string(model::entity_def(record.entity).name));
+    return fail(
+        Errc::validation, "encode.no_record_type",
+        "mapping " + mapping_->name + " has no record for " + std::string(model::entity_def(record.entity).name));
   }
   if (mapping_->format == Format::csv && !wrote_csv_header_) {
     std::string header;
@@ -179,7 +181,8 @@ Status Encoder::append(const model::Record& record, std::string& out) {
   if (auto ok = append_fields(*spec, record, out); !ok) return ok;
   if (spec->role == RecordSpec::Role::data) ++data_records_;
   if (const auto* trailer = mapping_->find_role(RecordSpec::Role::trailer);
-      trailer != nullptr && std::find(trailer->counts.begin(), trailer->counts.end(), spec->type) != trailer->counts.end()) {
+      trailer != nullptr &&
+      std::find(trailer->counts.begin(), trailer->counts.end(), spec->type) != trailer->counts.end()) {
     ++counted_records_;
   }
   return {};

@@ -30,13 +30,17 @@ bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 void trim(std::string& s) {
   std::size_t end = s.size();
-  while (end > 0 && is_space(s[end - 1])) --end;
+  while (end > 0 && is_space(s[end - 1]))
+    --end;
   std::size_t begin = 0;
-  while (begin < end && is_space(s[begin])) ++begin;
+  while (begin < end && is_space(s[begin]))
+    ++begin;
   if (end != s.size()) s.resize(end);
   if (begin != 0) s.erase(0, begin);
 }
@@ -49,7 +53,8 @@ Error field_error(Errc code, std::string rule, std::string message) {
 // junk field cannot flood a report.
 std::string quoted_code(std::string_view v) {
   std::string out = "'";
-  for (const char c : v.substr(0, 64)) out += (static_cast<unsigned char>(c) < 0x20) ? '?' : c;
+  for (const char c : v.substr(0, 64))
+    out += (static_cast<unsigned char>(c) < 0x20) ? '?' : c;
   if (v.size() > 64) out += "...";
   out += "'";
   return out;
@@ -84,9 +89,7 @@ void write_iso(const model::DateTime& dt, bool with_time, std::string& out) {
 RecordBuilder::RecordBuilder(const mapping::Mapping& mapping, DecodeOptions options, model::Encoding raw_encoding)
     : mapping_(mapping), options_(options), encoding_(raw_encoding) {}
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 Status RecordBuilder::decode_text_slow(std::string_view raw, std::string& out) const {
   if (raw.size() > mapping_.limits.max_field_bytes) {
@@ -145,7 +148,8 @@ bool RecordBuilder::apply_step(const Step& step, FieldType type, std::string& va
         if (digit(0) && digit(1) && digit(2) && digit(3) && digit(4) && digit(5) && digit(6) && digit(7)) {
           const auto num = [&](std::size_t i, std::size_t n) {
             int v = 0;
-            for (std::size_t k = 0; k < n; ++k) v = v * 10 + (value[i + k] - '0');
+            for (std::size_t k = 0; k < n; ++k)
+              v = v * 10 + (value[i + k] - '0');
             return v;
           };
           const model::Date d{num(0, 4), num(4, 2), num(6, 2)};
@@ -247,8 +251,8 @@ bool RecordBuilder::validate_type(const model::FieldDef& def, std::string& value
     }
     case FieldType::nhs_number:
     case FieldType::ni_number: {
-      auto normalised = def.type == FieldType::nhs_number ? model::normalise_nhs_number(value)
-                                                          : model::normalise_ni_number(value);
+      auto normalised =
+          def.type == FieldType::nhs_number ? model::normalise_nhs_number(value) : model::normalise_ni_number(value);
       if (!normalised) {
         error = std::move(normalised).error();
         return false;
@@ -327,8 +331,8 @@ bool RecordBuilder::build(const RecordSpec& spec, const Raw& raw_record, std::ui
     e.origin.field = field.target_name;
     const bool in_line = line_begin != nullptr && raw.data() != nullptr && raw.data() >= line_begin &&
                          raw.data() <= line_begin + mapping_.limits.max_line_bytes;
-    e.origin.column = in_line ? static_cast<std::uint32_t>(raw.data() - line_begin) + std::max<std::uint32_t>(e.origin.column, 1)
-                              : 0;
+    e.origin.column =
+        in_line ? static_cast<std::uint32_t>(raw.data() - line_begin) + std::max<std::uint32_t>(e.origin.column, 1) : 0;
     // One bad source value read by several fields (e.g. an unknown local test name feeding antigen,
     // kind and status) is reported once.
     for (std::size_t i = errors_before; i < errors.size(); ++i) {

@@ -87,7 +87,7 @@ class RecordBuilder {
   std::string file_;
   std::string scratch_;
   std::string part_;
-  model::Date parsed_date_;         // the date the last <date> step of the current field parsed
+  model::Date parsed_date_;  // the date the last <date> step of the current field parsed
   bool have_parsed_date_ = false;
   std::size_t ordinal_ = 0;  // source ordinal within the record spec, for Raw::column_positions
 };

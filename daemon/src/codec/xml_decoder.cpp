@@ -21,7 +21,8 @@ class XmlDecoder final : public Decoder {
   XmlDecoder(const mapping::Mapping& mapping, ByteSource& source, DecodeOptions options)
       : mapping_(mapping),
         source_(source),
-        scanner_(source, XmlScanOptions{mapping.record_element, std::max<std::size_t>(mapping.limits.max_line_bytes, 1 << 20)}),
+        scanner_(source,
+                 XmlScanOptions{mapping.record_element, std::max<std::size_t>(mapping.limits.max_line_bytes, 1 << 20)}),
         builder_(mapping, options, model::Encoding::utf8),
         spec_(mapping.records.front()) {
     builder_.set_file(source.name());
@@ -42,10 +43,10 @@ class XmlDecoder final : public Decoder {
     std::string_view text;
     auto more = scanner_.next(text);
     if (mapping_.limits.max_file_bytes != 0 && source_.bytes_read() > mapping_.limits.max_file_bytes) {
-      file_errors_.push_back(make_error(Errc::limit, "limit.file",
-                                        "file is over the limit of " + std::to_string(mapping_.limits.max_file_bytes) +
-                                            " bytes",
-                                        Origin{source_.name()}));
+      file_errors_.push_back(
+          make_error(Errc::limit, "limit.file",
+                     "file is over the limit of " + std::to_string(mapping_.limits.max_file_bytes) + " bytes",
+                     Origin{source_.name()}));
       done_ = true;
       return Next::end;
     }
@@ -80,13 +81,12 @@ class XmlDecoder final : public Decoder {
       ++stats_.rejected;
       return Next::rejected;
     }
-    const auto parsed = doc_.load_buffer(utf8_.data(), utf8_.size(),
-                                         pugi::parse_default,
-                                         pugi::encoding_utf8);
+    const auto parsed = doc_.load_buffer(utf8_.data(), utf8_.size(), pugi::parse_default, pugi::encoding_utf8);
     if (!parsed) {
       const auto offset = static_cast<std::size_t>(std::max<std::ptrdiff_t>(parsed.offset, 0));
-      errors.push_back(make_error(Errc::parse, "xml.record", std::string("malformed record: ") + parsed.description(),
-                                  Origin{source_.name(), scanner_.line() + newlines(std::string_view(utf8_).substr(0, offset))}));
+      errors.push_back(
+          make_error(Errc::parse, "xml.record", std::string("malformed record: ") + parsed.description(),
+                     Origin{source_.name(), scanner_.line() + newlines(std::string_view(utf8_).substr(0, offset))}));
       ++stats_.rejected;
       return Next::rejected;
     }

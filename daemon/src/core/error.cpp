@@ -4,15 +4,24 @@ namespace esrsync {
 
 std::string_view to_string(Errc code) noexcept {
   switch (code) {
-    case Errc::io: return "io";
-    case Errc::parse: return "parse";
-    case Errc::validation: return "validation";
-    case Errc::limit: return "limit";
-    case Errc::encoding: return "encoding";
-    case Errc::lookup: return "lookup";
-    case Errc::structure: return "structure";
-    case Errc::mapping: return "mapping";
-    case Errc::config: return "config";
+    case Errc::io:
+      return "io";
+    case Errc::parse:
+      return "parse";
+    case Errc::validation:
+      return "validation";
+    case Errc::limit:
+      return "limit";
+    case Errc::encoding:
+      return "encoding";
+    case Errc::lookup:
+      return "lookup";
+    case Errc::structure:
+      return "structure";
+    case Errc::mapping:
+      return "mapping";
+    case Errc::config:
+      return "config";
   }
   return "unknown";
 }

@@ -48,7 +48,8 @@ Result<LookupTable> LookupTable::load(const std::string& path) {
       }
     }
     if (!have_header) {
-      for (const auto f : fields) table.columns_.push_back(normalise_key(f));
+      for (const auto f : fields)
+        table.columns_.push_back(normalise_key(f));
       have_header = true;
       continue;
     }
@@ -66,7 +67,8 @@ Result<LookupTable> LookupTable::load(const std::string& path) {
   for (std::size_t c = 0; c < table.columns_.size(); ++c) {
     auto& rows = table.indexes_[c].rows;
     rows.reserve(table.rows_.size());
-    for (std::size_t r = 0; r < table.rows_.size(); ++r) rows.emplace(normalise_key(table.rows_[r][c]), r);
+    for (std::size_t r = 0; r < table.rows_.size(); ++r)
+      rows.emplace(normalise_key(table.rows_[r][c]), r);
   }
   return table;
 }
@@ -93,7 +95,9 @@ std::vector<Error> LookupTable::duplicate_keys(std::size_t key_column) const {
   return out;
 }
 
-const LookupTable::Index& LookupTable::index_for(std::size_t key_column) const { return indexes_[key_column]; }
+const LookupTable::Index& LookupTable::index_for(std::size_t key_column) const {
+  return indexes_[key_column];
+}
 
 std::optional<std::string_view> LookupTable::find(std::size_t key_column, std::string_view key,
                                                   std::size_t value_column) const {

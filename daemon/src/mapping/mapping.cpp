@@ -208,7 +208,8 @@ class Loader {
     }
     if (node.attribute("fields")) read_size(node, "fields", spec.field_count);
     std::istringstream counts(node.attribute("counts").value());
-    for (std::string type; counts >> type;) spec.counts.push_back(type);
+    for (std::string type; counts >> type;)
+      spec.counts.push_back(type);
     if (spec.role == RecordSpec::Role::trailer && spec.counts.empty()) {
       add(node, "mapping.attribute", "a trailer record needs counts=\"TYPE ...\" naming the record types it counts");
     }
@@ -227,8 +228,8 @@ class Loader {
   }
 
   void load_field(pugi::xml_node node, RecordSpec& record) {
-    check_attributes(node, {"target", "pos", "column", "index", "path", "value", "required", "expect", "combine",
-                            "separator"});
+    check_attributes(
+        node, {"target", "pos", "column", "index", "path", "value", "required", "expect", "combine", "separator"});
     FieldSpec field;
     field.def_line = line_of(node);
     field.target_name = node.attribute("target").value();
@@ -273,7 +274,8 @@ class Loader {
     const bool source_attribute = node.attribute("pos") || node.attribute("column") || node.attribute("index") ||
                                   node.attribute("path") || node.attribute("value");
     if (field.sources.empty() && !source_attribute) {
-      add(node, "mapping.source", "field '" + field.target_name + "' has no source (pos, column, index, path, value or <from>)");
+      add(node, "mapping.source",
+          "field '" + field.target_name + "' has no source (pos, column, index, path, value or <from>)");
     }
     record.fields.push_back(std::move(field));
   }
@@ -286,7 +288,8 @@ class Loader {
       ++count;
       source.kind = Source::Kind::position;
       if (!read_size(node, "pos", source.position)) return std::nullopt;
-      if (mapping_.format != Format::delimited) add(node, "mapping.source", "pos is for delimited mappings; use column or index");
+      if (mapping_.format != Format::delimited)
+        add(node, "mapping.source", "pos is for delimited mappings; use column or index");
     }
     if (const auto a = node.attribute("index"); a) {
       ++count;
@@ -305,8 +308,8 @@ class Loader {
       source.kind = Source::Kind::path;
       if (mapping_.format != Format::xml) add(node, "mapping.source", "path is for xml mappings");
       if (!parse_path(a.value(), source.path)) {
-        add(node, "mapping.path", "bad path '" + std::string(a.value()) +
-                                      "' (use element/element, @attribute, element/@attribute or .)");
+        add(node, "mapping.path",
+            "bad path '" + std::string(a.value()) + "' (use element/element, @attribute, element/@attribute or .)");
         return std::nullopt;
       }
     }
@@ -436,9 +439,8 @@ class Loader {
       auto table = LookupTable::load(key);
       if (!table) {
         Error e = std::move(table).error();
-        problems_.push_back(make_error(e.code, e.rule, e.message + " (used at " + path_ + ":" +
-                                                          std::to_string(line_of(node)) + ")",
-                                       e.origin));
+        problems_.push_back(make_error(
+            e.code, e.rule, e.message + " (used at " + path_ + ":" + std::to_string(line_of(node)) + ")", e.origin));
         tables_.emplace(key, nullptr);
         return false;
       }
@@ -456,7 +458,8 @@ class Loader {
     step.key_column = *k;
     step.value_column = *v;
     if (checked_keys_.emplace(key + '\n' + std::to_string(*k)).second) {
-      for (auto& e : step.table->duplicate_keys(*k)) problems_.push_back(std::move(e));
+      for (auto& e : step.table->duplicate_keys(*k))
+        problems_.push_back(std::move(e));
     }
     return true;
   }
@@ -487,8 +490,9 @@ class Loader {
       for (const auto& f : r.fields) {
         for (const auto& s : f.sources) {
           if (s.kind == Source::Kind::position && r.field_count != 0 && s.position > r.field_count) {
-            add_at(f.def_line, "mapping.source", "pos " + std::to_string(s.position) + " is beyond the record's " +
-                                                     std::to_string(r.field_count) + " fields");
+            add_at(f.def_line, "mapping.source",
+                   "pos " + std::to_string(s.position) + " is beyond the record's " + std::to_string(r.field_count) +
+                       " fields");
           }
         }
       }

@@ -6,7 +6,8 @@ void Record::reset(Entity e) {
   entity = e;
   const std::size_t n = entity_def(e).fields.size();
   if (values.size() != n) values.resize(n);
-  for (auto& v : values) v.clear();
+  for (auto& v : values)
+    v.clear();
   record_type.clear();
   line = 0;
 }
@@ -25,6 +26,8 @@ bool Record::set(std::string_view field, std::string_view value) {
   return true;
 }
 
-std::string_view Record::key() const noexcept { return get(entity_def(entity).key_field); }
+std::string_view Record::key() const noexcept {
+  return get(entity_def(entity).key_field);
+}
 
 }  // namespace esrsync::model

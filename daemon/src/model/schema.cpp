@@ -13,10 +13,10 @@ constexpr std::array<sv, 4> kGenders{"M", "F", "X", "U"};
 constexpr std::array<sv, 3> kConsent{"Y", "N", "unknown"};
 constexpr std::array<sv, 9> kAntigens{"MMR_MEASLES", "MMR_MUMPS", "MMR_RUBELLA", "VARICELLA", "HEPB",
                                       "TB",          "INFLUENZA", "COVID19",     "PERTUSSIS"};
-constexpr std::array<sv, 9> kAntigenDiseases{"14189004", "36989005", "36653000", "38907003", "66071002",
+constexpr std::array<sv, 9> kAntigenDiseases{"14189004", "36989005", "36653000",  "38907003", "66071002",
                                              "56717001", "6142004",  "840539006", "27836007"};
 constexpr std::array<sv, 3> kKinds{"vaccination", "serology", "screening"};
-constexpr std::array<sv, 7> kStatuses{"COMPLETED", "NOT_DONE",        "IMMUNE", "NON_IMMUNE",
+constexpr std::array<sv, 7> kStatuses{"COMPLETED", "NOT_DONE", "IMMUNE",         "NON_IMMUNE",
                                       "EQUIVOCAL", "DECLINED", "CONTRAINDICATED"};
 constexpr std::array<sv, 4> kEvidence{"RECORD", "SEROLOGY", "SELF_DECLARED", "TRANSFERRED"};
 constexpr std::array<sv, 2> kClearanceTypes{"STANDARD", "EPP"};
@@ -24,7 +24,9 @@ constexpr std::array<sv, 4> kOutcomes{"CLEARED", "CLEARED_WITH_ADJUSTMENTS", "NO
 constexpr std::array<sv, 2> kExtractTypes{"FULL", "DELTA"};
 constexpr std::array<sv, 3> kAckStatuses{"ACCEPTED", "PARTIAL", "REJECTED"};
 
-constexpr FieldDef E(sv name, std::span<const sv> allowed) { return FieldDef{name, T::enumeration, allowed}; }
+constexpr FieldDef E(sv name, std::span<const sv> allowed) {
+  return FieldDef{name, T::enumeration, allowed};
+}
 
 const std::array kPersonFields{
     E("action", kActions),
@@ -66,12 +68,13 @@ const std::array kAssignmentFields{
 
 // Person reference fields shared by OH-owned records: any of them may be what the OH system holds,
 // and matching (DOMAIN.md "Matching a record to a person") decides which person they mean.
-#define ESRSYNC_PERSON_REFERENCE                                                                      \
-  FieldDef{"person_number", T::person_number}, FieldDef{"employee_number", T::text},                 \
-      FieldDef{"nhs_number", T::nhs_number}, FieldDef{"ni_number", T::ni_number},                     \
-      FieldDef{"surname", T::text}, FieldDef{"forenames", T::text},                                   \
-      FieldDef{"previous_surname", T::text}, FieldDef{"date_of_birth", T::date_of_birth},             \
-      FieldDef{"postcode", T::text}
+#define ESRSYNC_PERSON_REFERENCE                                                                                \
+  FieldDef{"person_number", T::person_number}, FieldDef{"employee_number", T::text},                            \
+      FieldDef{"nhs_number", T::nhs_number}, FieldDef{"ni_number", T::ni_number}, FieldDef{"surname", T::text}, \
+      FieldDef{"forenames", T::text}, FieldDef{"previous_surname", T::text},                                    \
+      FieldDef{"date_of_birth", T::date_of_birth}, FieldDef {                                                   \
+    "postcode", T::text                                                                                         \
+  }
 
 const std::array kImmunisationFields{
     E("action", kActions),
@@ -103,14 +106,14 @@ const std::array kClearanceFields{
 #undef ESRSYNC_PERSON_REFERENCE
 
 const std::array kFileHeaderFields{
-    FieldDef{"interface", T::text}, FieldDef{"version", T::text}, FieldDef{"vpd", T::vpd},
-    E("extract_type", kExtractTypes), FieldDef{"seq", T::count},  FieldDef{"created", T::timestamp},
+    FieldDef{"interface", T::text},   FieldDef{"version", T::text}, FieldDef{"vpd", T::vpd},
+    E("extract_type", kExtractTypes), FieldDef{"seq", T::count},    FieldDef{"created", T::timestamp},
 };
 
 const std::array kFileTrailerFields{FieldDef{"record_count", T::count}};
 
 const std::array kAckFields{
-    FieldDef{"file_name", T::text}, E("status", kAckStatuses), FieldDef{"records_read", T::count},
+    FieldDef{"file_name", T::text}, E("status", kAckStatuses),      FieldDef{"records_read", T::count},
     FieldDef{"accepted", T::count}, FieldDef{"rejected", T::count}, FieldDef{"created", T::timestamp},
 };
 
@@ -132,7 +135,9 @@ const std::array<EntityDef, kEntityCount> kEntities{{
 
 }  // namespace
 
-const EntityDef& entity_def(Entity entity) noexcept { return kEntities[static_cast<std::size_t>(entity)]; }
+const EntityDef& entity_def(Entity entity) noexcept {
+  return kEntities[static_cast<std::size_t>(entity)];
+}
 
 std::optional<Entity> find_entity(std::string_view name) noexcept {
   for (const auto& def : kEntities) {

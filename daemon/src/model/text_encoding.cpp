@@ -29,7 +29,9 @@ constexpr unsigned char byte_at(std::string_view s, std::size_t i) noexcept {
   return static_cast<unsigned char>(s[i]);
 }
 
-constexpr bool is_continuation(unsigned char b) noexcept { return (b & 0xC0U) == 0x80U; }
+constexpr bool is_continuation(unsigned char b) noexcept {
+  return (b & 0xC0U) == 0x80U;
+}
 
 // Length of the ASCII run starting at `i`.
 std::size_t ascii_run(std::string_view s, std::size_t i) noexcept {
@@ -40,7 +42,8 @@ std::size_t ascii_run(std::string_view s, std::size_t i) noexcept {
     if ((w & kHighBits) != 0) break;
     i += kWord;
   }
-  while (i < s.size() && byte_at(s, i) < 0x80U) ++i;
+  while (i < s.size() && byte_at(s, i) < 0x80U)
+    ++i;
   return i - start;
 }
 
@@ -80,7 +83,8 @@ std::size_t sequence_length(std::string_view s, std::size_t i) noexcept {
 char32_t decode(std::string_view s, std::size_t i, std::size_t len) noexcept {
   const unsigned lead = byte_at(s, i);
   unsigned cp = len == 2 ? (lead & 0x1FU) : len == 3 ? (lead & 0x0FU) : (lead & 0x07U);
-  for (std::size_t k = 1; k < len; ++k) cp = (cp << 6U) | (byte_at(s, i + k) & 0x3FU);
+  for (std::size_t k = 1; k < len; ++k)
+    cp = (cp << 6U) | (byte_at(s, i + k) & 0x3FU);
   return static_cast<char32_t>(cp);
 }
 
@@ -153,9 +157,12 @@ std::optional<Encoding> parse_encoding(std::string_view name) noexcept {
 
 std::string_view to_string(Encoding e) noexcept {
   switch (e) {
-    case Encoding::utf8: return "utf-8";
-    case Encoding::windows_1252: return "windows-1252";
-    case Encoding::iso_8859_1: return "iso-8859-1";
+    case Encoding::utf8:
+      return "utf-8";
+    case Encoding::windows_1252:
+      return "windows-1252";
+    case Encoding::iso_8859_1:
+      return "iso-8859-1";
   }
   return "unknown";
 }
@@ -195,8 +202,7 @@ Status append_as_utf8(std::string_view in, Encoding from, std::string& out) {
     if (from == Encoding::windows_1252 && b < 0xA0U) {
       cp = kCp1252High[b - 0x80U];
       if (cp == 0) {
-        return encoding_error(out, restore, "encoding.undefined_byte",
-                              "byte has no character in windows-1252", i);
+        return encoding_error(out, restore, "encoding.undefined_byte", "byte has no character in windows-1252", i);
       }
     }
     append_utf8(out, cp);

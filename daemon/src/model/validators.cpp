@@ -18,12 +18,18 @@ constexpr std::size_t kNhsLength = 10;
 constexpr std::size_t kNiLengthNoSuffix = 8;
 constexpr std::size_t kNiLengthWithSuffix = 9;
 
-constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-constexpr bool is_upper(char c) noexcept { return c >= 'A' && c <= 'Z'; }
+constexpr bool is_digit(char c) noexcept {
+  return c >= '0' && c <= '9';
+}
+constexpr bool is_upper(char c) noexcept {
+  return c >= 'A' && c <= 'Z';
+}
 constexpr char to_upper(char c) noexcept {
   return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
 }
-constexpr int digit_value(char c) noexcept { return c - '0'; }
+constexpr int digit_value(char c) noexcept {
+  return c - '0';
+}
 
 // ---------------------------------------------------------------------------------------------
 // Date patterns
@@ -32,18 +38,28 @@ enum class Directive : std::uint8_t { year, month, day, hour, minute, second, pe
 
 constexpr Directive directive_of(char c) noexcept {
   switch (c) {
-    case 'Y': return Directive::year;
-    case 'm': return Directive::month;
-    case 'd': return Directive::day;
-    case 'H': return Directive::hour;
-    case 'M': return Directive::minute;
-    case 'S': return Directive::second;
-    case '%': return Directive::percent;
-    default: return Directive::invalid;
+    case 'Y':
+      return Directive::year;
+    case 'm':
+      return Directive::month;
+    case 'd':
+      return Directive::day;
+    case 'H':
+      return Directive::hour;
+    case 'M':
+      return Directive::minute;
+    case 'S':
+      return Directive::second;
+    case '%':
+      return Directive::percent;
+    default:
+      return Directive::invalid;
   }
 }
 
-constexpr std::size_t width_of(Directive d) noexcept { return d == Directive::year ? 4 : 2; }
+constexpr std::size_t width_of(Directive d) noexcept {
+  return d == Directive::year ? 4 : 2;
+}
 
 // A pattern is valid when every % sequence is one of the documented directives, each field
 // directive appears at most once (a repeated %d would make the parsed value ambiguous), and %Y,
@@ -61,8 +77,7 @@ bool pattern_ok(std::string_view format) noexcept {
     if (++seen[static_cast<std::size_t>(d)] > 1) return false;
   }
   return seen[static_cast<std::size_t>(Directive::year)] == 1 &&
-         seen[static_cast<std::size_t>(Directive::month)] == 1 &&
-         seen[static_cast<std::size_t>(Directive::day)] == 1;
+         seen[static_cast<std::size_t>(Directive::month)] == 1 && seen[static_cast<std::size_t>(Directive::day)] == 1;
 }
 
 Unexpected format_error() {
@@ -84,8 +99,10 @@ void append_padded(std::string& out, int value, std::size_t width) {
     v /= 10U;
   } while (v != 0U);
   if (negative) out += '-';
-  for (std::size_t i = n; i < width; ++i) out += '0';
-  while (n > 0) out += buf[--n];
+  for (std::size_t i = n; i < width; ++i)
+    out += '0';
+  while (n > 0)
+    out += buf[--n];
 }
 
 // The date a person born on `dob` reaches `years` years of age. Someone born on 29 February
@@ -105,14 +122,29 @@ Date anniversary(const Date& dob, int years) noexcept {
 // ---------------------------------------------------------------------------------------------
 // Calendar
 
-bool is_leap_year(int year) noexcept { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+bool is_leap_year(int year) noexcept {
+  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
 
 int days_in_month(int year, int month) noexcept {
   switch (month) {
-    case 1: case 3: case 5: case 7: case 8: case 10: case 12: return 31;
-    case 4: case 6: case 9: case 11: return 30;
-    case 2: return is_leap_year(year) ? 29 : 28;
-    default: return 0;
+    case 1:
+    case 3:
+    case 5:
+    case 7:
+    case 8:
+    case 10:
+    case 12:
+      return 31;
+    case 4:
+    case 6:
+    case 9:
+    case 11:
+      return 30;
+    case 2:
+      return is_leap_year(year) ? 29 : 28;
+    default:
+      return 0;
   }
 }
 
@@ -124,7 +156,9 @@ bool is_valid_date(const Date& d) noexcept {
 // ---------------------------------------------------------------------------------------------
 // Parsing and formatting by pattern
 
-bool is_valid_date_pattern(std::string_view format) noexcept { return pattern_ok(format); }
+bool is_valid_date_pattern(std::string_view format) noexcept {
+  return pattern_ok(format);
+}
 
 Result<DateTime> parse_datetime(std::string_view text, std::string_view format) {
   if (!pattern_ok(format)) {
@@ -148,14 +182,27 @@ Result<DateTime> parse_datetime(std::string_view text, std::string_view format) 
         }
         pos += width;
         switch (d) {
-          case Directive::year: out.date.year = value; break;
-          case Directive::month: out.date.month = value; break;
-          case Directive::day: out.date.day = value; break;
-          case Directive::hour: out.hour = value; break;
-          case Directive::minute: out.minute = value; break;
-          case Directive::second: out.second = value; break;
+          case Directive::year:
+            out.date.year = value;
+            break;
+          case Directive::month:
+            out.date.month = value;
+            break;
+          case Directive::day:
+            out.date.day = value;
+            break;
+          case Directive::hour:
+            out.hour = value;
+            break;
+          case Directive::minute:
+            out.minute = value;
+            break;
+          case Directive::second:
+            out.second = value;
+            break;
           case Directive::percent:
-          case Directive::invalid: break;  // excluded above and by pattern_ok
+          case Directive::invalid:
+            break;  // excluded above and by pattern_ok
         }
         continue;
       }
@@ -185,13 +232,27 @@ std::string format_datetime(const DateTime& value, std::string_view format) {
     const char next = format[i + 1];
     const Directive d = directive_of(next);
     switch (d) {
-      case Directive::year: append_padded(out, value.date.year, 4); break;
-      case Directive::month: append_padded(out, value.date.month, 2); break;
-      case Directive::day: append_padded(out, value.date.day, 2); break;
-      case Directive::hour: append_padded(out, value.hour, 2); break;
-      case Directive::minute: append_padded(out, value.minute, 2); break;
-      case Directive::second: append_padded(out, value.second, 2); break;
-      case Directive::percent: out += '%'; break;
+      case Directive::year:
+        append_padded(out, value.date.year, 4);
+        break;
+      case Directive::month:
+        append_padded(out, value.date.month, 2);
+        break;
+      case Directive::day:
+        append_padded(out, value.date.day, 2);
+        break;
+      case Directive::hour:
+        append_padded(out, value.hour, 2);
+        break;
+      case Directive::minute:
+        append_padded(out, value.minute, 2);
+        break;
+      case Directive::second:
+        append_padded(out, value.second, 2);
+        break;
+      case Directive::percent:
+        out += '%';
+        break;
       case Directive::invalid:
         out += '%';
         out += next;
@@ -231,7 +292,9 @@ Result<Date> parse_iso_date(std::string_view text) {
   return r->date;
 }
 
-Result<DateTime> parse_iso_timestamp(std::string_view text) { return parse_datetime(text, "%Y-%m-%dT%H:%M:%S"); }
+Result<DateTime> parse_iso_timestamp(std::string_view text) {
+  return parse_datetime(text, "%Y-%m-%dT%H:%M:%S");
+}
 
 // ---------------------------------------------------------------------------------------------
 // NHS number
@@ -252,7 +315,8 @@ Result<std::string> normalise_nhs_number(std::string_view text) {
   // Modulus 11: weights 10..2 on the first nine digits; check = 11 - (sum mod 11); 11 -> 0;
   // 10 -> the number is never issued.
   int sum = 0;
-  for (std::size_t i = 0; i < kNhsLength - 1; ++i) sum += digit_value(digits[i]) * static_cast<int>(10 - i);
+  for (std::size_t i = 0; i < kNhsLength - 1; ++i)
+    sum += digit_value(digits[i]) * static_cast<int>(10 - i);
   int check = 11 - sum % 11;
   if (check == 11) check = 0;
   if (check == 10) {
@@ -269,8 +333,7 @@ Result<std::string> normalise_nhs_number(std::string_view text) {
 // NI number
 
 Result<std::string> normalise_ni_number(std::string_view text) {
-  constexpr std::string_view kFormatMessage =
-      "NI number must be 2 letters, 6 digits and an optional suffix letter";
+  constexpr std::string_view kFormatMessage = "NI number must be 2 letters, 6 digits and an optional suffix letter";
   std::array<char, kNiLengthWithSuffix> buf{};
   std::size_t n = 0;
   for (const char c : text) {
@@ -279,7 +342,8 @@ Result<std::string> normalise_ni_number(std::string_view text) {
     buf[n++] = to_upper(c);
   }
   bool shape = (n == kNiLengthNoSuffix || n == kNiLengthWithSuffix) && is_upper(buf[0]) && is_upper(buf[1]);
-  for (std::size_t i = 2; shape && i < kNiLengthNoSuffix; ++i) shape = is_digit(buf[i]);
+  for (std::size_t i = 2; shape && i < kNiLengthNoSuffix; ++i)
+    shape = is_digit(buf[i]);
   if (shape && n == kNiLengthWithSuffix) shape = is_upper(buf[kNiLengthNoSuffix]);
   if (!shape) return fail(Errc::validation, "ni_number.format", std::string(kFormatMessage));
 

@@ -31,7 +31,8 @@ int run_map(const MapOptions& options, std::FILE* out, std::FILE* err) {
   std::vector<Error> problems;
   auto mapping = mapping::load_mapping(options.mapping, &problems);
   if (!mapping) {
-    for (const auto& p : problems) print_error(p, err);
+    for (const auto& p : problems)
+      print_error(p, err);
     return 2;
   }
   std::uint64_t records = 0;
@@ -56,7 +57,8 @@ int run_map(const MapOptions& options, std::FILE* out, std::FILE* err) {
       if (next == codec::Next::rejected) {
         ++rejected;
         flush(buffer, out);
-        for (const auto& e : errors) print_error(e, err);
+        for (const auto& e : errors)
+          print_error(e, err);
         continue;
       }
       ++records;
@@ -67,7 +69,8 @@ int run_map(const MapOptions& options, std::FILE* out, std::FILE* err) {
     flush(buffer, out);
     if (!decoder->file_errors().empty()) {
       ++bad_files;
-      for (const auto& e : decoder->file_errors()) print_error(e, err);
+      for (const auto& e : decoder->file_errors())
+        print_error(e, err);
     }
   }
   std::fflush(out);

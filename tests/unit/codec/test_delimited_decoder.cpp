@@ -247,14 +247,16 @@ TEST_F(DeExtract, BinaryJunkNeverCrashesOrHangsAndIsNeverClean) {
   std::mt19937 rng(20260801);
   for (int round = 0; round < 300; ++round) {
     std::string junk(1 + static_cast<std::size_t>(rng() % 4096), '\0');
-    for (auto& c : junk) c = static_cast<char>(rng() & 0xFF);
+    for (auto& c : junk)
+      c = static_cast<char>(rng() & 0xFF);
     if (round % 3 == 0) junk = kHdr + junk;
     if (round % 5 == 0) junk += "\nTRL|0\n";
     const auto d = decode(junk);
     // Random bytes never decode as a clean file: something is always reported.
     EXPECT_FALSE(d.file_errors.empty() && d.rejected.empty()) << "round " << round;
     for (const auto& errors : d.rejected) {
-      for (const auto& e : errors) EXPECT_FALSE(e.rule.empty());
+      for (const auto& e : errors)
+        EXPECT_FALSE(e.rule.empty());
     }
   }
 }

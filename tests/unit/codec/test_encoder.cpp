@@ -72,10 +72,17 @@ TEST(EncoderRoundTrip, DiReturnBuiltFromCanonicalRecords) {
   header.set("created", "2026-08-01T18:30:05");
   model::Record imm;
   imm.reset(model::Entity::immunisation);
-  for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
-           {"action", "A"}, {"person_number", "10000001"}, {"event_id", "OHR1"}, {"antigen", "VARICELLA"},
-           {"snomed_code", "38907003"}, {"kind", "vaccination"}, {"status", "COMPLETED"},
-           {"event_date", "2026-02-28"}, {"dose", "2"}, {"evidence", "TRANSFERRED"}, {"provider_code", "OHP09"}}) {
+  for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{{"action", "A"},
+                                                                             {"person_number", "10000001"},
+                                                                             {"event_id", "OHR1"},
+                                                                             {"antigen", "VARICELLA"},
+                                                                             {"snomed_code", "38907003"},
+                                                                             {"kind", "vaccination"},
+                                                                             {"status", "COMPLETED"},
+                                                                             {"event_date", "2026-02-28"},
+                                                                             {"dose", "2"},
+                                                                             {"evidence", "TRANSFERRED"},
+                                                                             {"provider_code", "OHP09"}}) {
     imm.set(k, v);
   }
   std::string out;

@@ -50,7 +50,7 @@ TEST_F(OhCsv, StatusDependsOnTheKindOfTest) {
   igg.replace(igg.find("Anti-HBs,,12/07/2026,Positive,145"), 33, "Measles IgG,,12/07/2026,Negative,");
   const auto d = decode(kCsvHeader + igra + igg);
   ASSERT_EQ(d.records.size(), 2u);
-  EXPECT_EQ(d.records[0].get("status"), "COMPLETED");  // a negative IGRA screen
+  EXPECT_EQ(d.records[0].get("status"), "COMPLETED");   // a negative IGRA screen
   EXPECT_EQ(d.records[1].get("status"), "NON_IMMUNE");  // a negative measles IgG
 }
 
@@ -58,8 +58,9 @@ TEST_F(OhCsv, ColumnsAreFoundByNameInAnyOrder) {
   const std::string header =
       "Provider,Titre (mIU/mL),Result,Date Given,Dose,Vaccine/Test,NHS Number,NI Number,Date of Birth,"
       "Forename(s),Surname,Person Number,Staff ID,Record ID\n";
-  const std::string row = "OHP01,145,Positive,12/07/2026,,Anti-HBs,9434765919,AB123456C,14/03/1988,Siobhan,O'Brien,"
-                          "10000001,E1,OHR1\n";
+  const std::string row =
+      "OHP01,145,Positive,12/07/2026,,Anti-HBs,9434765919,AB123456C,14/03/1988,Siobhan,O'Brien,"
+      "10000001,E1,OHR1\n";
   const auto reordered = decode(header + row);
   const auto original = decode(kCsvHeader + kCsvRow);
   ASSERT_EQ(reordered.records.size(), 1u);
@@ -67,8 +68,9 @@ TEST_F(OhCsv, ColumnsAreFoundByNameInAnyOrder) {
 }
 
 TEST_F(OhCsv, BomQuotedFieldsAndEmbeddedNewlines) {
-  const std::string row = "OHR2,E2,,\"Smith, Jones\",\"Daniel \"\"Dan\"\"\nJames\",02/11/1992,CE654321A,,"
-                          "Influenza vaccine,1,01/10/2025,Given,,OHP01\r\n";
+  const std::string row =
+      "OHR2,E2,,\"Smith, Jones\",\"Daniel \"\"Dan\"\"\nJames\",02/11/1992,CE654321A,,"
+      "Influenza vaccine,1,01/10/2025,Given,,OHP01\r\n";
   const auto d = decode("\xef\xbb\xbf" + kCsvHeader + row + kCsvRow);
   EXPECT_THAT(d.rules(), IsEmpty());
   ASSERT_EQ(d.records.size(), 2u);
@@ -131,7 +133,8 @@ TEST_F(OhCsv, InvalidUtf8AndOverlongRecords) {
   long_field.replace(long_field.find("Siobhan"), 7, "\"" + std::string(5000, 'x') + "\"");
   std::string long_record = kCsvRow;
   std::string many_fields;  // each field under the field limit, the record over the record limit
-  for (int i = 0; i < 20; ++i) many_fields += std::string(3500, 'x') + (i < 19 ? "," : "");
+  for (int i = 0; i < 20; ++i)
+    many_fields += std::string(3500, 'x') + (i < 19 ? "," : "");
   long_record.replace(long_record.find("Siobhan"), 7, many_fields);
   const auto d = decode(kCsvHeader + latin1 + long_field + long_record + kCsvRow);
   EXPECT_THAT(d.rules(), ElementsAre("2:encoding.invalid_utf8", "3:limit.field", "4:limit.record"));
@@ -142,7 +145,8 @@ TEST_F(OhCsv, FileOverTheConfiguredSizeIsRejected) {
   mapping::Mapping small = *mapping_;
   small.limits.max_file_bytes = 64;
   std::string file = kCsvHeader;
-  for (int i = 0; i < 3000; ++i) file += kCsvRow;  // > the reader's first buffer
+  for (int i = 0; i < 3000; ++i)
+    file += kCsvRow;  // > the reader's first buffer
   EXPECT_THAT(test::decode_string(small, file).rules(), testing::Contains("file:limit.file"));
 }
 
@@ -152,11 +156,15 @@ class OhXml : public ::testing::Test {
   test::Decoded decode(std::string bytes) { return test::decode_string(*mapping_, std::move(bytes), "oh.xml"); }
   static std::string event(const std::string& id, const std::string& test, const std::string& date,
                            const std::string& extra = "") {
-    return "  <Event id=\"" + id + "\">\n    <Provider>OHP02</Provider>\n"
+    return "  <Event id=\"" + id +
+           "\">\n    <Provider>OHP02</Provider>\n"
            "    <Subject staffId=\"E1\" personNumber=\"10000001\"><Surname>O&apos;Brien</Surname>"
            "<Forenames>Zoë</Forenames><DateOfBirth>1988-03-14</DateOfBirth></Subject>\n"
-           "    <Test>" + test + "</Test>\n    <Given date=\"" + date + "\" dose=\"1\"/>\n"
-           "    <Outcome>Given</Outcome>" + extra + "\n  </Event>\n";
+           "    <Test>" +
+           test + "</Test>\n    <Given date=\"" + date +
+           "\" dose=\"1\"/>\n"
+           "    <Outcome>Given</Outcome>" +
+           extra + "\n  </Event>\n";
   }
   static std::string doc(const std::string& events) {
     return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<OHExport>\n" + events + "</OHExport>\n";
@@ -178,17 +186,17 @@ TEST_F(OhXml, ReadsRecordsByPath) {
 }
 
 TEST_F(OhXml, RecordErrorsAreLocatedAndTheRestIsRead) {
-  const auto d = decode(doc(event("X1", "Smallpox", "2026-01-05") + event("X2", "BCG", "2026-02-30") +
-                            event("X3", "BCG", "2026-02-05")));
+  const auto d = decode(
+      doc(event("X1", "Smallpox", "2026-01-05") + event("X2", "BCG", "2026-02-30") + event("X3", "BCG", "2026-02-05")));
   EXPECT_THAT(d.rules(), ElementsAre("3:lookup.unknown_code", "10:date.calendar"));
   ASSERT_EQ(d.records.size(), 1u);
   EXPECT_EQ(d.records[0].get("event_id"), "X3");
 }
 
 TEST_F(OhXml, MisnestedMarkupIsAFileError) {
-  const auto d = decode(doc(event("X1", "BCG", "2026-01-05") +
-                            "  <Event id=\"X2\"><Provider>OHP02</Provider><Test>BCG</Event>\n" +
-                            event("X3", "BCG", "2026-02-05")));
+  const auto d =
+      decode(doc(event("X1", "BCG", "2026-01-05") + "  <Event id=\"X2\"><Provider>OHP02</Provider><Test>BCG</Event>\n" +
+                 event("X3", "BCG", "2026-02-05")));
   EXPECT_THAT(d.rules(), ElementsAre("file:xml.mismatched_tag"));
   EXPECT_EQ(d.file_errors[0].origin.line, 10u);
 }
@@ -201,8 +209,10 @@ TEST_F(OhXml, TruncatedDocumentIsAFileError) {
 }
 
 TEST_F(OhXml, DoctypeIsRefused) {
-  const auto d = decode("<?xml version=\"1.0\"?>\n<!DOCTYPE OHExport [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n"
-                        "<OHExport>" + event("X1", "BCG", "2026-01-05") + "</OHExport>");
+  const auto d = decode(
+      "<?xml version=\"1.0\"?>\n<!DOCTYPE OHExport [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n"
+      "<OHExport>" +
+      event("X1", "BCG", "2026-01-05") + "</OHExport>");
   EXPECT_THAT(d.rules(), ElementsAre("file:xml.doctype"));
   EXPECT_THAT(d.records, IsEmpty());
 }
@@ -213,7 +223,8 @@ TEST_F(OhXml, EmptyAndJunkInput) {
 }
 
 TEST_F(OhXml, InvalidUtf8InARecord) {
-  const auto d = decode(doc(event("X1", "BCG", "2026-01-05").replace(80, 0, "\xc3\x28") + event("X2", "BCG", "2026-01-06")));
+  const auto d =
+      decode(doc(event("X1", "BCG", "2026-01-05").replace(80, 0, "\xc3\x28") + event("X2", "BCG", "2026-01-06")));
   EXPECT_THAT(d.rules(), ElementsAre("5:encoding.invalid_utf8"));  // the line of the bad bytes
   EXPECT_EQ(d.records.size(), 1u);
 }

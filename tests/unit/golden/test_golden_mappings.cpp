@@ -4,10 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
-#include <unistd.h>
 
 #include "esrsync/ops/map_command.hpp"
 #include "support/capture.hpp"
@@ -22,7 +22,9 @@ struct GoldenCase {
   std::string sample;
 };
 
-void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.mapping << " over " << c.sample; }
+void PrintTo(const GoldenCase& c, std::ostream* os) {
+  *os << c.mapping << " over " << c.sample;
+}
 
 // Dates in the samples are judged against a fixed "today", so the goldens never age.
 constexpr model::Date kToday{2026, 9, 1};

@@ -36,7 +36,8 @@ class MappingLoader : public ::testing::Test {
     return out;
   }
 
-  static std::string csv_mapping(const std::string& fields, const std::string& record_attrs = "entity=\"immunisation\"") {
+  static std::string csv_mapping(const std::string& fields,
+                                 const std::string& record_attrs = "entity=\"immunisation\"") {
     return "<?xml version=\"1.0\"?>\n<mapping name=\"t\" format=\"csv\">\n<record " + record_attrs + ">\n" + fields +
            "</record>\n</mapping>\n";
   }
@@ -69,25 +70,31 @@ TEST_F(MappingLoader, WrongRootFormatEncodingAndEntity) {
 }
 
 TEST_F(MappingLoader, UnknownCanonicalFieldIsReportedAtItsLine) {
-  EXPECT_THAT(problems(csv_mapping("<field target=\"event_id\" column=\"Id\"/>\n<field target=\"vaccine\" column=\"V\"/>\n")),
-              testing::ElementsAre("5:mapping.field"));
+  EXPECT_THAT(
+      problems(csv_mapping("<field target=\"event_id\" column=\"Id\"/>\n<field target=\"vaccine\" column=\"V\"/>\n")),
+      testing::ElementsAre("5:mapping.field"));
 }
 
 TEST_F(MappingLoader, DuplicateFieldAndSourceProblems) {
-  EXPECT_THAT(problems(csv_mapping("<field target=\"event_id\" column=\"Id\"/>\n<field target=\"event_id\" column=\"Id2\"/>\n")),
+  EXPECT_THAT(problems(csv_mapping(
+                  "<field target=\"event_id\" column=\"Id\"/>\n<field target=\"event_id\" column=\"Id2\"/>\n")),
               testing::ElementsAre("5:mapping.duplicate_field"));
   EXPECT_THAT(problems(csv_mapping("<field target=\"event_id\"/>\n")), testing::ElementsAre("4:mapping.source"));
   EXPECT_THAT(problems(csv_mapping("<field target=\"event_id\" column=\"Id\" index=\"2\"/>\n")),
               testing::ElementsAre("4:mapping.source"));
-  EXPECT_THAT(problems(csv_mapping("<field target=\"event_id\" pos=\"2\"/>\n")), testing::ElementsAre("4:mapping.source"));
-  EXPECT_THAT(problems(csv_mapping("<field target=\"event_id\" path=\"a/b\"/>\n")), testing::ElementsAre("4:mapping.source"));
+  EXPECT_THAT(problems(csv_mapping("<field target=\"event_id\" pos=\"2\"/>\n")),
+              testing::ElementsAre("4:mapping.source"));
+  EXPECT_THAT(problems(csv_mapping("<field target=\"event_id\" path=\"a/b\"/>\n")),
+              testing::ElementsAre("4:mapping.source"));
 }
 
 TEST_F(MappingLoader, BadPaths) {
   for (const std::string bad : {"/abs", "a//b", "@x/y", "a/", "a b", "../up"}) {
-    EXPECT_THAT(problems("<mapping name=\"t\" format=\"xml\">\n<xml record-element=\"E\"/>\n<record entity=\"person\">\n"
-                         "<field target=\"surname\" path=\"" + bad + "\"/>\n</record></mapping>"),
-                testing::ElementsAre("4:mapping.path"))
+    EXPECT_THAT(
+        problems("<mapping name=\"t\" format=\"xml\">\n<xml record-element=\"E\"/>\n<record entity=\"person\">\n"
+                 "<field target=\"surname\" path=\"" +
+                 bad + "\"/>\n</record></mapping>"),
+        testing::ElementsAre("4:mapping.path"))
         << bad;
   }
 }
@@ -113,8 +120,9 @@ TEST_F(MappingLoader, LookupProblems) {
                                    "key=\"name\" value=\"antigen\"/></field>\n")),
               testing::ElementsAre("4:mapping.lookup_column"));
   // The duplicate is reported at its own line in the table (line 4: "bcg " folds to "BCG").
-  const auto dupes = problems(csv_mapping("<field target=\"antigen\" column=\"T\"><lookup table=\"../lookups/dupes.csv\" "
-                                          "key=\"local_name\" value=\"antigen\"/></field>\n"));
+  const auto dupes =
+      problems(csv_mapping("<field target=\"antigen\" column=\"T\"><lookup table=\"../lookups/dupes.csv\" "
+                           "key=\"local_name\" value=\"antigen\"/></field>\n"));
   EXPECT_THAT(dupes, testing::ElementsAre("4:lookup.duplicate_key"));
   EXPECT_THAT(problems(csv_mapping("<field target=\"antigen\" column=\"T\"><lookup table=\"../lookups/ragged.csv\" "
                                    "key=\"a\" value=\"b\"/></field>\n")),
@@ -123,9 +131,10 @@ TEST_F(MappingLoader, LookupProblems) {
 
 TEST_F(MappingLoader, DelimitedRecordRules) {
   const std::string head = "<mapping name=\"t\" format=\"delimited\">\n";
-  EXPECT_THAT(problems(head + "<record type=\"PER\" entity=\"person\" fields=\"3\">\n<field target=\"surname\" pos=\"4\"/>\n"
-                              "</record></mapping>"),
-              testing::ElementsAre("3:mapping.source"));
+  EXPECT_THAT(
+      problems(head + "<record type=\"PER\" entity=\"person\" fields=\"3\">\n<field target=\"surname\" pos=\"4\"/>\n"
+                      "</record></mapping>"),
+      testing::ElementsAre("3:mapping.source"));
   EXPECT_THAT(problems(head + "<record type=\"PER\" entity=\"person\"><field target=\"surname\" pos=\"2\"/></record>\n"
                               "<record type=\"PER\" entity=\"person\"><field target=\"surname\" pos=\"2\"/></record>\n"
                               "</mapping>"),
@@ -151,17 +160,19 @@ TEST(ShippedMappings, AllAreValid) {
 
 TEST(CheckCommand, ListsEveryProblemWithItsLocation) {
   test::TempDir dir;
-  test::write_file(dir / "oh/a.xml", "<mapping name=\"a\" format=\"csv\">\n<record entity=\"immunisation\">\n"
-                                     "<field target=\"colour\" column=\"C\"/>\n"
-                                     "<field target=\"antigen\" column=\"T\"><lookup table=\"../lookups/t.csv\" "
-                                     "key=\"k\" value=\"v\"/></field>\n</record>\n</mapping>\n");
+  test::write_file(dir / "oh/a.xml",
+                   "<mapping name=\"a\" format=\"csv\">\n<record entity=\"immunisation\">\n"
+                   "<field target=\"colour\" column=\"C\"/>\n"
+                   "<field target=\"antigen\" column=\"T\"><lookup table=\"../lookups/t.csv\" "
+                   "key=\"k\" value=\"v\"/></field>\n</record>\n</mapping>\n");
   test::write_file(dir / "lookups/t.csv", "k,v\nx,1\nX,2\n");
   test::CapturedFile out;
   test::CapturedFile err;
   const int rc = ops::run_check_mappings(ops::CheckMappingsOptions{{}, {dir.path().string()}}, out.get(), err.get());
   EXPECT_EQ(rc, 1);
   const std::string text = err.text();
-  EXPECT_THAT(text, HasSubstr((dir / "oh/a.xml").string() + ":3: mapping.field: 'colour' is not a field of immunisation"));
+  EXPECT_THAT(text,
+              HasSubstr((dir / "oh/a.xml").string() + ":3: mapping.field: 'colour' is not a field of immunisation"));
   EXPECT_THAT(text, HasSubstr((dir / "lookups/t.csv").string() + ":3: lookup.duplicate_key"));
   EXPECT_THAT(out.text(), HasSubstr("2 problem(s)"));
 }

@@ -16,25 +16,54 @@ std::string bytes(const char (&s)[N]) {
   return std::string(s, N - 1);
 }
 
-std::string byte(unsigned value) { return std::string(1, static_cast<char>(value)); }
+std::string byte(unsigned value) {
+  return std::string(1, static_cast<char>(value));
+}
 
 ::testing::AssertionResult encoding_error(const Status& s, std::string_view rule, std::uint32_t column) {
   if (s) return ::testing::AssertionFailure() << "expected " << rule << ", got success";
   const Error& e = s.error();
   if (e.code != Errc::encoding || e.rule != rule || e.origin.column != column) {
-    return ::testing::AssertionFailure() << "expected " << rule << " at column " << column << ", got " << e.rule
-                                         << " (" << to_string(e.code) << ") at column " << e.origin.column;
+    return ::testing::AssertionFailure() << "expected " << rule << " at column " << column << ", got " << e.rule << " ("
+                                         << to_string(e.code) << ") at column " << e.origin.column;
   }
   return ::testing::AssertionSuccess();
 }
 
 // windows-1252 0x80..0x9F -> Unicode as UTF-8; empty for the undefined bytes.
 constexpr std::string_view kCp1252Utf8[32] = {
-    "\xE2\x82\xAC", "",             "\xE2\x80\x9A", "\xC6\x92",     "\xE2\x80\x9E", "\xE2\x80\xA6", "\xE2\x80\xA0",
-    "\xE2\x80\xA1", "\xCB\x86",     "\xE2\x80\xB0", "\xC5\xA0",     "\xE2\x80\xB9", "\xC5\x92",     "",
-    "\xC5\xBD",     "",             "",             "\xE2\x80\x98", "\xE2\x80\x99", "\xE2\x80\x9C", "\xE2\x80\x9D",
-    "\xE2\x80\xA2", "\xE2\x80\x93", "\xE2\x80\x94", "\xCB\x9C",     "\xE2\x84\xA2", "\xC5\xA1",     "\xE2\x80\xBA",
-    "\xC5\x93",     "",             "\xC5\xBE",     "\xC5\xB8",
+    "\xE2\x82\xAC",
+    "",
+    "\xE2\x80\x9A",
+    "\xC6\x92",
+    "\xE2\x80\x9E",
+    "\xE2\x80\xA6",
+    "\xE2\x80\xA0",
+    "\xE2\x80\xA1",
+    "\xCB\x86",
+    "\xE2\x80\xB0",
+    "\xC5\xA0",
+    "\xE2\x80\xB9",
+    "\xC5\x92",
+    "",
+    "\xC5\xBD",
+    "",
+    "",
+    "\xE2\x80\x98",
+    "\xE2\x80\x99",
+    "\xE2\x80\x9C",
+    "\xE2\x80\x9D",
+    "\xE2\x80\xA2",
+    "\xE2\x80\x93",
+    "\xE2\x80\x94",
+    "\xCB\x9C",
+    "\xE2\x84\xA2",
+    "\xC5\xA1",
+    "\xE2\x80\xBA",
+    "\xC5\x93",
+    "",
+    "\xC5\xBE",
+    "\xC5\xB8",
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -84,11 +113,13 @@ TEST(Utf8Valid, AsciiAndEmpty) {
 }
 
 TEST(Utf8Valid, MultiByteNames) {
-  EXPECT_EQ(find_invalid_utf8("Zo\xC3\xAB"), kNpos);                        // Zoë
-  EXPECT_EQ(find_invalid_utf8("O\xE2\x80\x99" "Brien"), kNpos);             // O’Brien
+  EXPECT_EQ(find_invalid_utf8("Zo\xC3\xAB"), kNpos);  // Zoë
+  EXPECT_EQ(find_invalid_utf8("O\xE2\x80\x99"
+                              "Brien"),
+            kNpos);  // O’Brien
   EXPECT_EQ(find_invalid_utf8("Bj\xC3\xB6rk Gu\xC3\xB0mundsd\xC3\xB3ttir"), kNpos);
-  EXPECT_EQ(find_invalid_utf8("\xF0\x9F\x98\x80 smile"), kNpos);            // U+1F600
-  EXPECT_EQ(find_invalid_utf8("\xE6\x9D\xB1\xE4\xBA\xAC"), kNpos);          // 東京
+  EXPECT_EQ(find_invalid_utf8("\xF0\x9F\x98\x80 smile"), kNpos);    // U+1F600
+  EXPECT_EQ(find_invalid_utf8("\xE6\x9D\xB1\xE4\xBA\xAC"), kNpos);  // 東京
 }
 
 TEST(Utf8Valid, BoundaryCodePoints) {
@@ -150,9 +181,15 @@ TEST(Utf8Invalid, TruncatedSequences) {
   EXPECT_EQ(find_invalid_utf8("x\xF0\x9F"), 1U);
   EXPECT_EQ(find_invalid_utf8("x\xF0"), 1U);
   // Truncated in the middle: the next byte is ASCII or another lead byte.
-  EXPECT_EQ(find_invalid_utf8("Zo\xC3" "e"), 2U);
-  EXPECT_EQ(find_invalid_utf8("\xE2\x82" "A"), 0U);
-  EXPECT_EQ(find_invalid_utf8("\xF0\x9F\x98" "A"), 0U);
+  EXPECT_EQ(find_invalid_utf8("Zo\xC3"
+                              "e"),
+            2U);
+  EXPECT_EQ(find_invalid_utf8("\xE2\x82"
+                              "A"),
+            0U);
+  EXPECT_EQ(find_invalid_utf8("\xF0\x9F\x98"
+                              "A"),
+            0U);
   EXPECT_EQ(find_invalid_utf8("\xC3\xC3\xAB"), 0U);
   EXPECT_EQ(find_invalid_utf8("ok\xC3\xAB\xE2\x82\xC3\xAB"), 4U);
 }
@@ -176,7 +213,8 @@ TEST(Utf8Invalid, OffsetIsExactAtEveryPosition) {
     EXPECT_EQ(find_invalid_utf8(ascii), pos);
 
     std::string mixed;
-    for (std::size_t i = 0; i < pos; ++i) mixed += (i % 5 == 4) ? "\xC3\xAB" : "b";
+    for (std::size_t i = 0; i < pos; ++i)
+      mixed += (i % 5 == 4) ? "\xC3\xAB" : "b";
     const std::size_t bad = mixed.size();
     mixed += "\xED\xA0\x80";
     mixed += std::string(20, 'c');
@@ -186,7 +224,8 @@ TEST(Utf8Invalid, OffsetIsExactAtEveryPosition) {
 
 TEST(Utf8Invalid, LongValidInputThenError) {
   std::string s;
-  for (int i = 0; i < 1000; ++i) s += "Smith-Jones O'Brien Zo\xC3\xAB \xF0\x9F\x98\x80 ";
+  for (int i = 0; i < 1000; ++i)
+    s += "Smith-Jones O'Brien Zo\xC3\xAB \xF0\x9F\x98\x80 ";
   EXPECT_EQ(find_invalid_utf8(s), kNpos);
   const std::size_t bad = s.size();
   s += "\xC0\x80";
@@ -208,8 +247,8 @@ TEST(TextDecode, Utf8InvalidReportsOneBasedColumnAndLeavesOutput) {
   EXPECT_TRUE(encoding_error(s, "encoding.invalid_utf8", 3));
   EXPECT_EQ(out, "prefix:");
   EXPECT_TRUE(encoding_error(append_as_utf8(byte(0x80), Encoding::utf8, out), "encoding.invalid_utf8", 1));
-  EXPECT_TRUE(encoding_error(append_as_utf8("abcdefghij\xED\xA0\x80", Encoding::utf8, out),
-                             "encoding.invalid_utf8", 11));
+  EXPECT_TRUE(
+      encoding_error(append_as_utf8("abcdefghij\xED\xA0\x80", Encoding::utf8, out), "encoding.invalid_utf8", 11));
   EXPECT_TRUE(encoding_error(append_as_utf8("x\xE0\x80\xAF", Encoding::utf8, out), "encoding.invalid_utf8", 2));
   EXPECT_TRUE(encoding_error(append_as_utf8("xy\xF4\x90\x80\x80", Encoding::utf8, out), "encoding.invalid_utf8", 3));
   EXPECT_EQ(out, "prefix:");
@@ -227,14 +266,24 @@ TEST(TextDecode, Windows1252Names) {
   ASSERT_TRUE(append_as_utf8("Zo\xEB", Encoding::windows_1252, out));
   EXPECT_EQ(out, "Zo\xC3\xAB");
   out.clear();
-  ASSERT_TRUE(append_as_utf8("O\x92" "Brien", Encoding::windows_1252, out));
-  EXPECT_EQ(out, "O\xE2\x80\x99" "Brien");
+  ASSERT_TRUE(
+      append_as_utf8("O\x92"
+                     "Brien",
+                     Encoding::windows_1252, out));
+  EXPECT_EQ(out,
+            "O\xE2\x80\x99"
+            "Brien");
   out.clear();
   ASSERT_TRUE(append_as_utf8("O'Brien Smith-Jones", Encoding::windows_1252, out));
   EXPECT_EQ(out, "O'Brien Smith-Jones");
   out.clear();
-  ASSERT_TRUE(append_as_utf8("\x80" "5", Encoding::windows_1252, out));
-  EXPECT_EQ(out, "\xE2\x82\xAC" "5");
+  ASSERT_TRUE(
+      append_as_utf8("\x80"
+                     "5",
+                     Encoding::windows_1252, out));
+  EXPECT_EQ(out,
+            "\xE2\x82\xAC"
+            "5");
 }
 
 TEST(TextDecode, Windows1252WholeHighRange) {
@@ -280,7 +329,8 @@ TEST(TextDecode, Iso88591MapsEveryByte) {
 
 TEST(TextDecode, TranscodedOutputIsValidUtf8) {
   std::string all;
-  for (unsigned b = 0; b <= 0xFF; ++b) all += byte(b);
+  for (unsigned b = 0; b <= 0xFF; ++b)
+    all += byte(b);
   std::string out;
   ASSERT_TRUE(append_as_utf8(all, Encoding::iso_8859_1, out));
   EXPECT_EQ(find_invalid_utf8(out), kNpos);
@@ -303,11 +353,21 @@ TEST(TextEncode, Windows1252Names) {
   ASSERT_TRUE(append_from_utf8("Zo\xC3\xAB", Encoding::windows_1252, out));
   EXPECT_EQ(out, "Zo\xEB");
   out.clear();
-  ASSERT_TRUE(append_from_utf8("O\xE2\x80\x99" "Brien Smith-Jones", Encoding::windows_1252, out));
-  EXPECT_EQ(out, "O\x92" "Brien Smith-Jones");
+  ASSERT_TRUE(
+      append_from_utf8("O\xE2\x80\x99"
+                       "Brien Smith-Jones",
+                       Encoding::windows_1252, out));
+  EXPECT_EQ(out,
+            "O\x92"
+            "Brien Smith-Jones");
   out.clear();
-  ASSERT_TRUE(append_from_utf8("\xE2\x82\xAC" "5", Encoding::windows_1252, out));
-  EXPECT_EQ(out, "\x80" "5");
+  ASSERT_TRUE(
+      append_from_utf8("\xE2\x82\xAC"
+                       "5",
+                       Encoding::windows_1252, out));
+  EXPECT_EQ(out,
+            "\x80"
+            "5");
 }
 
 TEST(TextEncode, Windows1252RoundTripsEveryDefinedByte) {
@@ -347,8 +407,10 @@ TEST(TextEncode, Windows1252Unmappable) {
 TEST(TextEncode, Iso88591Unmappable) {
   std::string out = "keep";
   EXPECT_TRUE(encoding_error(append_from_utf8("\xE2\x82\xAC", Encoding::iso_8859_1, out), "encoding.unmappable", 1));
-  EXPECT_TRUE(
-      encoding_error(append_from_utf8("O\xE2\x80\x99" "Brien", Encoding::iso_8859_1, out), "encoding.unmappable", 2));
+  EXPECT_TRUE(encoding_error(append_from_utf8("O\xE2\x80\x99"
+                                              "Brien",
+                                              Encoding::iso_8859_1, out),
+                             "encoding.unmappable", 2));
   // U+0100, the first code point above iso-8859-1.
   EXPECT_TRUE(encoding_error(append_from_utf8("x\xC4\x80", Encoding::iso_8859_1, out), "encoding.unmappable", 2));
   EXPECT_EQ(out, "keep");
@@ -358,10 +420,10 @@ TEST(TextEncode, Iso88591Unmappable) {
 
 TEST(TextEncode, InvalidUtf8ReportedBeforeUnmappable) {
   std::string out;
-  EXPECT_TRUE(encoding_error(append_from_utf8("\xCE\xA9\xC3", Encoding::windows_1252, out),
-                             "encoding.invalid_utf8", 3));
-  EXPECT_TRUE(encoding_error(append_from_utf8("ab\xED\xA0\x80", Encoding::iso_8859_1, out),
-                             "encoding.invalid_utf8", 3));
+  EXPECT_TRUE(
+      encoding_error(append_from_utf8("\xCE\xA9\xC3", Encoding::windows_1252, out), "encoding.invalid_utf8", 3));
+  EXPECT_TRUE(
+      encoding_error(append_from_utf8("ab\xED\xA0\x80", Encoding::iso_8859_1, out), "encoding.invalid_utf8", 3));
   EXPECT_TRUE(out.empty());
 }
 

@@ -27,7 +27,8 @@ template <class R>
 // Independent Modulus 11 for the tests: weights 10..2; 11 -> 0; 10 stays 10 (never issued).
 int nhs_check_digit(std::string_view nine) {
   int sum = 0;
-  for (std::size_t i = 0; i < 9; ++i) sum += (nine[i] - '0') * static_cast<int>(10 - i);
+  for (std::size_t i = 0; i < 9; ++i)
+    sum += (nine[i] - '0') * static_cast<int>(10 - i);
   const int c = 11 - sum % 11;
   return c == 11 ? 0 : c;
 }
@@ -128,7 +129,9 @@ TEST(NhsNumber, NonDigitsRejected) {
   EXPECT_TRUE(fails_validation(normalise_nhs_number("943\t476\t5919"), "nhs_number.format"));
   EXPECT_TRUE(fails_validation(normalise_nhs_number("+943476591"), "nhs_number.format"));
   // Full-width digits (UTF-8) are not ASCII digits.
-  EXPECT_TRUE(fails_validation(normalise_nhs_number("\xEF\xBC\x99" "434765919"), "nhs_number.format"));
+  EXPECT_TRUE(fails_validation(normalise_nhs_number("\xEF\xBC\x99"
+                                                    "434765919"),
+                               "nhs_number.format"));
 }
 
 TEST(NhsNumber, MessageDoesNotEchoValue) {
@@ -214,9 +217,12 @@ TEST(NiNumber, BadSuffixRejected) {
 }
 
 TEST(NiNumber, WrongShapesRejected) {
-  for (const char* s : {"", "   ", "A", "AB12345", "AB12345C", "AB1234567", "AB1234567C", "AB123456CD",
-                        "1B123456C", "A1123456C", "ABC23456C", "AB12345AC", "AB123456-", "AB-123456-C",
-                        "AB123456 C D", "AB\t123456C", "\xC3\x89" "B123456C", "AB12345\xC3\xA9"}) {
+  for (const char* s :
+       {"", "   ", "A", "AB12345", "AB12345C", "AB1234567", "AB1234567C", "AB123456CD", "1B123456C", "A1123456C",
+        "ABC23456C", "AB12345AC", "AB123456-", "AB-123456-C", "AB123456 C D", "AB\t123456C",
+        "\xC3\x89"
+        "B123456C",
+        "AB12345\xC3\xA9"}) {
     EXPECT_TRUE(fails_validation(normalise_ni_number(s), "ni_number.format")) << s;
   }
 }
@@ -358,15 +364,15 @@ TEST(DateParse, PercentLiteral) {
 }
 
 TEST(DatePattern, ValidPatterns) {
-  for (const char* p : {"%Y%m%d", "%d/%m/%Y", "%Y-%m-%d", "%Y%m%d%H%M%S", "%Y-%m-%dT%H:%M:%S", "%d.%m.%Y %H:%M",
-                        "%%%Y%m%d"}) {
+  for (const char* p :
+       {"%Y%m%d", "%d/%m/%Y", "%Y-%m-%d", "%Y%m%d%H%M%S", "%Y-%m-%dT%H:%M:%S", "%d.%m.%Y %H:%M", "%%%Y%m%d"}) {
     EXPECT_TRUE(is_valid_date_pattern(p)) << p;
   }
 }
 
 TEST(DatePattern, InvalidPatternsRejected) {
-  for (const char* p : {"%q", "%Y%m%d%q", "%Y%m%d%", "%y%m%d", "%Y-%b-%d", "", "%Y%m", "%H%M%S", "%Y%Y%m%d",
-                        "%Y%m%d%H%H"}) {
+  for (const char* p :
+       {"%q", "%Y%m%d%q", "%Y%m%d%", "%y%m%d", "%Y-%b-%d", "", "%Y%m", "%H%M%S", "%Y%Y%m%d", "%Y%m%d%H%H"}) {
     EXPECT_FALSE(is_valid_date_pattern(p)) << p;
     EXPECT_TRUE(fails_with(parse_datetime("20240101", p), Errc::mapping, "date.pattern")) << p;
   }

@@ -20,7 +20,9 @@ struct Unexpected {
   Error error;
 };
 
-[[nodiscard]] inline Unexpected fail(Error e) { return Unexpected{std::move(e)}; }
+[[nodiscard]] inline Unexpected fail(Error e) {
+  return Unexpected{std::move(e)};
+}
 [[nodiscard]] inline Unexpected fail(Errc code, std::string rule, std::string message, Origin origin = {}) {
   return Unexpected{make_error(code, std::move(rule), std::move(message), std::move(origin))};
 }
@@ -32,15 +34,24 @@ class [[nodiscard]] Result {
  public:
   using value_type = T;
 
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Unexpected u) : v_(std::in_place_index<1>, std::move(u.error)) {}  // NOLINT
 
   [[nodiscard]] bool has_value() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
 
-  T& value() & { assert(has_value()); return std::get<0>(v_); }
-  const T& value() const& { assert(has_value()); return std::get<0>(v_); }
-  T&& value() && { assert(has_value()); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    assert(has_value());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(has_value());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(has_value());
+    return std::get<0>(std::move(v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
@@ -48,11 +59,22 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &value(); }
 
   template <class U>
-  T value_or(U&& fallback) const& { return has_value() ? value() : static_cast<T>(std::forward<U>(fallback)); }
+  T value_or(U&& fallback) const& {
+    return has_value() ? value() : static_cast<T>(std::forward<U>(fallback));
+  }
 
-  Error& error() & { assert(!has_value()); return std::get<1>(v_); }
-  const Error& error() const& { assert(!has_value()); return std::get<1>(v_); }
-  Error&& error() && { assert(!has_value()); return std::get<1>(std::move(v_)); }
+  Error& error() & {
+    assert(!has_value());
+    return std::get<1>(v_);
+  }
+  const Error& error() const& {
+    assert(!has_value());
+    return std::get<1>(v_);
+  }
+  Error&& error() && {
+    assert(!has_value());
+    return std::get<1>(std::move(v_));
+  }
 
  private:
   std::variant<T, Error> v_;
@@ -68,9 +90,18 @@ class [[nodiscard]] Result<void> {
   explicit operator bool() const noexcept { return has_value(); }
   void value() const { assert(has_value()); }
 
-  Error& error() & { assert(!has_value()); return *error_; }
-  const Error& error() const& { assert(!has_value()); return *error_; }
-  Error&& error() && { assert(!has_value()); return std::move(*error_); }
+  Error& error() & {
+    assert(!has_value());
+    return *error_;
+  }
+  const Error& error() const& {
+    assert(!has_value());
+    return *error_;
+  }
+  Error&& error() && {
+    assert(!has_value());
+    return std::move(*error_);
+  }
 
  private:
   std::optional<Error> error_;  // empty on success: a success costs no string construction

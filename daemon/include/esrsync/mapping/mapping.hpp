@@ -28,28 +28,28 @@ namespace esrsync::mapping {
 enum class Format : std::uint8_t { delimited, csv, xml };
 
 enum class StepKind : std::uint8_t {
-  trim,          // remove leading and trailing white space
-  upper,         // ASCII upper case
-  lower,         // ASCII lower case
-  strip_spaces,  // remove every space
-  date,          // parse by `format` (strftime-like) into canonical ISO; encode: the reverse
-  default_value, // replace an empty value with `text`
-  pattern,       // the whole value must match `regex` (rule pattern.mismatch)
-  split,         // keep part `index` (0-based) of the value split on `text`
-  lookup,        // translate through a lookup table (rule lookup.unknown_code)
+  trim,           // remove leading and trailing white space
+  upper,          // ASCII upper case
+  lower,          // ASCII lower case
+  strip_spaces,   // remove every space
+  date,           // parse by `format` (strftime-like) into canonical ISO; encode: the reverse
+  default_value,  // replace an empty value with `text`
+  pattern,        // the whole value must match `regex` (rule pattern.mismatch)
+  split,          // keep part `index` (0-based) of the value split on `text`
+  lookup,         // translate through a lookup table (rule lookup.unknown_code)
 };
 
 struct Step {
   StepKind kind = StepKind::trim;
-  std::string text;                     // date format, default value, split separator, pattern source
-  std::size_t index = 0;                // split part
-  std::shared_ptr<const std::regex> regex;         // pattern (compiled once; shared immutable)
-  std::shared_ptr<const LookupTable> table;        // lookup (shared immutable between fields)
+  std::string text;                          // date format, default value, split separator, pattern source
+  std::size_t index = 0;                     // split part
+  std::shared_ptr<const std::regex> regex;   // pattern (compiled once; shared immutable)
+  std::shared_ptr<const LookupTable> table;  // lookup (shared immutable between fields)
   std::size_t key_column = 0;
   std::size_t value_column = 0;
-  bool lookup_keep_unknown = false;     // on-missing="keep": pass unknown codes through unchanged
-  std::uint32_t def_line = 0;           // line of this step in the definition
-  bool compact_date = false;            // date format is exactly %Y%m%d (the ESR layout): a fast path
+  bool lookup_keep_unknown = false;  // on-missing="keep": pass unknown codes through unchanged
+  std::uint32_t def_line = 0;        // line of this step in the definition
+  bool compact_date = false;         // date format is exactly %Y%m%d (the ESR layout): a fast path
 };
 
 // XML-style path relative to the record element: "a/b", "@attr", "a/@attr", "." (record text).
@@ -64,24 +64,24 @@ struct Source {
   std::string column;        // csv: header name (resolved to a position per file)
   XmlPath path;              // xml
   std::string constant;
-  std::vector<Step> steps;   // applied to this source before combining
+  std::vector<Step> steps;  // applied to this source before combining
 };
 
 struct FieldSpec {
-  std::size_t target = 0;       // index into entity_def(entity).fields
+  std::size_t target = 0;  // index into entity_def(entity).fields
   std::string target_name;
   std::vector<Source> sources;  // one or more; combined into one value
   enum class Combine : std::uint8_t { concat, first_non_empty } combine = Combine::concat;
-  std::string separator;        // concat separator
-  std::vector<Step> steps;      // applied after combining
-  bool required = false;        // empty after the steps -> field.required
-  std::string expect;           // header/trailer fields: the value the file must carry
+  std::string separator;    // concat separator
+  std::vector<Step> steps;  // applied after combining
+  bool required = false;    // empty after the steps -> field.required
+  std::string expect;       // header/trailer fields: the value the file must carry
   std::uint32_t def_line = 0;
 };
 
 struct RecordSpec {
   enum class Role : std::uint8_t { data, header, trailer } role = Role::data;
-  std::string type;             // delimited: the record type code in field 1; csv/xml: a label
+  std::string type;  // delimited: the record type code in field 1; csv/xml: a label
   model::Entity entity = model::Entity::person;
   std::size_t field_count = 0;  // delimited/csv: exact number of fields a record must have (0 = any)
   std::vector<FieldSpec> fields;

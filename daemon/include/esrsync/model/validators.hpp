@@ -43,7 +43,7 @@ struct DateTime {
 
 [[nodiscard]] bool is_leap_year(int year) noexcept;
 [[nodiscard]] int days_in_month(int year, int month) noexcept;  // 0 for a month outside 1..12
-[[nodiscard]] bool is_valid_date(const Date& d) noexcept;      // year 1..9999, real calendar date
+[[nodiscard]] bool is_valid_date(const Date& d) noexcept;       // year 1..9999, real calendar date
 
 // Parses `text` by a strftime-like `format`: %Y (4 digits), %m, %d, %H, %M, %S (2 digits each),
 // %% and literal characters; every other % sequence is a format error (Errc::mapping,

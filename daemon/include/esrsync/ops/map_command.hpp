@@ -16,8 +16,8 @@ namespace esrsync::ops {
 struct MapOptions {
   std::string mapping;
   std::vector<std::string> files;
-  model::Date today;  // the date-of-birth rule's "today"
-  bool quiet = false; // no records on stdout (errors and the summary only)
+  model::Date today;   // the date-of-birth rule's "today"
+  bool quiet = false;  // no records on stdout (errors and the summary only)
 };
 
 // Prints each canonical record as a JSON line on `out`, each error as
