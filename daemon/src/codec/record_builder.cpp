@@ -381,9 +381,8 @@ bool RecordBuilder::build(const RecordSpec& spec, const Raw& raw_record, std::ui
         break;
       }
       for (const Step& step : source.steps) {
-        Error e;
-        if (!apply_step(step, def.type, target, e)) {
-          locate(std::move(e), field, {});
+        if (!apply_step(step, def.type, target, failure_)) {
+          locate(std::move(failure_), field, {});
           ok = false;
           break;
         }
@@ -398,9 +397,8 @@ bool RecordBuilder::build(const RecordSpec& spec, const Raw& raw_record, std::ui
     }
     if (!ok) continue;
     for (const Step& step : field.steps) {
-      Error e;
-      if (!apply_step(step, def.type, value, e)) {
-        locate(std::move(e), field, first_raw);
+      if (!apply_step(step, def.type, value, failure_)) {
+        locate(std::move(failure_), field, first_raw);
         ok = false;
         break;
       }
@@ -418,8 +416,7 @@ bool RecordBuilder::build(const RecordSpec& spec, const Raw& raw_record, std::ui
              field, first_raw);
       continue;
     }
-    Error e;
-    if (!validate_type(def, value, e)) locate(std::move(e), field, first_raw);
+    if (!validate_type(def, value, failure_)) locate(std::move(failure_), field, first_raw);
   }
   if (errors.size() == errors_before) check_record_rules(record, line, errors);
   return errors.size() == errors_before;

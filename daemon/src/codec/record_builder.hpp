@@ -89,7 +89,8 @@ class RecordBuilder {
   std::string part_;
   model::Date parsed_date_;  // the date the last <date> step of the current field parsed
   bool have_parsed_date_ = false;
-  std::size_t ordinal_ = 0;  // source ordinal within the record spec, for Raw::column_positions
+  std::size_t ordinal_ = 0;
+  Error failure_;  // filled by apply_step/validate_type on failure; one object reused, not one per field  // source ordinal within the record spec, for Raw::column_positions
 };
 
 }  // namespace esrsync::codec
