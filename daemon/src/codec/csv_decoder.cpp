@@ -30,11 +30,7 @@ class CsvDecoder final : public Decoder {
     errors.clear();
     while (!done_) {
       auto more = reader_.next(fields_);
-      if (mapping_.limits.max_file_bytes != 0 && source_.bytes_read() > mapping_.limits.max_file_bytes) {
-        file_errors_.push_back(
-            make_error(Errc::limit, "limit.file",
-                       "file is over the limit of " + std::to_string(mapping_.limits.max_file_bytes) + " bytes",
-                       Origin{source_.name()}));
+      if (over_file_limit(mapping_.limits.max_file_bytes, source_, 0)) {
         done_ = true;
         return Next::end;
       }

@@ -1,5 +1,7 @@
 #include "esrsync/codec/csv_reader.hpp"
 
+#include "read_buffer.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -106,26 +108,12 @@ Status CsvReader::Impl::fill() {
     end_ -= begin_;
     begin_ = 0;
   }
-  if (end_ == cap_) {
-    if (cap_ == cap_max_) {
-      // Unreachable while next() checks the record limit first; kept so a bug cannot spin.
-      return fail(Errc::limit, "limit.record", "record does not fit the read buffer",
-                  Origin{source_.name(), next_line_, 1});
-    }
-    const std::size_t grown = cap_ > cap_max_ / 2 ? cap_max_ : cap_ * 2;
-    auto bigger = std::make_unique_for_overwrite<char[]>(grown);
-    std::memcpy(bigger.get(), buf_.get(), end_);
-    buf_ = std::move(bigger);
-    cap_ = grown;
-  }
-  while (end_ < cap_ && !eof_) {
-    auto n = source_.read(buf_.get() + end_, cap_ - end_);
-    if (!n) return fail(std::move(n).error());
-    if (*n == 0) {
-      eof_ = true;
-    } else {
-      end_ += *n;
-    }
+  auto read = grow_and_read(source_, buf_, cap_, cap_max_, end_, eof_);
+  if (!read) return fail(std::move(read).error());
+  if (!*read) {
+    // Unreachable while next() checks the record limit first; kept so a bug cannot spin.
+    return fail(Errc::limit, "limit.record", "record does not fit the read buffer",
+                Origin{source_.name(), next_line_, 1});
   }
   return {};
 }

@@ -217,9 +217,7 @@ class DelimitedDecoder final : public Decoder {
       return false;
     }
     end_ += *n;
-    if (mapping_.limits.max_file_bytes != 0 && source_.bytes_read() > mapping_.limits.max_file_bytes) {
-      file_error(Errc::limit, "limit.file",
-                 "file is over the limit of " + std::to_string(mapping_.limits.max_file_bytes) + " bytes", line_no_);
+    if (over_file_limit(mapping_.limits.max_file_bytes, source_, line_no_)) {
       io_failed_ = true;
       eof_ = true;
       end_ = begin_;

@@ -90,7 +90,8 @@ class RecordBuilder {
   model::Date parsed_date_;  // the date the last <date> step of the current field parsed
   bool have_parsed_date_ = false;
   std::size_t ordinal_ = 0;
-  Error failure_;  // filled by apply_step/validate_type on failure; one object reused, not one per field  // source ordinal within the record spec, for Raw::column_positions
+  Error failure_;  // filled by apply_step/validate_type on failure; one object reused, not one per field  // source
+                   // ordinal within the record spec, for Raw::column_positions
 };
 
 }  // namespace esrsync::codec

@@ -42,11 +42,7 @@ class XmlDecoder final : public Decoder {
     if (done_) return Next::end;
     std::string_view text;
     auto more = scanner_.next(text);
-    if (mapping_.limits.max_file_bytes != 0 && source_.bytes_read() > mapping_.limits.max_file_bytes) {
-      file_errors_.push_back(
-          make_error(Errc::limit, "limit.file",
-                     "file is over the limit of " + std::to_string(mapping_.limits.max_file_bytes) + " bytes",
-                     Origin{source_.name()}));
+    if (over_file_limit(mapping_.limits.max_file_bytes, source_, 0)) {
       done_ = true;
       return Next::end;
     }

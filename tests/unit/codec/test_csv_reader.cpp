@@ -9,6 +9,7 @@
 
 #include "esrsync/codec/byte_source.hpp"
 #include "esrsync/codec/csv_reader.hpp"
+#include "support/test_sources.hpp"
 
 namespace esrsync::codec {
 namespace {
@@ -30,26 +31,7 @@ struct Item {
   std::uint64_t reader_line = 0;
 };
 
-// Hands out the bytes in odd-sized pieces, as a pipe or a slow disk might.
-class ChunkedSource final : public ByteSource {
- public:
-  ChunkedSource(std::string bytes, std::size_t chunk) : bytes_(std::move(bytes)), chunk_(chunk) {}
-  [[nodiscard]] const std::string& name() const override { return name_; }
-
- protected:
-  Result<std::size_t> do_read(char* buffer, std::size_t size) override {
-    const std::size_t n = std::min({size, chunk_, bytes_.size() - pos_});
-    std::copy_n(bytes_.data() + pos_, n, buffer);
-    pos_ += n;
-    return n;
-  }
-
- private:
-  std::string bytes_;
-  std::size_t chunk_;
-  std::size_t pos_ = 0;
-  std::string name_ = "<chunked>";
-};
+using test::ChunkedSource;
 
 std::vector<Item> read_all(ByteSource& source, CsvOptions options = {}) {
   CsvReader reader(source, options);
@@ -333,33 +315,11 @@ TEST(CsvReader, VeryLongLineOverDefaultLimits) {
   expect_record(items[2], {"c"}, 3);
 }
 
-// Fails with an I/O error after handing out `good` bytes.
-class FailingSource final : public ByteSource {
- public:
-  FailingSource(std::string bytes, std::size_t good) : bytes_(std::move(bytes)), good_(good) {}
-  [[nodiscard]] const std::string& name() const override { return name_; }
-
- protected:
-  Result<std::size_t> do_read(char* buffer, std::size_t size) override {
-    if (pos_ >= good_) return fail(Errc::io, "file.read", "read failed", Origin{name_});
-    const std::size_t n = std::min({size, good_ - pos_, bytes_.size() - pos_});
-    std::copy_n(bytes_.data() + pos_, n, buffer);
-    pos_ += n;
-    return n;
-  }
-
- private:
-  std::string bytes_;
-  std::size_t good_;
-  std::size_t pos_ = 0;
-  std::string name_ = "oh.csv";
-};
-
 TEST(CsvReader, ReadErrorEndsTheFile) {
   std::string text;
   while (text.size() < 600 * kKiB)
     text += "a,b,c\n";
-  FailingSource source(text, 400 * kKiB);
+  test::FailingSource source(text, 400 * kKiB, "oh.csv");
   const auto items = read_all(source);
   ASSERT_FALSE(items.empty());
   EXPECT_EQ(items.back().code, Errc::io);
@@ -368,7 +328,7 @@ TEST(CsvReader, ReadErrorEndsTheFile) {
 }
 
 TEST(CsvReader, ReadErrorAtStart) {
-  FailingSource source("a\n", 0);
+  test::FailingSource source("a\n", 0, "oh.csv");
   const auto items = read_all(source);
   ASSERT_EQ(items.size(), 1U);
   EXPECT_EQ(items[0].code, Errc::io);
@@ -378,7 +338,7 @@ TEST(CsvReader, ReadErrorWhileSkippingEndsTheFile) {
   // The bad quote is found on line 1; the skip then follows a quoted field into the failing read.
   std::string text = "a\"b,\"\n";
   text += std::string(600 * kKiB, 'q');
-  FailingSource source(text, 400 * kKiB);
+  test::FailingSource source(text, 400 * kKiB, "oh.csv");
   const auto items = read_all(source);
   ASSERT_EQ(items.size(), 2U);
   EXPECT_EQ(items[0].rule, "csv.bad_quote");

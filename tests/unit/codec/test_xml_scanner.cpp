@@ -10,6 +10,7 @@
 
 #include "esrsync/codec/byte_source.hpp"
 #include "esrsync/codec/xml_scanner.hpp"
+#include "support/test_sources.hpp"
 
 namespace esrsync::codec {
 namespace {
@@ -29,26 +30,7 @@ struct Item {
   std::uint64_t scanner_line = 0;
 };
 
-// Hands out the bytes in odd-sized pieces, as a pipe or a slow disk might.
-class ChunkedSource final : public ByteSource {
- public:
-  ChunkedSource(std::string bytes, std::size_t chunk) : bytes_(std::move(bytes)), chunk_(chunk) {}
-  [[nodiscard]] const std::string& name() const override { return name_; }
-
- protected:
-  Result<std::size_t> do_read(char* buffer, std::size_t size) override {
-    const std::size_t n = std::min({size, chunk_, bytes_.size() - pos_});
-    std::copy_n(bytes_.data() + pos_, n, buffer);
-    pos_ += n;
-    return n;
-  }
-
- private:
-  std::string bytes_;
-  std::size_t chunk_;
-  std::size_t pos_ = 0;
-  std::string name_ = "<chunked>";
-};
+using test::ChunkedSource;
 
 XmlScanOptions options_for(std::string element, std::size_t max_record_bytes = kMiB) {
   XmlScanOptions options;
@@ -323,30 +305,8 @@ TEST(XmlScanner, MarkupLongerThanTheBufferOutsideRecords) {
   expect_error(truncated[0], Errc::structure, "xml.truncated", 2, 3);
 }
 
-// Fails with an I/O error after handing out `good` bytes.
-class FailingSource final : public ByteSource {
- public:
-  FailingSource(std::string bytes, std::size_t good) : bytes_(std::move(bytes)), good_(good) {}
-  [[nodiscard]] const std::string& name() const override { return name_; }
-
- protected:
-  Result<std::size_t> do_read(char* buffer, std::size_t size) override {
-    if (pos_ >= good_) return fail(Errc::io, "file.read", "read failed", Origin{name_});
-    const std::size_t n = std::min({size, good_ - pos_, bytes_.size() - pos_});
-    std::copy_n(bytes_.data() + pos_, n, buffer);
-    pos_ += n;
-    return n;
-  }
-
- private:
-  std::string bytes_;
-  std::size_t good_;
-  std::size_t pos_ = 0;
-  std::string name_ = "oh.xml";
-};
-
 TEST(XmlScanner, ReadErrorAtStart) {
-  FailingSource source("<R/>", 0);
+  test::FailingSource source("<R/>", 0, "oh.xml");
   const auto items = scan_all(source, options_for("Record"));
   ASSERT_EQ(items.size(), 1U);
   EXPECT_EQ(items[0].code, Errc::io);
@@ -357,7 +317,7 @@ TEST(XmlScanner, ReadErrorEndsTheScan) {
   while (text.size() < 600 * kKiB)
     text += "<Record>r</Record>\n";
   text += "</R>";
-  FailingSource source(text, 400 * kKiB);
+  test::FailingSource source(text, 400 * kKiB, "oh.xml");
   const auto items = scan_all(source, options_for("Record"));
   ASSERT_FALSE(items.empty());
   EXPECT_EQ(items.back().code, Errc::io);

@@ -54,6 +54,10 @@ class Decoder {
   [[nodiscard]] virtual std::uint64_t bytes_read() const noexcept = 0;
 
  protected:
+  // Records a limit.file file error and returns true when `source` has read more than `limit`
+  // bytes (0: no limit).
+  bool over_file_limit(std::uint64_t limit, const ByteSource& source, std::uint64_t line);
+
   std::vector<Error> file_errors_;
   DecodeStats stats_;
 };
