@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/capture.hpp"
 #include "support/decode.hpp"
 
 namespace esrsync::codec {
@@ -238,6 +239,31 @@ TEST_F(OhXml, Windows1252MappingIsTranscoded) {
   EXPECT_THAT(d.rules(), IsEmpty());
   ASSERT_EQ(d.records.size(), 1u);
   EXPECT_EQ(d.records[0].get("forenames"), "Zoë");
+}
+
+}  // namespace
+}  // namespace esrsync::codec
+
+namespace esrsync::codec {
+namespace {
+
+TEST(CanonicalTypes, CountVpdSnomedAndAmbiguousColumns) {
+  test::TempDir dir;
+  test::write_file(dir / "m.xml",
+                   "<mapping name=\"t\" format=\"csv\">\n<record entity=\"immunisation\">\n"
+                   "<field target=\"event_id\" column=\"Id\"/>\n<field target=\"dose\" column=\"Dose\"/>\n"
+                   "<field target=\"vaccine_code\" column=\"Code\"/>\n</record>\n</mapping>\n");
+  auto mapping = mapping::load_mapping((dir / "m.xml").string());
+  ASSERT_TRUE(mapping) << mapping.error().to_string();
+  const auto d = test::decode_string(**mapping, "Id,Dose,Code\nA,two,1234567\nB,2,12AB\nC,3,39114911000001105\n");
+  EXPECT_THAT(d.rules(), ElementsAre("2:count.format", "3:snomed.format"));
+  EXPECT_EQ(d.records.size(), 1u);
+  const auto ambiguous = test::decode_string(**mapping, "Id,Dose,dose,Code\nA,1,1,1234567\n");
+  EXPECT_THAT(ambiguous.rules(), ElementsAre("file:csv.ambiguous_column"));
+
+  auto de = test::shipped_mapping("mappings/esr/de_extract.xml");
+  const auto bad_vpd = test::decode_string(*de, "HDR|ESR-OHS|1.0|24|FULL|1|20260801020000\nTRL|0\n");
+  EXPECT_THAT(bad_vpd.rules(), ElementsAre("file:vpd.format"));
 }
 
 }  // namespace

@@ -179,3 +179,34 @@ TEST(CheckCommand, ListsEveryProblemWithItsLocation) {
 
 }  // namespace
 }  // namespace esrsync::mapping
+
+namespace esrsync::mapping {
+namespace {
+
+TEST_F(MappingLoader, RemainingDefinitionErrors) {
+  std::vector<Error> found;
+  EXPECT_FALSE(load_mapping((dir_ / "absent.xml").string(), &found));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].rule, "mapping.open");
+  EXPECT_THAT(problems("<mapping name=\"t\" format=\"csv\">\n<sheet/>\n<record entity=\"person\">"
+                       "<field target=\"surname\" column=\"S\"/></record></mapping>"),
+              testing::ElementsAre("2:mapping.element"));
+  test::write_file(dir_ / "lookups/empty.csv", "");
+  test::write_file(dir_ / "lookups/bad.csv", "a,b\n\"x,1\n");
+  EXPECT_THAT(problems(csv_mapping("<field target=\"antigen\" column=\"T\"><lookup table=\"../lookups/empty.csv\" "
+                                   "key=\"a\" value=\"b\"/></field>\n")),
+              testing::ElementsAre("0:lookup.empty"));
+  EXPECT_THAT(problems(csv_mapping("<field target=\"antigen\" column=\"T\"><lookup table=\"../lookups/bad.csv\" "
+                                   "key=\"a\" value=\"b\"/></field>\n")),
+              testing::ElementsAre("2:lookup.parse"));
+}
+
+TEST(CheckCommand, MissingDirectory) {
+  test::CapturedFile out;
+  test::CapturedFile err;
+  EXPECT_EQ(ops::run_check_mappings(ops::CheckMappingsOptions{{}, {"/nonexistent/esrsync"}}, out.get(), err.get()), 1);
+  EXPECT_THAT(err.text(), HasSubstr("/nonexistent/esrsync: check.directory"));
+}
+
+}  // namespace
+}  // namespace esrsync::mapping
