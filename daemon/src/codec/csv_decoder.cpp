@@ -41,7 +41,7 @@ class CsvDecoder final : public Decoder {
         Error e = std::move(more).error();
         if (!have_header_ || e.code == Errc::io || e.code == Errc::config) {
           // Without a header nothing can be read; an I/O error means the rest of the file is unknown.
-          e.code = Errc::structure;
+          if (e.code != Errc::io) e.code = Errc::structure;
           file_errors_.push_back(std::move(e));
           done_ = true;
           return Next::end;

@@ -21,8 +21,7 @@ class XmlDecoder final : public Decoder {
   XmlDecoder(const mapping::Mapping& mapping, ByteSource& source, DecodeOptions options)
       : mapping_(mapping),
         source_(source),
-        scanner_(source,
-                 XmlScanOptions{mapping.record_element, std::max<std::size_t>(mapping.limits.max_line_bytes, 1 << 20)}),
+        scanner_(source, XmlScanOptions{mapping.record_element, mapping.limits.max_line_bytes}),
         builder_(mapping, options, model::Encoding::utf8),
         spec_(mapping.records.front()) {
     builder_.set_file(source.name());
