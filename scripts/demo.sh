@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh build
-cmake --preset release >/dev/null
+cmake --preset release -DESRSYNC_BUILD_TESTS=OFF >/dev/null
 cmake --build --preset release --target esrsync
 bin=build/release/daemon/esrsync
 
