@@ -316,6 +316,200 @@ bool RecordBuilder::validate_type(const model::FieldDef& def, std::string& value
   return true;
 }
 
+const std::vector<RecordBuilder::FastField>& RecordBuilder::plan_for(const RecordSpec& spec) {
+  for (const auto& [key, plan] : plans_) {
+    if (key == &spec) return plan;
+  }
+  std::vector<FastField> plan;
+  std::size_t ordinal = 0;
+  const auto& defs = model::entity_def(spec.entity).fields;
+  for (const FieldSpec& field : spec.fields) {
+    FastField f;
+    f.ordinal = ordinal;
+    ordinal += field.sources.size();
+    f.def = &defs[field.target];
+    f.required = field.required;
+    const Source& source = field.sources.front();
+    f.source = &source;
+    bool eligible = field.sources.size() == 1 && source.steps.empty() && field.expect.empty() &&
+                    (source.kind == Source::Kind::position || source.kind == Source::Kind::column);
+    bool seen_case = false;
+    bool seen_date = false;
+    for (const Step& step : field.steps) {
+      if (seen_date) eligible = false;  // a date conversion must come last
+      switch (step.kind) {
+        case StepKind::trim:
+          break;
+        case StepKind::upper:
+        case StepKind::lower:
+          if (seen_case) eligible = false;
+          seen_case = true;
+          break;
+        case StepKind::default_value:
+          break;
+        case StepKind::date:
+          if (!step.compact_date || (f.def->type != FieldType::date && f.def->type != FieldType::date_of_birth)) {
+            eligible = false;
+          }
+          seen_date = true;
+          break;
+        default:
+          eligible = false;
+      }
+      f.steps.push_back(&step);
+    }
+    const FieldType t = f.def->type;
+    if (t == FieldType::timestamp) eligible = false;
+    if ((t == FieldType::date || t == FieldType::date_of_birth) && !seen_date) eligible = false;
+    f.eligible = eligible;
+    plan.push_back(std::move(f));
+  }
+  plans_.emplace_back(&spec, std::move(plan));
+  return plans_.back().second;
+}
+
+namespace {
+
+bool digits_only(std::string_view s) {
+  for (const char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+std::string_view trim_view(std::string_view v) {
+  while (!v.empty() && v.front() == ' ')
+    v.remove_prefix(1);
+  while (!v.empty() && v.back() == ' ')
+    v.remove_suffix(1);
+  return v;
+}
+
+bool nhs_check_digit_ok(std::string_view v) {
+  int sum = 0;
+  for (std::size_t i = 0; i < 9; ++i)
+    sum += (v[i] - '0') * static_cast<int>(10 - i);
+  int check = 11 - sum % 11;
+  if (check == 11) check = 0;
+  return check != 10 && check == v[9] - '0';
+}
+
+}  // namespace
+
+bool RecordBuilder::try_fast(const FastField& plan, const Raw& raw_record, std::string& value) {
+  std::size_t position = plan.source->position;
+  if (plan.source->kind == Source::Kind::column) {
+    position = plan.ordinal < raw_record.column_positions.size() ? raw_record.column_positions[plan.ordinal] : 0;
+  }
+  if (position < 1 || position > raw_record.fields.size()) return false;
+  std::string_view v = raw_record.fields[position - 1];
+  if (v.size() > mapping_.limits.max_field_bytes || !plain_ascii(v)) return false;
+  int case_op = 0;  // 1 upper, -1 lower
+  bool defaulted = false;
+  bool date = false;
+  for (const Step* step : plan.steps) {
+    switch (step->kind) {
+      case StepKind::trim:
+        v = trim_view(v);
+        break;
+      case StepKind::upper:
+        case_op = 1;
+        break;
+      case StepKind::lower:
+        case_op = -1;
+        break;
+      case StepKind::default_value:
+        if (v.empty()) {
+          v = step->text;
+          defaulted = true;
+        }
+        break;
+      case StepKind::date:
+        date = true;
+        break;
+      default:
+        return false;
+    }
+  }
+  if (v.empty()) return !plan.required;  // absent; the general path reports a missing required value
+  const auto& def = *plan.def;
+  if (date) {
+    if (v.size() != 8 || !digits_only(v)) return false;
+    const auto num = [&](std::size_t i, std::size_t n) {
+      int x = 0;
+      for (std::size_t k = 0; k < n; ++k)
+        x = x * 10 + (v[i + k] - '0');
+      return x;
+    };
+    const model::Date d{num(0, 4), num(4, 2), num(6, 2)};
+    if (!model::is_valid_date(d)) return false;
+    if (def.type == FieldType::date_of_birth && !model::check_date_of_birth(d, options_.today)) return false;
+    const char iso[10] = {v[0], v[1], v[2], v[3], '-', v[4], v[5], '-', v[6], v[7]};
+    value.append(iso, sizeof iso);
+    return true;
+  }
+  // Case changes apply to what came from the file, not to a default the mapping supplied after them.
+  if (case_op != 0 && !defaulted) {
+    const std::size_t start = value.size();
+    value.append(v);
+    for (std::size_t i = start; i < value.size(); ++i) {
+      char& c = value[i];
+      if (case_op > 0 && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+      if (case_op < 0 && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    v = value;
+  }
+  bool ok = false;
+  switch (def.type) {
+    case FieldType::text:
+      ok = true;
+      break;
+    case FieldType::enumeration:
+      ok = std::find(def.allowed.begin(), def.allowed.end(), v) != def.allowed.end();
+      break;
+    case FieldType::person_number:
+      ok = v.size() == 8 && digits_only(v);
+      break;
+    case FieldType::assignment_number:
+      ok = v.size() >= 10 && v.size() <= 12 && v[8] == '-' && digits_only(v.substr(0, 8)) && digits_only(v.substr(9));
+      break;
+    case FieldType::nhs_number:
+      ok = v.size() == 10 && digits_only(v) && nhs_check_digit_ok(v);
+      break;
+    case FieldType::ni_number: {
+      auto normalised = model::normalise_ni_number(v);
+      if (!normalised || *normalised != v) return false;
+      ok = true;
+      break;
+    }
+    case FieldType::flag:
+      ok = v == "Y" || v == "N";
+      break;
+    case FieldType::count:
+      ok = v.size() <= 18 && digits_only(v);
+      break;
+    case FieldType::vpd:
+      ok = v.size() == 3 && std::all_of(v.begin(), v.end(), [](char c) {
+             return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+           });
+      break;
+    case FieldType::snomed:
+      ok = v.size() >= 6 && v.size() <= 18 && digits_only(v);
+      break;
+    case FieldType::date:
+    case FieldType::date_of_birth:
+    case FieldType::timestamp:
+      ok = false;
+      break;
+  }
+  if (!ok) {
+    value.clear();
+    return false;
+  }
+  if (value.empty()) value.append(v);
+  return true;
+}
+
 bool RecordBuilder::build(const RecordSpec& spec, const Raw& raw_record, std::uint64_t line, const char* line_begin,
                           model::Record& record, std::vector<Error>& errors) {
   record.reset(spec.entity);
@@ -323,7 +517,6 @@ bool RecordBuilder::build(const RecordSpec& spec, const Raw& raw_record, std::ui
   record.line = line;
   const auto& defs = model::entity_def(spec.entity).fields;
   const std::size_t errors_before = errors.size();
-  ordinal_ = 0;
 
   const auto locate = [&](Error e, const FieldSpec& field, std::string_view raw) {
     e.origin.file = file_;
@@ -341,12 +534,17 @@ bool RecordBuilder::build(const RecordSpec& spec, const Raw& raw_record, std::ui
     errors.push_back(std::move(e));
   };
 
-  for (const FieldSpec& field : spec.fields) {
+  const auto& plan = plan_for(spec);
+  for (std::size_t f = 0; f < spec.fields.size(); ++f) {
+    const FieldSpec& field = spec.fields[f];
     std::string& value = record.values[field.target];
+    if (plan[f].eligible) {
+      if (try_fast(plan[f], raw_record, value)) continue;
+      value.clear();  // the general path below starts again and reports what is wrong
+    }
     const auto& def = defs[field.target];
     have_parsed_date_ = false;
-    const std::size_t first_ordinal = ordinal_;
-    ordinal_ += field.sources.size();
+    const std::size_t first_ordinal = plan[f].ordinal;
     bool ok = true;
     std::string_view first_raw;
     for (std::size_t s = 0; s < field.sources.size() && ok; ++s) {

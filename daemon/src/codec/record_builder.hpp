@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "esrsync/codec/decoder.hpp"
@@ -75,6 +76,22 @@ class RecordBuilder {
   }
 
  private:
+  // A field the common way: one source read by position (or CSV column), transforms among trim,
+  // upper, lower, default and a yyyymmdd date, and a canonical type checked without allocating.
+  // The fast path only ever accepts: anything unusual (non-ASCII, spaces inside an NHS number, a
+  // value that fails a check) goes to the general path, which produces the value or the located
+  // error exactly as it always does.
+  struct FastField {
+    bool eligible = false;
+    std::size_t ordinal = 0;  // the source's ordinal in the spec (for CSV column positions)
+    const mapping::Source* source = nullptr;
+    std::vector<const mapping::Step*> steps;
+    const model::FieldDef* def = nullptr;
+    bool required = false;
+  };
+  const std::vector<FastField>& plan_for(const mapping::RecordSpec& spec);
+  bool try_fast(const FastField& plan, const Raw& raw_record, std::string& value);
+
   [[gnu::noinline]] Status decode_text_slow(std::string_view raw, std::string& out) const;
 
   bool apply_step(const mapping::Step& step, model::FieldType type, std::string& value, Error& error);
@@ -89,9 +106,10 @@ class RecordBuilder {
   std::string part_;
   model::Date parsed_date_;  // the date the last <date> step of the current field parsed
   bool have_parsed_date_ = false;
-  std::size_t ordinal_ = 0;
-  Error failure_;  // filled by apply_step/validate_type on failure; one object reused, not one per field  // source
-                   // ordinal within the record spec, for Raw::column_positions
+  Error failure_;
+  std::vector<std::pair<const mapping::RecordSpec*, std::vector<FastField>>>
+      plans_;  // filled by apply_step/validate_type on failure; one object reused, not one per field  // source
+               // ordinal within the record spec, for Raw::column_positions
 };
 
 }  // namespace esrsync::codec
