@@ -17,20 +17,6 @@ constexpr std::size_t kInitialBuffer = std::size_t{256} * 1024;
 // record exactly at the limit always fits and an over-long one is always noticed.
 constexpr std::size_t kSlack = 4096;
 constexpr char kQuote = '"';
-constexpr std::string_view kBom = "\xEF\xBB\xBF";
-
-std::uint32_t clamp_column(std::uint64_t column) {
-  return column > std::numeric_limits<std::uint32_t>::max() ? std::numeric_limits<std::uint32_t>::max()
-                                                            : static_cast<std::uint32_t>(column);
-}
-
-std::size_t saturating_add(std::size_t a, std::size_t b) {
-  return a > std::numeric_limits<std::size_t>::max() - b ? std::numeric_limits<std::size_t>::max() : a + b;
-}
-
-std::size_t offset_of(const char* hit, const char* base) {
-  return static_cast<std::size_t>(hit - base);
-}
 
 const char* find_byte(const char* base, std::size_t from, std::size_t to, char c) {
   return static_cast<const char*>(std::memchr(base + from, c, to - from));

@@ -1,14 +1,33 @@
 #pragma once
-// The refill step the streaming readers share (CSV reader, XML scanner): grow a full buffer by
-// doubling up to a cap, then read until it is full or the input ends, whatever sizes read() returns.
+// What the streaming readers share (CSV reader, XML scanner): the refill step — grow a full buffer
+// by doubling up to a cap, then read until it is full or the input ends, whatever sizes read()
+// returns — and a few small arithmetic helpers.
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
+#include <limits>
 #include <memory>
+#include <string_view>
 
 #include "esrsync/codec/byte_source.hpp"
 
 namespace esrsync::codec {
+
+inline constexpr std::string_view kBom = "\xEF\xBB\xBF";  // a UTF-8 byte-order mark
+
+inline std::uint32_t clamp_column(std::uint64_t column) {
+  return column > std::numeric_limits<std::uint32_t>::max() ? std::numeric_limits<std::uint32_t>::max()
+                                                            : static_cast<std::uint32_t>(column);
+}
+
+inline std::size_t saturating_add(std::size_t a, std::size_t b) {
+  return a > std::numeric_limits<std::size_t>::max() - b ? std::numeric_limits<std::size_t>::max() : a + b;
+}
+
+inline std::size_t offset_of(const char* hit, const char* base) {
+  return static_cast<std::size_t>(hit - base);
+}
 
 // `buf` holds `end` bytes of `cap`. Returns false when the buffer is full and already at `cap_max`
 // (the caller reports its own limit error), true after reading; an I/O error is returned as is.

@@ -19,21 +19,7 @@ constexpr std::size_t kSlack = 4096;
 // record. Real exports nest a few dozen levels with short names.
 constexpr std::size_t kMaxDepth = 1024;
 constexpr std::size_t kMaxNameBytes = 1024;
-constexpr std::string_view kBom = "\xEF\xBB\xBF";
 constexpr std::size_t kNotFound = std::numeric_limits<std::size_t>::max();
-
-std::uint32_t clamp_column(std::uint64_t column) {
-  return column > std::numeric_limits<std::uint32_t>::max() ? std::numeric_limits<std::uint32_t>::max()
-                                                            : static_cast<std::uint32_t>(column);
-}
-
-std::size_t saturating_add(std::size_t a, std::size_t b) {
-  return a > std::numeric_limits<std::size_t>::max() - b ? std::numeric_limits<std::size_t>::max() : a + b;
-}
-
-std::size_t offset_of(const char* hit, const char* base) {
-  return static_cast<std::size_t>(hit - base);
-}
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
