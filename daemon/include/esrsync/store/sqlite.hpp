@@ -1,0 +1,106 @@
+#pragma once
+// A thin RAII layer over SQLite for the embedded store (DESIGN.md "Store"): one connection, its
+// prepared statements, transactions and versioned schema migrations. Every SQLite failure becomes
+// an Error (Errc::io) with a rule and SQLite's own message; nothing throws.
+//
+// Opening applies the durability settings the store relies on: WAL, synchronous=FULL (a commit is
+// on disk when it returns), foreign keys on, and a busy timeout (every wait has a deadline). It
+// also checks that the file is a sound SQLite database, so a corrupt or truncated store is refused
+// at start with a clear message instead of failing later.
+//
+// Blocking I/O: use from the store's own thread (or the blocking pool), never an io thread. A
+// connection is not shared between threads.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "esrsync/core/result.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace esrsync::store {
+
+struct SqliteOptions {
+  int busy_timeout_ms = 5000;
+  bool check_integrity = true;  // PRAGMA quick_check at open
+};
+
+class Statement {
+ public:
+  Statement() = default;
+
+  Status bind(int index, std::string_view text);  // 1-based, as SQLite
+  Status bind(int index, std::int64_t value);
+  Status bind_null(int index);
+  // Steps once: true when a row is ready, false when done. Errors: store.step.
+  Result<bool> step();
+  // Runs a statement that returns no rows to completion, then resets it for reuse.
+  Status run();
+  void reset();
+
+  [[nodiscard]] std::string_view column_text(int index) const;
+  [[nodiscard]] std::int64_t column_int64(int index) const;
+  [[nodiscard]] bool column_is_null(int index) const;
+
+ private:
+  friend class SqliteDb;
+  struct Finalize {
+    void operator()(sqlite3_stmt* s) const;
+  };
+  Statement(std::unique_ptr<sqlite3_stmt, Finalize> stmt, sqlite3* db, std::string path)
+      : stmt_(std::move(stmt)), db_(db), path_(std::move(path)) {}
+  Status check(int rc, const char* rule);
+
+  std::unique_ptr<sqlite3_stmt, Finalize> stmt_;
+  sqlite3* db_ = nullptr;  // borrowed from the SqliteDb, which outlives its statements
+  std::string path_;
+};
+
+// One schema step: applied once, in order, inside a transaction; `version` is what
+// PRAGMA user_version becomes.
+struct Migration {
+  int version;
+  std::string_view sql;
+};
+
+class SqliteDb {
+ public:
+  // Opens (creating if absent) the database at `path`. Errors (Errc::io): store.open,
+  // store.corrupt (not a database, or quick_check fails), store.pragma.
+  static Result<SqliteDb> open(const std::string& path, SqliteOptions options = {});
+
+  // Runs SQL with no result rows (may hold several statements). Errors: store.exec.
+  Status exec(std::string_view sql);
+  // Errors: store.prepare.
+  Result<Statement> prepare(std::string_view sql);
+
+  // BEGIN IMMEDIATE (takes the write lock now, waiting up to the busy timeout), COMMIT, ROLLBACK.
+  Status begin();
+  Status commit();
+  void rollback() noexcept;
+
+  [[nodiscard]] Result<int> schema_version();
+  // Brings the schema to the newest of `migrations` (sorted by version). A database whose
+  // version is newer than the newest migration this binary knows is refused (store.schema_newer):
+  // an older binary must never write to a newer schema.
+  Status migrate(std::span<const Migration> migrations);
+
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+ private:
+  struct Close {
+    void operator()(sqlite3* db) const;
+  };
+  SqliteDb(std::unique_ptr<sqlite3, Close> db, std::string path) : db_(std::move(db)), path_(std::move(path)) {}
+  Unexpected error(const char* rule, const std::string& what) const;
+
+  std::unique_ptr<sqlite3, Close> db_;
+  std::string path_;
+};
+
+}  // namespace esrsync::store

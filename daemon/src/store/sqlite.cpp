@@ -1,0 +1,185 @@
+#include "esrsync/store/sqlite.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace esrsync::store {
+
+void Statement::Finalize::operator()(sqlite3_stmt* s) const {
+  sqlite3_finalize(s);
+}
+void SqliteDb::Close::operator()(sqlite3* db) const {
+  sqlite3_close_v2(db);
+}
+
+Status Statement::check(int rc, const char* rule) {
+  if (rc == SQLITE_OK) return {};
+  return fail(Errc::io, rule, std::string(sqlite3_errmsg(db_)), Origin{path_});
+}
+
+Status Statement::bind(int index, std::string_view text) {
+  return check(sqlite3_bind_text(stmt_.get(), index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT),
+               "store.bind");
+}
+
+Status Statement::bind(int index, std::int64_t value) {
+  return check(sqlite3_bind_int64(stmt_.get(), index, value), "store.bind");
+}
+
+Status Statement::bind_null(int index) {
+  return check(sqlite3_bind_null(stmt_.get(), index), "store.bind");
+}
+
+Result<bool> Statement::step() {
+  const int rc = sqlite3_step(stmt_.get());
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return fail(Errc::io, "store.step", std::string(sqlite3_errmsg(db_)), Origin{path_});
+}
+
+Status Statement::run() {
+  auto r = step();
+  reset();
+  if (!r) return fail(std::move(r).error());
+  return {};
+}
+
+void Statement::reset() {
+  sqlite3_reset(stmt_.get());
+  sqlite3_clear_bindings(stmt_.get());
+}
+
+std::string_view Statement::column_text(int index) const {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_.get(), index));
+  if (text == nullptr) return {};
+  return {text, static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), index))};
+}
+
+std::int64_t Statement::column_int64(int index) const {
+  return sqlite3_column_int64(stmt_.get(), index);
+}
+
+bool Statement::column_is_null(int index) const {
+  return sqlite3_column_type(stmt_.get(), index) == SQLITE_NULL;
+}
+
+Unexpected SqliteDb::error(const char* rule, const std::string& what) const {
+  return fail(Errc::io, rule, what + ": " + sqlite3_errmsg(db_.get()), Origin{path_});
+}
+
+Result<SqliteDb> SqliteDb::open(const std::string& path, SqliteOptions options) {
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  std::unique_ptr<sqlite3, Close> db(raw);  // sqlite3_open_v2 may allocate a handle even on failure
+  if (rc != SQLITE_OK) {
+    return fail(Errc::io, "store.open",
+                std::string("cannot open the store: ") + (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)),
+                Origin{path});
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+  SqliteDb out(std::move(db), path);
+  // The first read of the file is where a non-database or a damaged header shows itself.
+  if (auto probe = out.exec("SELECT count(*) FROM sqlite_schema"); !probe) {
+    return fail(Errc::io, "store.corrupt",
+                "the store file is not a usable SQLite database (" + probe.error().message +
+                    "); restore it from backup or move it aside",
+                Origin{path});
+  }
+  if (options.check_integrity) {
+    auto check = out.prepare("PRAGMA quick_check");
+    if (!check) return fail(Errc::io, "store.corrupt", check.error().message, Origin{path});
+    std::string verdict;
+    for (;;) {
+      auto row = check->step();
+      if (!row) {
+        return fail(Errc::io, "store.corrupt", "integrity check failed: " + row.error().message, Origin{path});
+      }
+      if (!*row) break;
+      if (!verdict.empty()) verdict += "; ";
+      verdict += check->column_text(0);
+    }
+    if (verdict != "ok") {
+      return fail(Errc::io, "store.corrupt",
+                  "integrity check failed: " + verdict.substr(0, 500) + "; restore the store from backup",
+                  Origin{path});
+    }
+  }
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
+    auto stmt = out.prepare(pragma);
+    if (!stmt) return fail(Errc::io, "store.pragma", stmt.error().message, Origin{path});
+    auto row = stmt->step();
+    if (!row) return fail(Errc::io, "store.pragma", row.error().message, Origin{path});
+  }
+  return out;
+}
+
+Status SqliteDb::exec(std::string_view sql) {
+  char* message = nullptr;
+  const std::string text(sql);
+  const int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &message);
+  if (rc == SQLITE_OK) return {};
+  std::string what = message != nullptr ? message : sqlite3_errstr(rc);
+  sqlite3_free(message);
+  return fail(Errc::io, "store.exec", what, Origin{path_});
+}
+
+Result<Statement> SqliteDb::prepare(std::string_view sql) {
+  sqlite3_stmt* raw = nullptr;
+  const int rc = sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
+  std::unique_ptr<sqlite3_stmt, Statement::Finalize> stmt(raw);
+  if (rc != SQLITE_OK) return error("store.prepare", "cannot prepare statement");
+  return Statement(std::move(stmt), db_.get(), path_);
+}
+
+Status SqliteDb::begin() {
+  return exec("BEGIN IMMEDIATE");
+}
+Status SqliteDb::commit() {
+  return exec("COMMIT");
+}
+void SqliteDb::rollback() noexcept {
+  if (sqlite3_get_autocommit(db_.get()) == 0) sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+Result<int> SqliteDb::schema_version() {
+  auto stmt = prepare("PRAGMA user_version");
+  if (!stmt) return fail(std::move(stmt).error());
+  auto row = stmt->step();
+  if (!row) return fail(std::move(row).error());
+  return static_cast<int>(stmt->column_int64(0));
+}
+
+Status SqliteDb::migrate(std::span<const Migration> migrations) {
+  std::vector<Migration> sorted(migrations.begin(), migrations.end());
+  std::sort(sorted.begin(), sorted.end(), [](const Migration& a, const Migration& b) { return a.version < b.version; });
+  const int newest = sorted.empty() ? 0 : sorted.back().version;
+  auto current = schema_version();
+  if (!current) return fail(std::move(current).error());
+  if (*current > newest) {
+    return fail(Errc::io, "store.schema_newer",
+                "the store's schema is version " + std::to_string(*current) + " but this esrsync knows up to " +
+                    std::to_string(newest) + ": it was written by a newer esrsync; refusing to start",
+                Origin{path_});
+  }
+  for (const auto& m : sorted) {
+    if (m.version <= *current) continue;
+    if (auto ok = begin(); !ok) return ok;
+    Status applied = exec(m.sql);
+    if (applied) applied = exec("PRAGMA user_version=" + std::to_string(m.version));
+    if (applied) applied = commit();
+    if (!applied) {
+      rollback();
+      Error e = std::move(applied).error();
+      e.rule = "store.migrate";
+      e.message = "migration to schema version " + std::to_string(m.version) + " failed: " + e.message;
+      return fail(std::move(e));
+    }
+  }
+  return {};
+}
+
+}  // namespace esrsync::store
