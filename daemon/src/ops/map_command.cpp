@@ -1,6 +1,9 @@
 #include "esrsync/ops/map_command.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <system_error>
 
@@ -43,6 +46,9 @@ int run_map(const MapOptions& options, std::FILE* out, std::FILE* err) {
   buffer.reserve(kFlushBytes + 4096);
   std::vector<Error> errors;
   model::Record record;
+  // Progress on a terminal only (DESIGN.md): never mixed into a log or a pipe.
+  const bool progress = ::isatty(::fileno(err)) == 1;
+  auto last_progress = std::chrono::steady_clock::now();
   for (const auto& file : options.files) {
     auto source = codec::open_file_source(file);
     if (!source) {
@@ -62,11 +68,19 @@ int run_map(const MapOptions& options, std::FILE* out, std::FILE* err) {
         continue;
       }
       ++records;
+      if (progress && (records & 0xFFFF) == 0 &&
+          std::chrono::steady_clock::now() - last_progress > std::chrono::seconds(1)) {
+        last_progress = std::chrono::steady_clock::now();
+        std::fprintf(err, "\rmap: %s: %llu record(s) so far...", file.c_str(),
+                     static_cast<unsigned long long>(records));
+        std::fflush(err);
+      }
       if (options.quiet) continue;
       codec::append_json_line(record, file, buffer);
       if (buffer.size() >= kFlushBytes) flush(buffer, out);
     }
     flush(buffer, out);
+    if (progress) std::fputs("\r\033[K", err);  // clear the progress line
     if (!decoder->file_errors().empty()) {
       ++bad_files;
       for (const auto& e : decoder->file_errors())
