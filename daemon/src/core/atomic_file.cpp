@@ -1,5 +1,7 @@
 #include "esrsync/core/atomic_file.hpp"
 
+#include "esrsync/core/unique_fd.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -14,33 +16,13 @@ Unexpected io_error(const char* rule, const char* what, const std::filesystem::p
   return fail(Errc::io, rule, std::string(what) + ": " + std::strerror(err), Origin{path.string()});
 }
 
-// Closes the descriptor on every path out.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  [[nodiscard]] int get() const { return fd_; }
-  int release_close() {
-    const int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
-
 }  // namespace
 
 Status write_file_atomically(const std::filesystem::path& path, std::string_view content) {
   const std::filesystem::path part = path.string() + ".part";
   const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  Fd fd(::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
-  if (fd.get() < 0) return io_error("file.create", "cannot create", part, errno);
+  UniqueFd fd(::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
+  if (!fd.valid()) return io_error("file.create", "cannot create", part, errno);
   const auto cleanup = [&part] { ::unlink(part.c_str()); };
   std::size_t done = 0;
   while (done < content.size()) {
@@ -58,7 +40,7 @@ Status write_file_atomically(const std::filesystem::path& path, std::string_view
     cleanup();
     return io_error("file.fsync", "cannot fsync", part, err);
   }
-  if (fd.release_close() != 0) {
+  if (fd.close() != 0) {
     const int err = errno;
     cleanup();
     return io_error("file.write", "cannot close", part, err);
@@ -68,8 +50,8 @@ Status write_file_atomically(const std::filesystem::path& path, std::string_view
     cleanup();
     return io_error("file.rename", "cannot rename into place", path, err);
   }
-  Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir_fd.get() < 0 || ::fsync(dir_fd.get()) != 0) {
+  UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd.valid() || ::fsync(dir_fd.get()) != 0) {
     return io_error("dir.fsync", "file renamed but its directory could not be synced", dir, errno);
   }
   return {};
