@@ -85,6 +85,8 @@ class SqliteDb {
   void rollback() noexcept;
 
   [[nodiscard]] Result<int> schema_version();
+  // Rows changed by the last INSERT, UPDATE or DELETE.
+  [[nodiscard]] int changes() const noexcept;
   // Brings the schema to the newest of `migrations` (sorted by version). A database whose
   // version is newer than the newest migration this binary knows is refused (store.schema_newer):
   // an older binary must never write to a newer schema.

@@ -1,0 +1,90 @@
+#pragma once
+// The durable outbox (DESIGN.md "Outbound"; STYLE.md rules 4, 13, 14): every change a sink must
+// receive is a row here, written in the same transaction that applied the change. Delivery is
+// at-least-once: a row is claimed for a lease, handed to the sink, and only marked delivered once
+// the sink confirms. A failure schedules a retry with exponential backoff and jitter; after the
+// configured number of attempts (or at once, for a change the sink rejects outright) the row
+// becomes a dead letter: kept, listed, retryable, never dropped. Each row carries an idempotency
+// key so the receiving side can ignore a duplicate delivery.
+//
+// The outbox owns retries: sinks never sleep or retry on their own. Used from the store's thread;
+// the SqliteDb outlives it. Time and jitter are injected so tests are deterministic.
+
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "esrsync/core/clock.hpp"
+#include "esrsync/core/result.hpp"
+#include "esrsync/store/sqlite.hpp"
+
+namespace esrsync::store {
+
+struct RetryPolicy {
+  int max_attempts = 8;                // deliveries tried before the change becomes a dead letter
+  std::int64_t base_delay_ms = 5'000;  // first retry after about this long
+  std::int64_t max_delay_ms = 3'600'000;
+  std::int64_t lease_ms = 300'000;  // a claimed row is offered again if not settled by then
+};
+
+enum class OutboxState : std::uint8_t { pending, delivered, dead };
+
+struct OutboxEntry {
+  std::int64_t id = 0;
+  std::string sink;             // the configured sink it is for
+  std::string idempotency_key;  // unique; e.g. "<sink>:<entity>:<key>:<content hash>"
+  std::string entity;           // canonical entity name, for listings
+  std::string record_key;       // e.g. the event_id or assignment number (no personal data)
+  std::string payload;          // the canonical record (JSON)
+  OutboxState state = OutboxState::pending;
+  int attempts = 0;
+  std::int64_t created_ms = 0;
+  std::int64_t next_attempt_ms = 0;
+  std::string last_error;
+};
+
+class Outbox {
+ public:
+  // The outbox's part of the schema; store/schema.cpp lists it among the migrations.
+  static const Migration kMigration;
+
+  Outbox(SqliteDb& db, RetryPolicy policy, const Clock& clock, std::uint64_t jitter_seed);
+
+  // Adds a change for delivery. Call inside the transaction that applied the change. An entry
+  // whose idempotency key is already queued is not added twice (returns false). Errors: store.*.
+  Result<bool> enqueue(const OutboxEntry& entry);
+
+  // Up to `limit` due pending rows for `sink`, oldest first, each leased until now + lease_ms.
+  Result<std::vector<OutboxEntry>> claim(std::string_view sink, int limit);
+
+  // The sink confirmed: the row is delivered (kept until purged by retention).
+  Status delivered(std::int64_t id);
+  // The sink asked to try later: one more attempt is counted; the next is scheduled with
+  // exponential backoff and jitter, or the row becomes a dead letter when attempts run out.
+  Status retry_later(std::int64_t id, std::string_view reason);
+  // The sink refused the change for good (e.g. an ERR line in an ACK): a dead letter at once.
+  Status rejected(std::int64_t id, std::string_view reason);
+
+  // Operator actions: dead letters (all, or one id) go back to pending with attempts reset.
+  Result<int> retry_dead(std::optional<std::int64_t> id);
+  Result<std::vector<OutboxEntry>> list(std::optional<OutboxState> state, int limit);
+  Result<std::optional<OutboxEntry>> get(std::int64_t id);
+  // Deletes delivered rows settled before `older_than_ms`; dead letters are never purged here.
+  Result<int> purge_delivered(std::int64_t older_than_ms);
+
+  // The delay before attempt number `attempts + 1`, given `attempts` made so far (>= 1).
+  [[nodiscard]] std::int64_t backoff_ms(int attempts);
+
+ private:
+  Status settle(std::int64_t id, std::string_view sql, std::string_view reason, std::optional<std::int64_t> next_ms);
+
+  SqliteDb& db_;
+  RetryPolicy policy_;
+  const Clock& clock_;
+  std::mt19937_64 jitter_;
+};
+
+}  // namespace esrsync::store

@@ -1,0 +1,227 @@
+#include "esrsync/store/outbox.hpp"
+
+#include <algorithm>
+
+namespace esrsync::store {
+
+const Migration Outbox::kMigration{1, R"sql(
+CREATE TABLE outbox (
+  id               INTEGER PRIMARY KEY,
+  sink             TEXT NOT NULL,
+  idempotency_key  TEXT NOT NULL UNIQUE,
+  entity           TEXT NOT NULL,
+  record_key       TEXT NOT NULL,
+  payload          BLOB NOT NULL,
+  state            TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  created_ms       INTEGER NOT NULL,
+  next_attempt_ms  INTEGER NOT NULL,
+  leased_until_ms  INTEGER NOT NULL DEFAULT 0,
+  settled_ms       INTEGER,
+  last_error       TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX outbox_due ON outbox (sink, state, next_attempt_ms);
+)sql"};
+
+namespace {
+
+constexpr std::string_view kColumns =
+    "id, sink, idempotency_key, entity, record_key, payload, state, attempts, created_ms, next_attempt_ms, last_error";
+
+constexpr std::string_view kToDead =
+    "UPDATE outbox SET state = 'dead', settled_ms = ?2, attempts = attempts + 1, leased_until_ms = 0, "
+    "last_error = ?3 WHERE id = ?1 AND state = 'pending'";
+
+std::string_view state_name(OutboxState s) {
+  switch (s) {
+    case OutboxState::pending:
+      return "pending";
+    case OutboxState::delivered:
+      return "delivered";
+    case OutboxState::dead:
+      return "dead";
+  }
+  return "pending";
+}
+
+OutboxEntry read_entry(const Statement& row) {
+  OutboxEntry e;
+  e.id = row.column_int64(0);
+  e.sink = row.column_text(1);
+  e.idempotency_key = row.column_text(2);
+  e.entity = row.column_text(3);
+  e.record_key = row.column_text(4);
+  e.payload = row.column_text(5);
+  const std::string_view state = row.column_text(6);
+  e.state = state == "dead" ? OutboxState::dead : state == "delivered" ? OutboxState::delivered : OutboxState::pending;
+  e.attempts = static_cast<int>(row.column_int64(7));
+  e.created_ms = row.column_int64(8);
+  e.next_attempt_ms = row.column_int64(9);
+  e.last_error = row.column_text(10);
+  return e;
+}
+
+Result<std::vector<OutboxEntry>> read_all(Statement& stmt) {
+  std::vector<OutboxEntry> out;
+  for (;;) {
+    auto row = stmt.step();
+    if (!row) return fail(std::move(row).error());
+    if (!*row) break;
+    out.push_back(read_entry(stmt));
+  }
+  return out;
+}
+
+}  // namespace
+
+Outbox::Outbox(SqliteDb& db, RetryPolicy policy, const Clock& clock, std::uint64_t jitter_seed)
+    : db_(db), policy_(policy), clock_(clock), jitter_(jitter_seed) {}
+
+Result<bool> Outbox::enqueue(const OutboxEntry& entry) {
+  auto stmt = db_.prepare(
+      "INSERT INTO outbox (sink, idempotency_key, entity, record_key, payload, created_ms, next_attempt_ms) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (idempotency_key) DO NOTHING");
+  if (!stmt) return fail(std::move(stmt).error());
+  const std::int64_t now = clock_.now_ms();
+  for (const auto& [index, text] :
+       {std::pair{1, std::string_view(entry.sink)}, std::pair{2, std::string_view(entry.idempotency_key)},
+        std::pair{3, std::string_view(entry.entity)}, std::pair{4, std::string_view(entry.record_key)},
+        std::pair{5, std::string_view(entry.payload)}}) {
+    if (auto ok = stmt->bind(index, text); !ok) return fail(std::move(ok).error());
+  }
+  if (auto ok = stmt->bind(6, now); !ok) return fail(std::move(ok).error());
+  if (auto ok = stmt->run(); !ok) return fail(std::move(ok).error());
+  return db_.changes() == 1;
+}
+
+Result<std::vector<OutboxEntry>> Outbox::claim(std::string_view sink, int limit) {
+  const std::int64_t now = clock_.now_ms();
+  if (auto ok = db_.begin(); !ok) return fail(std::move(ok).error());
+  auto select = db_.prepare(std::string("SELECT ") + std::string(kColumns) +
+                            " FROM outbox WHERE sink = ?1 AND state = 'pending' AND next_attempt_ms <= ?2 "
+                            "AND leased_until_ms <= ?2 ORDER BY id LIMIT ?3");
+  auto lease = db_.prepare("UPDATE outbox SET leased_until_ms = ?2 WHERE id = ?1");
+  if (!select || !lease) {
+    db_.rollback();
+    return fail(!select ? std::move(select).error() : std::move(lease).error());
+  }
+  Result<std::vector<OutboxEntry>> rows = [&]() -> Result<std::vector<OutboxEntry>> {
+    if (auto ok = select->bind(1, sink); !ok) return fail(std::move(ok).error());
+    if (auto ok = select->bind(2, now); !ok) return fail(std::move(ok).error());
+    if (auto ok = select->bind(3, static_cast<std::int64_t>(limit)); !ok) return fail(std::move(ok).error());
+    auto all = read_all(*select);
+    if (!all) return all;
+    for (const auto& e : *all) {
+      if (auto ok = lease->bind(1, e.id); !ok) return fail(std::move(ok).error());
+      if (auto ok = lease->bind(2, now + policy_.lease_ms); !ok) return fail(std::move(ok).error());
+      if (auto ok = lease->run(); !ok) return fail(std::move(ok).error());
+    }
+    return all;
+  }();
+  if (!rows) {
+    db_.rollback();
+    return rows;
+  }
+  if (auto ok = db_.commit(); !ok) {
+    db_.rollback();
+    return fail(std::move(ok).error());
+  }
+  return rows;
+}
+
+// Binds ?1 id, ?2 now, ?3 reason and, for a retry, ?4 the next attempt time.
+Status Outbox::settle(std::int64_t id, std::string_view sql, std::string_view reason,
+                      std::optional<std::int64_t> next_ms) {
+  auto stmt = db_.prepare(sql);
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = stmt->bind(1, id); !ok) return ok;
+  if (auto ok = stmt->bind(2, clock_.now_ms()); !ok) return ok;
+  if (auto ok = stmt->bind(3, reason.substr(0, 2000)); !ok) return ok;
+  if (next_ms) {
+    if (auto ok = stmt->bind(4, *next_ms); !ok) return ok;
+  }
+  if (auto ok = stmt->run(); !ok) return ok;
+  if (db_.changes() != 1) {
+    return fail(Errc::io, "outbox.unknown_id", "no outbox entry " + std::to_string(id) + " in that state",
+                Origin{db_.path()});
+  }
+  return {};
+}
+
+Status Outbox::delivered(std::int64_t id) {
+  return settle(id,
+                "UPDATE outbox SET state = 'delivered', settled_ms = ?2, attempts = attempts + 1, "
+                "leased_until_ms = 0, last_error = ?3 WHERE id = ?1 AND state = 'pending'",
+                "", std::nullopt);
+}
+
+Status Outbox::retry_later(std::int64_t id, std::string_view reason) {
+  auto entry = get(id);
+  if (!entry) return fail(std::move(entry).error());
+  if (!*entry || (*entry)->state != OutboxState::pending) {
+    return fail(Errc::io, "outbox.unknown_id", "no pending outbox entry " + std::to_string(id), Origin{db_.path()});
+  }
+  const int attempts = (*entry)->attempts + 1;
+  if (attempts >= policy_.max_attempts) {
+    return settle(id, kToDead, reason, std::nullopt);
+  }
+  return settle(id,
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ?4, leased_until_ms = 0, "
+                "last_error = ?3 WHERE id = ?1 AND state = 'pending'",
+                reason, clock_.now_ms() + backoff_ms(attempts));
+}
+
+Status Outbox::rejected(std::int64_t id, std::string_view reason) {
+  return settle(id, kToDead, reason, std::nullopt);
+}
+
+std::int64_t Outbox::backoff_ms(int attempts) {
+  // Exponential backoff with "equal jitter": half the delay fixed, half random, so retries from
+  // many changes that failed together spread out instead of arriving together.
+  std::int64_t delay = policy_.base_delay_ms;
+  for (int i = 1; i < attempts && delay < policy_.max_delay_ms; ++i)
+    delay *= 2;
+  delay = std::min(delay, policy_.max_delay_ms);
+  std::uniform_int_distribution<std::int64_t> half(0, delay / 2);
+  return delay - delay / 2 + half(jitter_);
+}
+
+Result<int> Outbox::retry_dead(std::optional<std::int64_t> id) {
+  auto stmt = db_.prepare(
+      "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = ?1, leased_until_ms = 0, "
+      "settled_ms = NULL WHERE state = 'dead' AND (?2 IS NULL OR id = ?2)");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = stmt->bind(1, clock_.now_ms()); !ok) return fail(std::move(ok).error());
+  if (auto ok = id ? stmt->bind(2, *id) : stmt->bind_null(2); !ok) return fail(std::move(ok).error());
+  if (auto ok = stmt->run(); !ok) return fail(std::move(ok).error());
+  return db_.changes();
+}
+
+Result<std::vector<OutboxEntry>> Outbox::list(std::optional<OutboxState> state, int limit) {
+  auto stmt = db_.prepare(std::string("SELECT ") + std::string(kColumns) +
+                          " FROM outbox WHERE (?1 IS NULL OR state = ?1) ORDER BY id LIMIT ?2");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = state ? stmt->bind(1, state_name(*state)) : stmt->bind_null(1); !ok) return fail(std::move(ok).error());
+  if (auto ok = stmt->bind(2, static_cast<std::int64_t>(limit)); !ok) return fail(std::move(ok).error());
+  return read_all(*stmt);
+}
+
+Result<std::optional<OutboxEntry>> Outbox::get(std::int64_t id) {
+  auto stmt = db_.prepare(std::string("SELECT ") + std::string(kColumns) + " FROM outbox WHERE id = ?1");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = stmt->bind(1, id); !ok) return fail(std::move(ok).error());
+  auto rows = read_all(*stmt);
+  if (!rows) return fail(std::move(rows).error());
+  if (rows->empty()) return std::optional<OutboxEntry>{};
+  return std::optional<OutboxEntry>(std::move(rows->front()));
+}
+
+Result<int> Outbox::purge_delivered(std::int64_t older_than_ms) {
+  auto stmt = db_.prepare("DELETE FROM outbox WHERE state = 'delivered' AND settled_ms < ?1");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = stmt->bind(1, older_than_ms); !ok) return fail(std::move(ok).error());
+  if (auto ok = stmt->run(); !ok) return fail(std::move(ok).error());
+  return db_.changes();
+}
+
+}  // namespace esrsync::store

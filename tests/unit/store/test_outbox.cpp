@@ -1,0 +1,181 @@
+// The durable outbox: at-least-once delivery bookkeeping, idempotency keys, exponential backoff
+// with jitter, dead letters that are kept and retryable, leases, retention. Real SQLite files,
+// an injected clock and seed.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "esrsync/store/outbox.hpp"
+#include "support/capture.hpp"
+
+namespace esrsync::store {
+namespace {
+
+class OutboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = SqliteDb::open((dir_ / "esrsync.db").string());
+    ASSERT_TRUE(opened) << opened.error().to_string();
+    db_.emplace(std::move(*opened));
+    const Migration schema[] = {Outbox::kMigration};
+    ASSERT_TRUE(db_->migrate(schema));
+    outbox_.emplace(*db_, policy_, clock_, 7);
+  }
+
+  static OutboxEntry change(const std::string& key, const std::string& sink = "esr-di") {
+    OutboxEntry e;
+    e.sink = sink;
+    e.idempotency_key = sink + ":immunisation:" + key + ":h1";
+    e.entity = "immunisation";
+    e.record_key = key;
+    e.payload = "{\"event_id\":\"" + key + "\"}";
+    return e;
+  }
+
+  test::TempDir dir_;
+  ManualClock clock_;
+  RetryPolicy policy_{4, 1000, 60'000, 30'000};
+  std::optional<SqliteDb> db_;
+  std::optional<Outbox> outbox_;
+};
+
+TEST_F(OutboxTest, EnqueueClaimDeliver) {
+  ASSERT_TRUE(db_->begin());
+  EXPECT_TRUE(*outbox_->enqueue(change("OHR1")));
+  EXPECT_TRUE(*outbox_->enqueue(change("OHR2")));
+  EXPECT_TRUE(*outbox_->enqueue(change("OHR3", "fhir")));
+  ASSERT_TRUE(db_->commit());
+  auto claimed = outbox_->claim("esr-di", 10);
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), 2u);
+  EXPECT_EQ((*claimed)[0].record_key, "OHR1");  // oldest first
+  EXPECT_EQ((*claimed)[0].payload, "{\"event_id\":\"OHR1\"}");
+  ASSERT_TRUE(outbox_->delivered((*claimed)[0].id));
+  auto entry = outbox_->get((*claimed)[0].id);
+  ASSERT_TRUE(entry && *entry);
+  EXPECT_EQ((*entry)->state, OutboxState::delivered);
+  EXPECT_EQ((*entry)->attempts, 1);
+}
+
+TEST_F(OutboxTest, SameIdempotencyKeyIsQueuedOnce) {
+  EXPECT_TRUE(*outbox_->enqueue(change("OHR1")));
+  EXPECT_FALSE(*outbox_->enqueue(change("OHR1")));
+  EXPECT_EQ(outbox_->list(std::nullopt, 10)->size(), 1u);
+}
+
+TEST_F(OutboxTest, AClaimedRowIsLeasedThenOfferedAgainAfterTheLease) {
+  ASSERT_TRUE(*outbox_->enqueue(change("OHR1")));
+  ASSERT_EQ(outbox_->claim("esr-di", 10)->size(), 1u);
+  EXPECT_EQ(outbox_->claim("esr-di", 10)->size(), 0u);  // leased: not offered twice at once
+  clock_.advance_ms(policy_.lease_ms);                  // the deliverer died without settling it
+  EXPECT_EQ(outbox_->claim("esr-di", 10)->size(), 1u);
+}
+
+TEST_F(OutboxTest, RetriesBackOffThenDeadLetterKeepsTheChange) {
+  ASSERT_TRUE(*outbox_->enqueue(change("OHR1")));
+  std::int64_t last_delay = 0;
+  for (int attempt = 1; attempt < policy_.max_attempts; ++attempt) {
+    auto claimed = outbox_->claim("esr-di", 1);
+    ASSERT_EQ(claimed->size(), 1u) << attempt;
+    ASSERT_TRUE(outbox_->retry_later((*claimed)[0].id, "directory not writable: Permission denied"));
+    auto entry = **outbox_->get((*claimed)[0].id);
+    EXPECT_EQ(entry.state, OutboxState::pending);
+    EXPECT_EQ(entry.attempts, attempt);
+    const std::int64_t delay = entry.next_attempt_ms - clock_.now_ms();
+    const std::int64_t nominal = std::min<std::int64_t>(policy_.base_delay_ms << (attempt - 1), policy_.max_delay_ms);
+    EXPECT_GE(delay, nominal / 2) << attempt;  // equal jitter: between half and all of the delay
+    EXPECT_LE(delay, nominal) << attempt;
+    EXPECT_GT(delay, last_delay / 2);
+    last_delay = delay;
+    EXPECT_EQ(outbox_->claim("esr-di", 1)->size(), 0u);  // not before its time
+    clock_.advance_ms(delay);
+  }
+  auto claimed = outbox_->claim("esr-di", 1);
+  ASSERT_EQ(claimed->size(), 1u);
+  ASSERT_TRUE(outbox_->retry_later((*claimed)[0].id, "still failing"));
+  auto dead = outbox_->list(OutboxState::dead, 10);
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].attempts, policy_.max_attempts);
+  EXPECT_EQ((*dead)[0].last_error, "still failing");
+  EXPECT_EQ((*dead)[0].payload, "{\"event_id\":\"OHR1\"}");  // never dropped
+  clock_.advance_ms(10 * policy_.max_delay_ms);
+  EXPECT_EQ(outbox_->claim("esr-di", 1)->size(), 0u);  // a dead letter waits for an operator
+
+  EXPECT_EQ(*outbox_->retry_dead(std::nullopt), 1);
+  auto again = outbox_->claim("esr-di", 1);
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].attempts, 0);
+  ASSERT_TRUE(outbox_->delivered((*again)[0].id));
+}
+
+TEST_F(OutboxTest, RejectedIsADeadLetterAtOnceAndRetryableById) {
+  ASSERT_TRUE(*outbox_->enqueue(change("OHR1")));
+  ASSERT_TRUE(*outbox_->enqueue(change("OHR2")));
+  auto claimed = *outbox_->claim("esr-di", 2);
+  ASSERT_TRUE(outbox_->rejected(claimed[0].id, "ESR ACK ERR: person not found"));
+  ASSERT_TRUE(outbox_->rejected(claimed[1].id, "ESR ACK ERR: bad code"));
+  EXPECT_EQ(outbox_->list(OutboxState::dead, 10)->size(), 2u);
+  EXPECT_EQ(*outbox_->retry_dead(claimed[1].id), 1);
+  EXPECT_EQ(outbox_->list(OutboxState::dead, 10)->size(), 1u);
+  EXPECT_EQ(outbox_->list(OutboxState::pending, 10)->size(), 1u);
+}
+
+TEST_F(OutboxTest, SettlingAnUnknownOrSettledIdIsAnError) {
+  EXPECT_EQ(outbox_->delivered(999).error().rule, "outbox.unknown_id");
+  EXPECT_EQ(outbox_->retry_later(999, "x").error().rule, "outbox.unknown_id");
+  ASSERT_TRUE(*outbox_->enqueue(change("OHR1")));
+  const auto id = (*outbox_->claim("esr-di", 1))[0].id;
+  ASSERT_TRUE(outbox_->delivered(id));
+  EXPECT_EQ(outbox_->delivered(id).error().rule, "outbox.unknown_id");  // not delivered twice
+  EXPECT_EQ(outbox_->rejected(id, "late").error().rule, "outbox.unknown_id");
+}
+
+TEST_F(OutboxTest, RetentionPurgesDeliveredNeverDead) {
+  ASSERT_TRUE(*outbox_->enqueue(change("OHR1")));
+  ASSERT_TRUE(*outbox_->enqueue(change("OHR2")));
+  auto claimed = *outbox_->claim("esr-di", 2);
+  ASSERT_TRUE(outbox_->delivered(claimed[0].id));
+  ASSERT_TRUE(outbox_->rejected(claimed[1].id, "refused"));
+  clock_.advance_ms(1000);
+  EXPECT_EQ(*outbox_->purge_delivered(clock_.now_ms()), 1);
+  auto left = *outbox_->list(std::nullopt, 10);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].state, OutboxState::dead);
+}
+
+TEST_F(OutboxTest, EnqueueRolledBackWithItsTransaction) {
+  ASSERT_TRUE(db_->begin());
+  ASSERT_TRUE(*outbox_->enqueue(change("OHR1")));
+  db_->rollback();  // the change it belonged to was not applied: nothing may leave
+  EXPECT_EQ(outbox_->list(std::nullopt, 10)->size(), 0u);
+}
+
+TEST_F(OutboxTest, SurvivesReopen) {
+  ASSERT_TRUE(*outbox_->enqueue(change("OHR1")));
+  outbox_.reset();
+  db_.reset();
+  auto reopened = SqliteDb::open((dir_ / "esrsync.db").string());
+  ASSERT_TRUE(reopened);
+  Outbox outbox(*reopened, policy_, clock_, 7);
+  EXPECT_EQ(outbox.claim("esr-di", 10)->size(), 1u);
+}
+
+TEST(OutboxBackoff, IsCappedAndJittered) {
+  test::TempDir dir;
+  auto db = SqliteDb::open((dir / "x.db").string());
+  ManualClock clock;
+  Outbox outbox(*db, RetryPolicy{50, 1000, 10'000, 1000}, clock, 1);
+  std::set<std::int64_t> seen;
+  for (int i = 0; i < 50; ++i) {
+    const auto d = outbox.backoff_ms(30);  // far past the cap
+    EXPECT_GE(d, 5000);
+    EXPECT_LE(d, 10'000);
+    seen.insert(d);
+  }
+  EXPECT_GT(seen.size(), 10u);  // jittered, not one fixed value
+}
+
+}  // namespace
+}  // namespace esrsync::store
