@@ -1,0 +1,65 @@
+// Outbox benchmark (issue #4 groundwork): durable enqueues per second (synchronous=FULL, one commit
+// per batch, as a file's changes commit together) and claim + settle per second.
+//   esrsync_bench_outbox [--changes N] [--batch B] [--dir D]
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "esrsync/store/outbox.hpp"
+
+int main(int argc, char** argv) {
+  int changes = 200'000;
+  int batch = 1000;
+  std::string dir = std::filesystem::temp_directory_path() / "esrsync-bench-outbox";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string arg = argv[i];
+    if (arg == "--changes") changes = std::stoi(argv[i + 1]);
+    if (arg == "--batch") batch = std::stoi(argv[i + 1]);
+    if (arg == "--dir") dir = argv[i + 1];
+  }
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto db = esrsync::store::SqliteDb::open(dir + "/bench.db");
+  if (!db) return 2;
+  const esrsync::store::Migration schema[] = {esrsync::store::Outbox::kMigration};
+  if (!db->migrate(schema)) return 2;
+  esrsync::SystemClock clock;
+  esrsync::store::Outbox outbox(*db, esrsync::store::RetryPolicy{}, clock, 1);
+  const std::string payload(300, 'p');  // about one canonical immunisation record as JSON
+
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < changes; i += batch) {
+    if (!db->begin()) return 2;
+    for (int j = i; j < i + batch && j < changes; ++j) {
+      esrsync::store::OutboxEntry e;
+      e.sink = "esr-di";
+      e.idempotency_key = "esr-di:immunisation:OHR" + std::to_string(j);
+      e.entity = "immunisation";
+      e.record_key = "OHR" + std::to_string(j);
+      e.payload = payload;
+      if (!outbox.enqueue(e)) return 2;
+    }
+    if (!db->commit()) return 2;
+  }
+  const double enqueue_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  start = std::chrono::steady_clock::now();
+  long settled = 0;
+  for (;;) {
+    auto claimed = outbox.claim("esr-di", 500);
+    if (!claimed) return 2;
+    if (claimed->empty()) break;
+    if (!db->begin()) return 2;
+    for (const auto& e : *claimed) {
+      if (!outbox.delivered(e.id)) return 2;
+      ++settled;
+    }
+    if (!db->commit()) return 2;
+  }
+  const double settle_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("changes=%d batch=%d enqueue_s=%.3f enqueues_per_s=%.0f claim_settle_s=%.3f claim_settle_per_s=%.0f\n",
+              changes, batch, enqueue_s, changes / enqueue_s, settle_s, static_cast<double>(settled) / settle_s);
+  std::filesystem::remove_all(dir);
+  return settled == changes ? 0 : 1;
+}
