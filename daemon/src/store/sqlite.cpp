@@ -145,7 +145,9 @@ void SqliteDb::rollback() noexcept {
   if (sqlite3_get_autocommit(db_.get()) == 0) sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
-int SqliteDb::changes() const noexcept { return sqlite3_changes(db_.get()); }
+int SqliteDb::changes() const noexcept {
+  return sqlite3_changes(db_.get());
+}
 
 Result<int> SqliteDb::schema_version() {
   auto stmt = prepare("PRAGMA user_version");

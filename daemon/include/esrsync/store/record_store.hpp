@@ -1,0 +1,114 @@
+#pragma once
+// Canonical records and the inbound file ledger in the embedded store (issue #4 groundwork;
+// DESIGN.md "Change detection", DOMAIN.md "File-level rules").
+//
+// RecordStore keeps, per (entity, key), the last canonical payload and its content hash, so a
+// FULL extract re-sending an unchanged record produces no change, and records a FULL extract no
+// longer carries can be found and withdrawn. Every insert, update and withdrawal is appended to
+// the change history (append-only: an immunisation event's earlier versions stay readable).
+//
+// FileLedger records every inbound file: name, checksum, VPD, interface, sequence number, status
+// and counts, so a file seen before is skipped, a sequence applied before is skipped, and an older
+// or missing sequence number is noticed.
+//
+// Both run inside the caller's transaction (SqliteDb::begin/commit) so a file's records, its
+// ledger row and its outbox rows commit together. Used from the store's thread.
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "esrsync/core/clock.hpp"
+#include "esrsync/core/result.hpp"
+#include "esrsync/store/sqlite.hpp"
+
+namespace esrsync::store {
+
+enum class Change : std::uint8_t { inserted, updated, unchanged, withdrawn };
+[[nodiscard]] std::string_view to_string(Change c) noexcept;
+
+struct StoredRecord {
+  std::string entity;
+  std::string key;
+  std::string vpd;
+  std::string content_hash;
+  std::string payload;
+  bool withdrawn = false;
+  std::int64_t last_file_id = 0;
+};
+
+class RecordStore {
+ public:
+  static const Migration kMigration;
+
+  RecordStore(SqliteDb& db, const Clock& clock) : db_(db), clock_(clock) {}
+
+  // Inserts or updates (entity, key) unless the stored hash is the same (unchanged). Marks the
+  // record as seen by `file_id` in every case; a withdrawn record that comes back is updated.
+  Result<Change> apply(std::string_view entity, std::string_view key, std::string_view vpd, std::string_view payload,
+                       std::string_view content_hash, std::int64_t file_id);
+  // Marks one record withdrawn (a `D` action). Unchanged when unknown or already withdrawn.
+  Result<Change> withdraw(std::string_view entity, std::string_view key, std::int64_t file_id);
+  // FULL extracts: every live record of `entity` in `vpd` that `file_id` did not carry is withdrawn;
+  // returns their keys (for the report).
+  Result<std::vector<std::string>> withdraw_unseen(std::string_view entity, std::string_view vpd, std::int64_t file_id);
+
+  Result<std::optional<StoredRecord>> get(std::string_view entity, std::string_view key);
+  // The change history of one record, oldest first: (change, content hash, file id).
+  Result<std::vector<std::tuple<Change, std::string, std::int64_t>>> history(std::string_view entity,
+                                                                             std::string_view key);
+
+ private:
+  Status append_history(std::string_view entity, std::string_view key, Change change, std::string_view hash,
+                        std::string_view payload, std::int64_t file_id);
+
+  SqliteDb& db_;
+  const Clock& clock_;
+};
+
+enum class FileStatus : std::uint8_t { processing, applied, partial, rejected, held, duplicate };
+[[nodiscard]] std::string_view to_string(FileStatus s) noexcept;
+
+struct FileRow {
+  std::int64_t id = 0;
+  std::string name;
+  std::string checksum;
+  std::string vpd;
+  std::string interface;  // e.g. "ESR-OHS"
+  std::int64_t seq = 0;
+  FileStatus status = FileStatus::processing;
+  std::int64_t records_read = 0;
+  std::int64_t accepted = 0;
+  std::int64_t rejected = 0;
+  std::string reason;
+};
+
+class FileLedger {
+ public:
+  FileLedger(SqliteDb& db, const Clock& clock) : db_(db), clock_(clock) {}
+
+  // The applied (or partially applied) file with this content, if any.
+  Result<std::optional<FileRow>> applied_by_checksum(std::string_view checksum);
+  // The applied (or partially applied) file with this (vpd, interface, seq), if any.
+  Result<std::optional<FileRow>> applied_by_seq(std::string_view vpd, std::string_view interface, std::int64_t seq);
+  // The highest sequence number applied for (vpd, interface), if any.
+  Result<std::optional<std::int64_t>> last_applied_seq(std::string_view vpd, std::string_view interface);
+  // Adds a row (its id is returned); `status` and counts as given.
+  Result<std::int64_t> add(const FileRow& row);
+  Status finish(std::int64_t id, FileStatus status, std::int64_t read, std::int64_t accepted, std::int64_t rejected,
+                std::string_view reason);
+  Result<std::vector<FileRow>> recent(int limit);
+
+ private:
+  Result<std::optional<FileRow>> one(std::string_view where, std::initializer_list<std::string_view> text_args,
+                                     std::optional<std::int64_t> int_arg);
+
+  SqliteDb& db_;
+  const Clock& clock_;
+};
+
+}  // namespace esrsync::store

@@ -1,0 +1,347 @@
+#include "esrsync/store/record_store.hpp"
+
+#include <initializer_list>
+
+namespace esrsync::store {
+
+const Migration RecordStore::kMigration{2, R"sql(
+CREATE TABLE canonical_record (
+  entity        TEXT NOT NULL,
+  record_key    TEXT NOT NULL,
+  vpd           TEXT NOT NULL DEFAULT '',
+  content_hash  TEXT NOT NULL,
+  payload       BLOB NOT NULL,
+  withdrawn     INTEGER NOT NULL DEFAULT 0,
+  last_file_id  INTEGER NOT NULL DEFAULT 0,
+  updated_ms    INTEGER NOT NULL,
+  PRIMARY KEY (entity, record_key)
+) WITHOUT ROWID;
+CREATE INDEX canonical_record_vpd ON canonical_record (entity, vpd, withdrawn, last_file_id);
+CREATE TABLE change_history (
+  id            INTEGER PRIMARY KEY,
+  entity        TEXT NOT NULL,
+  record_key    TEXT NOT NULL,
+  change        TEXT NOT NULL CHECK (change IN ('inserted', 'updated', 'withdrawn')),
+  content_hash  TEXT NOT NULL,
+  payload       BLOB NOT NULL,
+  file_id       INTEGER NOT NULL,
+  at_ms         INTEGER NOT NULL
+);
+CREATE INDEX change_history_key ON change_history (entity, record_key, id);
+CREATE TABLE inbound_file (
+  id            INTEGER PRIMARY KEY,
+  name          TEXT NOT NULL,
+  checksum      TEXT NOT NULL,
+  vpd           TEXT NOT NULL,
+  interface     TEXT NOT NULL,
+  seq           INTEGER NOT NULL,
+  status        TEXT NOT NULL CHECK (status IN ('processing', 'applied', 'partial', 'rejected', 'held', 'duplicate')),
+  records_read  INTEGER NOT NULL DEFAULT 0,
+  accepted      INTEGER NOT NULL DEFAULT 0,
+  rejected      INTEGER NOT NULL DEFAULT 0,
+  reason        TEXT NOT NULL DEFAULT '',
+  received_ms   INTEGER NOT NULL,
+  settled_ms    INTEGER
+);
+CREATE INDEX inbound_file_checksum ON inbound_file (checksum);
+CREATE INDEX inbound_file_seq ON inbound_file (vpd, interface, seq);
+)sql"};
+
+std::string_view to_string(Change c) noexcept {
+  switch (c) {
+    case Change::inserted:
+      return "inserted";
+    case Change::updated:
+      return "updated";
+    case Change::unchanged:
+      return "unchanged";
+    case Change::withdrawn:
+      return "withdrawn";
+  }
+  return "unchanged";
+}
+
+std::string_view to_string(FileStatus s) noexcept {
+  switch (s) {
+    case FileStatus::processing:
+      return "processing";
+    case FileStatus::applied:
+      return "applied";
+    case FileStatus::partial:
+      return "partial";
+    case FileStatus::rejected:
+      return "rejected";
+    case FileStatus::held:
+      return "held";
+    case FileStatus::duplicate:
+      return "duplicate";
+  }
+  return "processing";
+}
+
+namespace {
+
+Change change_from(std::string_view s) {
+  if (s == "inserted") return Change::inserted;
+  if (s == "updated") return Change::updated;
+  if (s == "withdrawn") return Change::withdrawn;
+  return Change::unchanged;
+}
+
+FileStatus status_from(std::string_view s) {
+  for (const auto st : {FileStatus::processing, FileStatus::applied, FileStatus::partial, FileStatus::rejected,
+                        FileStatus::held, FileStatus::duplicate}) {
+    if (to_string(st) == s) return st;
+  }
+  return FileStatus::processing;
+}
+
+// Binds text parameters 1..n in order.
+Status bind_texts(Statement& stmt, std::initializer_list<std::string_view> values, int first = 1) {
+  int index = first;
+  for (const auto v : values) {
+    if (auto ok = stmt.bind(index++, v); !ok) return ok;
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::optional<StoredRecord>> RecordStore::get(std::string_view entity, std::string_view key) {
+  auto stmt = db_.prepare(
+      "SELECT vpd, content_hash, payload, withdrawn, last_file_id FROM canonical_record "
+      "WHERE entity = ?1 AND record_key = ?2");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = bind_texts(*stmt, {entity, key}); !ok) return fail(std::move(ok).error());
+  auto row = stmt->step();
+  if (!row) return fail(std::move(row).error());
+  if (!*row) return std::optional<StoredRecord>{};
+  StoredRecord r{std::string(entity),
+                 std::string(key),
+                 std::string(stmt->column_text(0)),
+                 std::string(stmt->column_text(1)),
+                 std::string(stmt->column_text(2)),
+                 stmt->column_int64(3) != 0,
+                 stmt->column_int64(4)};
+  return std::optional<StoredRecord>(std::move(r));
+}
+
+Status RecordStore::append_history(std::string_view entity, std::string_view key, Change change, std::string_view hash,
+                                   std::string_view payload, std::int64_t file_id) {
+  auto stmt = db_.prepare(
+      "INSERT INTO change_history (entity, record_key, change, content_hash, payload, file_id, at_ms) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = bind_texts(*stmt, {entity, key, to_string(change), hash, payload}); !ok) return ok;
+  if (auto ok = stmt->bind(6, file_id); !ok) return ok;
+  if (auto ok = stmt->bind(7, clock_.now_ms()); !ok) return ok;
+  return stmt->run();
+}
+
+Result<Change> RecordStore::apply(std::string_view entity, std::string_view key, std::string_view vpd,
+                                  std::string_view payload, std::string_view content_hash, std::int64_t file_id) {
+  auto existing = get(entity, key);
+  if (!existing) return fail(std::move(existing).error());
+  Change change = Change::inserted;
+  if (*existing)
+    change = (*existing)->content_hash == content_hash && !(*existing)->withdrawn ? Change::unchanged : Change::updated;
+  auto stmt = db_.prepare(
+      change == Change::unchanged
+          ? "UPDATE canonical_record SET last_file_id = ?3 WHERE entity = ?1 AND record_key = ?2"
+          : "INSERT INTO canonical_record (entity, record_key, vpd, content_hash, payload, withdrawn, last_file_id, "
+            "updated_ms) VALUES (?1, ?2, ?4, ?5, ?6, 0, ?3, ?7) ON CONFLICT (entity, record_key) DO UPDATE SET "
+            "vpd = excluded.vpd, content_hash = excluded.content_hash, payload = excluded.payload, withdrawn = 0, "
+            "last_file_id = excluded.last_file_id, updated_ms = excluded.updated_ms");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = bind_texts(*stmt, {entity, key}); !ok) return fail(std::move(ok).error());
+  if (auto ok = stmt->bind(3, file_id); !ok) return fail(std::move(ok).error());
+  if (change != Change::unchanged) {
+    if (auto ok = bind_texts(*stmt, {vpd, content_hash, payload}, 4); !ok) return fail(std::move(ok).error());
+    if (auto ok = stmt->bind(7, clock_.now_ms()); !ok) return fail(std::move(ok).error());
+  }
+  if (auto ok = stmt->run(); !ok) return fail(std::move(ok).error());
+  if (change != Change::unchanged) {
+    if (auto ok = append_history(entity, key, change, content_hash, payload, file_id); !ok) {
+      return fail(std::move(ok).error());
+    }
+  }
+  return change;
+}
+
+Result<Change> RecordStore::withdraw(std::string_view entity, std::string_view key, std::int64_t file_id) {
+  auto existing = get(entity, key);
+  if (!existing) return fail(std::move(existing).error());
+  if (!*existing || (*existing)->withdrawn) return Change::unchanged;
+  auto stmt = db_.prepare(
+      "UPDATE canonical_record SET withdrawn = 1, last_file_id = ?3, updated_ms = ?4 "
+      "WHERE entity = ?1 AND record_key = ?2");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = bind_texts(*stmt, {entity, key}); !ok) return fail(std::move(ok).error());
+  if (auto ok = stmt->bind(3, file_id); !ok) return fail(std::move(ok).error());
+  if (auto ok = stmt->bind(4, clock_.now_ms()); !ok) return fail(std::move(ok).error());
+  if (auto ok = stmt->run(); !ok) return fail(std::move(ok).error());
+  if (auto ok =
+          append_history(entity, key, Change::withdrawn, (*existing)->content_hash, (*existing)->payload, file_id);
+      !ok) {
+    return fail(std::move(ok).error());
+  }
+  return Change::withdrawn;
+}
+
+Result<std::vector<std::string>> RecordStore::withdraw_unseen(std::string_view entity, std::string_view vpd,
+                                                              std::int64_t file_id) {
+  auto select = db_.prepare(
+      "SELECT record_key FROM canonical_record WHERE entity = ?1 AND vpd = ?2 AND withdrawn = 0 "
+      "AND last_file_id <> ?3 ORDER BY record_key");
+  if (!select) return fail(std::move(select).error());
+  if (auto ok = bind_texts(*select, {entity, vpd}); !ok) return fail(std::move(ok).error());
+  if (auto ok = select->bind(3, file_id); !ok) return fail(std::move(ok).error());
+  std::vector<std::string> keys;
+  for (;;) {
+    auto row = select->step();
+    if (!row) return fail(std::move(row).error());
+    if (!*row) break;
+    keys.emplace_back(select->column_text(0));
+  }
+  for (const auto& key : keys) {
+    if (auto ok = withdraw(entity, key, file_id); !ok) return fail(std::move(ok).error());
+  }
+  return keys;
+}
+
+Result<std::vector<std::tuple<Change, std::string, std::int64_t>>> RecordStore::history(std::string_view entity,
+                                                                                        std::string_view key) {
+  auto stmt = db_.prepare(
+      "SELECT change, content_hash, file_id FROM change_history WHERE entity = ?1 AND record_key = ?2 ORDER BY id");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = bind_texts(*stmt, {entity, key}); !ok) return fail(std::move(ok).error());
+  std::vector<std::tuple<Change, std::string, std::int64_t>> out;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) return fail(std::move(row).error());
+    if (!*row) break;
+    out.emplace_back(change_from(stmt->column_text(0)), std::string(stmt->column_text(1)), stmt->column_int64(2));
+  }
+  return out;
+}
+
+namespace {
+
+constexpr std::string_view kFileColumns =
+    "id, name, checksum, vpd, interface, seq, status, records_read, accepted, rejected, reason";
+
+FileRow read_file_row(const Statement& s) {
+  FileRow r;
+  r.id = s.column_int64(0);
+  r.name = s.column_text(1);
+  r.checksum = s.column_text(2);
+  r.vpd = s.column_text(3);
+  r.interface = s.column_text(4);
+  r.seq = s.column_int64(5);
+  r.status = status_from(s.column_text(6));
+  r.records_read = s.column_int64(7);
+  r.accepted = s.column_int64(8);
+  r.rejected = s.column_int64(9);
+  r.reason = s.column_text(10);
+  return r;
+}
+
+}  // namespace
+
+Result<std::optional<FileRow>> FileLedger::one(std::string_view where,
+                                               std::initializer_list<std::string_view> text_args,
+                                               std::optional<std::int64_t> int_arg) {
+  auto stmt = db_.prepare("SELECT " + std::string(kFileColumns) + " FROM inbound_file WHERE " + std::string(where) +
+                          " AND status IN ('applied', 'partial') ORDER BY id DESC LIMIT 1");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = bind_texts(*stmt, text_args); !ok) return fail(std::move(ok).error());
+  if (int_arg) {
+    if (auto ok = stmt->bind(static_cast<int>(text_args.size()) + 1, *int_arg); !ok) return fail(std::move(ok).error());
+  }
+  auto row = stmt->step();
+  if (!row) return fail(std::move(row).error());
+  if (!*row) return std::optional<FileRow>{};
+  return std::optional<FileRow>(read_file_row(*stmt));
+}
+
+Result<std::optional<FileRow>> FileLedger::applied_by_checksum(std::string_view checksum) {
+  return one("checksum = ?1", {checksum}, std::nullopt);
+}
+
+Result<std::optional<FileRow>> FileLedger::applied_by_seq(std::string_view vpd, std::string_view interface,
+                                                          std::int64_t seq) {
+  return one("vpd = ?1 AND interface = ?2 AND seq = ?3", {vpd, interface}, seq);
+}
+
+Result<std::optional<std::int64_t>> FileLedger::last_applied_seq(std::string_view vpd, std::string_view interface) {
+  auto stmt = db_.prepare(
+      "SELECT max(seq) FROM inbound_file WHERE vpd = ?1 AND interface = ?2 AND status IN ('applied', 'partial')");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = bind_texts(*stmt, {vpd, interface}); !ok) return fail(std::move(ok).error());
+  auto row = stmt->step();
+  if (!row) return fail(std::move(row).error());
+  if (!*row || stmt->column_is_null(0)) return std::optional<std::int64_t>{};
+  return std::optional<std::int64_t>(stmt->column_int64(0));
+}
+
+Result<std::int64_t> FileLedger::add(const FileRow& row) {
+  auto stmt = db_.prepare(
+      "INSERT INTO inbound_file (name, checksum, vpd, interface, seq, status, records_read, accepted, rejected, "
+      "reason, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = bind_texts(*stmt, {row.name, row.checksum, row.vpd, row.interface}); !ok) {
+    return fail(std::move(ok).error());
+  }
+  int index = 5;
+  for (const std::int64_t v : {row.seq}) {
+    if (auto ok = stmt->bind(index++, v); !ok) return fail(std::move(ok).error());
+  }
+  if (auto ok = stmt->bind(index++, to_string(row.status)); !ok) return fail(std::move(ok).error());
+  for (const std::int64_t v : {row.records_read, row.accepted, row.rejected}) {
+    if (auto ok = stmt->bind(index++, v); !ok) return fail(std::move(ok).error());
+  }
+  if (auto ok = stmt->bind(index++, std::string_view(row.reason)); !ok) return fail(std::move(ok).error());
+  if (auto ok = stmt->bind(index, clock_.now_ms()); !ok) return fail(std::move(ok).error());
+  if (auto ok = stmt->run(); !ok) return fail(std::move(ok).error());
+  auto id = db_.prepare("SELECT last_insert_rowid()");
+  if (!id) return fail(std::move(id).error());
+  auto r = id->step();
+  if (!r) return fail(std::move(r).error());
+  return id->column_int64(0);
+}
+
+Status FileLedger::finish(std::int64_t id, FileStatus status, std::int64_t read, std::int64_t accepted,
+                          std::int64_t rejected, std::string_view reason) {
+  auto stmt = db_.prepare(
+      "UPDATE inbound_file SET status = ?2, records_read = ?3, accepted = ?4, rejected = ?5, reason = ?6, "
+      "settled_ms = ?7 WHERE id = ?1");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = stmt->bind(1, id); !ok) return ok;
+  if (auto ok = stmt->bind(2, to_string(status)); !ok) return ok;
+  if (auto ok = stmt->bind(3, read); !ok) return ok;
+  if (auto ok = stmt->bind(4, accepted); !ok) return ok;
+  if (auto ok = stmt->bind(5, rejected); !ok) return ok;
+  if (auto ok = stmt->bind(6, reason); !ok) return ok;
+  if (auto ok = stmt->bind(7, clock_.now_ms()); !ok) return ok;
+  if (auto ok = stmt->run(); !ok) return ok;
+  if (db_.changes() != 1) {
+    return fail(Errc::io, "ledger.unknown_id", "no inbound file " + std::to_string(id), Origin{db_.path()});
+  }
+  return {};
+}
+
+Result<std::vector<FileRow>> FileLedger::recent(int limit) {
+  auto stmt = db_.prepare("SELECT " + std::string(kFileColumns) + " FROM inbound_file ORDER BY id DESC LIMIT ?1");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = stmt->bind(1, static_cast<std::int64_t>(limit)); !ok) return fail(std::move(ok).error());
+  std::vector<FileRow> out;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) return fail(std::move(row).error());
+    if (!*row) break;
+    out.push_back(read_file_row(*stmt));
+  }
+  return out;
+}
+
+}  // namespace esrsync::store

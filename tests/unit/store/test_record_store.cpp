@@ -1,0 +1,118 @@
+// Change detection, withdrawal on FULL extracts, the append-only history and the inbound file
+// ledger, on a real SQLite store with the full schema.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "esrsync/store/record_store.hpp"
+#include "esrsync/store/schema.hpp"
+#include "support/capture.hpp"
+
+namespace esrsync::store {
+namespace {
+
+using ::testing::ElementsAre;
+
+class RecordStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = SqliteDb::open((dir_ / "esrsync.db").string());
+    ASSERT_TRUE(opened) << opened.error().to_string();
+    db_.emplace(std::move(*opened));
+    ASSERT_TRUE(db_->migrate(schema_migrations()));
+    records_.emplace(*db_, clock_);
+    ledger_.emplace(*db_, clock_);
+  }
+  Change apply(const std::string& key, const std::string& hash, std::int64_t file, const std::string& vpd = "245") {
+    auto c =
+        records_->apply("person", key, vpd, "{\"person_number\":\"" + key + "\",\"h\":\"" + hash + "\"}", hash, file);
+    EXPECT_TRUE(c) << c.error().to_string();
+    return *c;
+  }
+
+  test::TempDir dir_;
+  ManualClock clock_;
+  std::optional<SqliteDb> db_;
+  std::optional<RecordStore> records_;
+  std::optional<FileLedger> ledger_;
+};
+
+TEST_F(RecordStoreTest, SchemaIsAtTheNewestVersion) {
+  EXPECT_EQ(*db_->schema_version(), static_cast<int>(schema_migrations().size()));
+}
+
+TEST_F(RecordStoreTest, UnchangedContentIsNoChange) {
+  EXPECT_EQ(apply("10000001", "h1", 1), Change::inserted);
+  EXPECT_EQ(apply("10000001", "h1", 2), Change::unchanged);
+  EXPECT_EQ(apply("10000001", "h2", 3), Change::updated);
+  auto stored = **records_->get("person", "10000001");
+  EXPECT_EQ(stored.content_hash, "h2");
+  EXPECT_EQ(stored.last_file_id, 3);
+  const auto history = *records_->history("person", "10000001");
+  ASSERT_EQ(history.size(), 2u);  // unchanged leaves no history row
+  EXPECT_EQ(std::get<0>(history[0]), Change::inserted);
+  EXPECT_EQ(std::get<0>(history[1]), Change::updated);
+  EXPECT_EQ(std::get<2>(history[1]), 3);
+}
+
+TEST_F(RecordStoreTest, FullExtractWithdrawsWhatItNoLongerCarries) {
+  apply("10000001", "a", 1);
+  apply("10000002", "b", 1);
+  apply("10000003", "c", 1);
+  apply("20000001", "x", 1, "999");  // another VPD is not touched
+  // FULL extract, file 2, carries 1 and 3 only.
+  apply("10000001", "a", 2);
+  apply("10000003", "c2", 2);
+  auto withdrawn = records_->withdraw_unseen("person", "245", 2);
+  ASSERT_TRUE(withdrawn);
+  EXPECT_THAT(*withdrawn, ElementsAre("10000002"));
+  EXPECT_TRUE((**records_->get("person", "10000002")).withdrawn);
+  EXPECT_FALSE((**records_->get("person", "20000001")).withdrawn);
+  EXPECT_THAT(*records_->withdraw_unseen("person", "245", 2), ElementsAre());  // idempotent
+  // It comes back in a later extract: an update, even with the same content.
+  EXPECT_EQ(apply("10000002", "b", 3), Change::updated);
+  EXPECT_FALSE((**records_->get("person", "10000002")).withdrawn);
+}
+
+TEST_F(RecordStoreTest, DeleteActionWithdraws) {
+  apply("10000001", "a", 1);
+  EXPECT_EQ(*records_->withdraw("person", "10000001", 2), Change::withdrawn);
+  EXPECT_EQ(*records_->withdraw("person", "10000001", 3), Change::unchanged);
+  EXPECT_EQ(*records_->withdraw("person", "99999999", 3), Change::unchanged);
+  const auto history = *records_->history("person", "10000001");
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(std::get<0>(history[1]), Change::withdrawn);
+}
+
+TEST_F(RecordStoreTest, RolledBackFileLeavesNoTrace) {
+  ASSERT_TRUE(db_->begin());
+  apply("10000001", "a", 1);
+  db_->rollback();
+  EXPECT_FALSE(*records_->get("person", "10000001"));
+  EXPECT_TRUE(records_->history("person", "10000001")->empty());
+}
+
+TEST_F(RecordStoreTest, LedgerFindsDuplicatesAndSequence) {
+  EXPECT_FALSE(*ledger_->last_applied_seq("245", "ESR-OHS"));
+  FileRow row{0, "DE_245_OHS_20260801_0000001.DAT", "sum1", "245", "ESR-OHS", 1};
+  const auto id = *ledger_->add(row);
+  // Still processing: not yet a duplicate of anything.
+  EXPECT_FALSE(*ledger_->applied_by_checksum("sum1"));
+  ASSERT_TRUE(ledger_->finish(id, FileStatus::partial, 9, 3, 6, ""));
+  EXPECT_EQ((*ledger_->applied_by_checksum("sum1"))->name, "DE_245_OHS_20260801_0000001.DAT");
+  EXPECT_EQ((*ledger_->applied_by_seq("245", "ESR-OHS", 1))->accepted, 3);
+  EXPECT_FALSE(*ledger_->applied_by_seq("245", "OHS-ESR", 1));
+  EXPECT_EQ(**ledger_->last_applied_seq("245", "ESR-OHS"), 1);
+  const auto rejected = *ledger_->add(FileRow{0, "DE_245_OHS_20260802_0000005.DAT", "sum2", "245", "ESR-OHS", 5,
+                                              FileStatus::rejected, 0, 0, 0, "TRL count"});
+  EXPECT_GT(rejected, id);
+  EXPECT_EQ(**ledger_->last_applied_seq("245", "ESR-OHS"), 1);  // a rejected file never counts
+  const auto recent = *ledger_->recent(10);
+  ASSERT_EQ(recent.size(), 2u);
+  EXPECT_EQ(recent[0].status, FileStatus::rejected);
+  EXPECT_EQ(recent[0].reason, "TRL count");
+  EXPECT_EQ(ledger_->finish(12345, FileStatus::applied, 0, 0, 0, "").error().rule, "ledger.unknown_id");
+}
+
+}  // namespace
+}  // namespace esrsync::store
