@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "esrsync/core/checksum.hpp"
+
 namespace esrsync::codec {
 
 void append_json_string(std::string_view text, std::string& out) {
@@ -40,15 +42,11 @@ void append_json_string(std::string_view text, std::string& out) {
   out += '"';
 }
 
-void append_json_line(const model::Record& record, std::string_view file, std::string& out) {
+namespace {
+
+void append_fields(const model::Record& record, std::string& out) {
   const auto& def = model::entity_def(record.entity);
-  out += "{\"file\":";
-  append_json_string(file, out);
-  out += ",\"line\":";
-  out += std::to_string(record.line);
-  out += ",\"record\":";
-  append_json_string(record.record_type, out);
-  out += ",\"entity\":\"";
+  out += "\"entity\":\"";
   out += def.name;
   out += "\",\"fields\":{";
   bool first = true;
@@ -61,7 +59,35 @@ void append_json_line(const model::Record& record, std::string_view file, std::s
     out += "\":";
     append_json_string(record.values[i], out);
   }
-  out += "}}\n";
+  out += '}';
+}
+
+}  // namespace
+
+void append_json_line(const model::Record& record, std::string_view file, std::string& out) {
+  out += "{\"file\":";
+  append_json_string(file, out);
+  out += ",\"line\":";
+  out += std::to_string(record.line);
+  out += ",\"record\":";
+  append_json_string(record.record_type, out);
+  out += ',';
+  append_fields(record, out);
+  out += "}\n";
+}
+
+void append_canonical_json(const model::Record& record, std::string& out) {
+  out += '{';
+  append_fields(record, out);
+  out += '}';
+}
+
+std::string content_hash(const model::Record& record) {
+  std::string canonical;
+  append_canonical_json(record, canonical);
+  Sha256 hash;
+  hash.update(canonical);
+  return hash.hex_digest();
 }
 
 }  // namespace esrsync::codec

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "esrsync/codec/encoder.hpp"
+#include "esrsync/codec/json_lines.hpp"
 #include "support/capture.hpp"
 #include "support/decode.hpp"
 
@@ -172,6 +173,38 @@ TEST(Encoder, CsvQuotesAndRoundTripsThroughAWindows1252Mapping) {
   auto refused = (*encoder)->append(emoji, out);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().rule, "encoding.unmappable");
+}
+
+}  // namespace
+}  // namespace esrsync::codec
+
+namespace esrsync::codec {
+namespace {
+
+TEST(CanonicalJson, SameContentSameHashWhereverItCameFrom) {
+  model::Record a;
+  a.reset(model::Entity::person);
+  a.set("person_number", "10000001");
+  a.set("surname", "O'Brien \"Jr\"");
+  a.line = 2;
+  a.record_type = "PER";
+  model::Record b = a;
+  b.line = 900;  // another file, another line: same content
+  b.record_type = "X";
+  std::string json;
+  append_canonical_json(a, json);
+  EXPECT_EQ(json, R"({"entity":"person","fields":{"person_number":"10000001","surname":"O'Brien \"Jr\""}})");
+  EXPECT_EQ(content_hash(a), content_hash(b));
+  EXPECT_EQ(content_hash(a).size(), 64u);
+  b.set("surname", "O'Brien");
+  EXPECT_NE(content_hash(a), content_hash(b));
+  model::Record c;
+  c.reset(model::Entity::assignment);
+  c.set("person_number", "10000001");
+  model::Record d;
+  d.reset(model::Entity::person);
+  d.set("person_number", "10000001");
+  EXPECT_NE(content_hash(c), content_hash(d));  // the entity is part of the content
 }
 
 }  // namespace

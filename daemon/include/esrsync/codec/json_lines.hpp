@@ -13,4 +13,12 @@ namespace esrsync::codec {
 void append_json_string(std::string_view text, std::string& out);
 void append_json_line(const model::Record& record, std::string_view file, std::string& out);
 
+// The canonical form of a record's content, {"entity":"person","fields":{…}}: the same fields give
+// the same bytes, whichever file or line they came from. It is what the store keeps and sinks
+// receive, and what the content hash is taken over.
+void append_canonical_json(const model::Record& record, std::string& out);
+// SHA-256 (hex) of append_canonical_json: equal exactly when the canonical content is equal
+// (DESIGN.md "Change detection").
+[[nodiscard]] std::string content_hash(const model::Record& record);
+
 }  // namespace esrsync::codec
