@@ -138,11 +138,12 @@ Status RecordStore::append_history(std::string_view entity, std::string_view key
   return stmt->run();
 }
 
-Result<Change> RecordStore::apply(std::string_view entity, std::string_view key, std::string_view vpd,
+Result<RecordStore::Applied> RecordStore::apply(std::string_view entity, std::string_view key, std::string_view vpd,
                                   std::string_view payload, std::string_view content_hash, std::int64_t file_id) {
   auto existing = get(entity, key);
   if (!existing) return fail(std::move(existing).error());
   Change change = Change::inserted;
+  const bool repeated = *existing && (*existing)->last_file_id == file_id;
   if (*existing)
     change = (*existing)->content_hash == content_hash && !(*existing)->withdrawn ? Change::unchanged : Change::updated;
   auto stmt = db_.prepare(
@@ -165,7 +166,7 @@ Result<Change> RecordStore::apply(std::string_view entity, std::string_view key,
       return fail(std::move(ok).error());
     }
   }
-  return change;
+  return Applied{change, repeated};
 }
 
 Result<Change> RecordStore::withdraw(std::string_view entity, std::string_view key, std::int64_t file_id) {

@@ -27,7 +27,7 @@ class RecordStoreTest : public ::testing::Test {
     auto c =
         records_->apply("person", key, vpd, "{\"person_number\":\"" + key + "\",\"h\":\"" + hash + "\"}", hash, file);
     EXPECT_TRUE(c) << c.error().to_string();
-    return *c;
+    return c->change;
   }
 
   test::TempDir dir_;
@@ -53,6 +53,11 @@ TEST_F(RecordStoreTest, UnchangedContentIsNoChange) {
   EXPECT_EQ(std::get<0>(history[0]), Change::inserted);
   EXPECT_EQ(std::get<0>(history[1]), Change::updated);
   EXPECT_EQ(std::get<2>(history[1]), 3);
+  auto again = records_->apply("person", "10000001", "245", "{}", "h3", 3);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->repeated);  // the same key twice in file 3: the last one wins
+  EXPECT_EQ((**records_->get("person", "10000001")).content_hash, "h3");
+  EXPECT_FALSE(records_->apply("person", "10000001", "245", "{}", "h3", 4)->repeated);
 }
 
 TEST_F(RecordStoreTest, FullExtractWithdrawsWhatItNoLongerCarries) {

@@ -47,9 +47,13 @@ class RecordStore {
 
   RecordStore(SqliteDb& db, const Clock& clock) : db_(db), clock_(clock) {}
 
+  struct Applied {
+    Change change;
+    bool repeated;  // `file_id` had already applied this key (the same key twice in one file)
+  };
   // Inserts or updates (entity, key) unless the stored hash is the same (unchanged). Marks the
   // record as seen by `file_id` in every case; a withdrawn record that comes back is updated.
-  Result<Change> apply(std::string_view entity, std::string_view key, std::string_view vpd, std::string_view payload,
+  Result<Applied> apply(std::string_view entity, std::string_view key, std::string_view vpd, std::string_view payload,
                        std::string_view content_hash, std::int64_t file_id);
   // Marks one record withdrawn (a `D` action). Unchanged when unknown or already withdrawn.
   Result<Change> withdraw(std::string_view entity, std::string_view key, std::int64_t file_id);

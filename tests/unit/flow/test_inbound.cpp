@@ -1,0 +1,195 @@
+// One test per row of DOMAIN.md's file-level rules table that the inbound step owns, on real files
+// in a temp directory, the shipped DE mapping and a real SQLite store: what is applied, what is
+// queued for the sinks, what the ledger says, and that a bad file changes nothing.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "esrsync/flow/inbound.hpp"
+#include "esrsync/store/schema.hpp"
+#include "support/capture.hpp"
+#include "support/decode.hpp"
+
+namespace esrsync::flow {
+namespace {
+
+using ::testing::ElementsAre;
+
+const std::string kSamples = std::string(ESRSYNC_SOURCE_DIR) + "/sample-data/esr/";
+
+std::string per(const std::string& number, const std::string& surname = "Okafor", char action = 'A') {
+  return std::string("PER|") + action + "|" + number + "|E" + number + "|AB123456C||Dr|" + surname +
+         "|Ada||19880314|F|a@example.nhs.uk|07700900001|LS1 4AP|Y\n";
+}
+std::string asg(const std::string& number, const std::string& end = "", char action = 'A') {
+  return std::string("ASG|") + action + "|" + number + "|" + number +
+         "-1|RR8|Registrar|Medical and Dental|M03|Paeds|LGI|20260806|" + end + "|Y|Y|Y|ST4|Y\n";
+}
+std::string file(const std::string& type, int seq, const std::string& body, const std::string& vpd = "245") {
+  const auto lines = static_cast<int>(std::count(body.begin(), body.end(), '\n'));
+  return "HDR|ESR-OHS|1.0|" + vpd + "|" + type + "|" + std::to_string(seq) + "|20260801020000\n" + body + "TRL|" +
+         std::to_string(lines) + "\n";
+}
+
+class Inbound : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = store::SqliteDb::open((dir_ / "esrsync.db").string());
+    ASSERT_TRUE(opened);
+    db_.emplace(std::move(*opened));
+    ASSERT_TRUE(db_->migrate(store::schema_migrations()));
+    records_.emplace(*db_, clock_);
+    ledger_.emplace(*db_, clock_);
+    outbox_.emplace(*db_, store::RetryPolicy{}, clock_, 1);
+  }
+
+  InboundResult run(const std::string& name, const std::string& content, bool allow_gaps = false) {
+    const auto path = dir_ / name;
+    test::write_file(path, content);
+    return run_path(path.string(), allow_gaps);
+  }
+  InboundResult run_path(const std::string& path, bool allow_gaps = false) {
+    InboundContext ctx{*db_, *records_, *ledger_, *outbox_, *mapping_, {"245"}, {"oh-dir"}, {2026, 9, 1}, allow_gaps};
+    auto r = apply_inbound_file(path, ctx);
+    EXPECT_TRUE(r) << r.error().to_string();
+    return std::move(*r);
+  }
+  std::size_t queued() { return outbox_->list(std::nullopt, 100000)->size(); }
+  std::vector<std::string> rules(const InboundResult& r) {
+    std::vector<std::string> out;
+    for (const auto& e : r.file_errors)
+      out.push_back(e.rule);
+    return out;
+  }
+
+  test::TempDir dir_;
+  ManualClock clock_;
+  std::shared_ptr<const mapping::Mapping> mapping_ = test::shipped_mapping("mappings/esr/de_extract.xml");
+  std::optional<store::SqliteDb> db_;
+  std::optional<store::RecordStore> records_;
+  std::optional<store::FileLedger> ledger_;
+  std::optional<store::Outbox> outbox_;
+};
+
+TEST_F(Inbound, FullSampleIsAppliedAndQueued) {
+  const auto r = run_path(kSamples + "DE_245_OHS_20260801_0000001.DAT");
+  EXPECT_EQ(r.outcome, Outcome::applied);
+  EXPECT_EQ(r.records_read, 14u);
+  EXPECT_EQ(r.inserted, 14u);
+  EXPECT_EQ(r.queued, 14u);
+  EXPECT_EQ(queued(), 14u);
+  auto person = **records_->get("person", "10000003");
+  EXPECT_THAT(person.payload, ::testing::HasSubstr("\"forenames\":\"Zoë Anna\""));
+  auto assignment = **records_->get("assignment", "10000003-2");
+  EXPECT_THAT(assignment.payload, ::testing::HasSubstr("\"vpd\":\"245\""));
+  EXPECT_EQ((*ledger_->recent(1))[0].status, store::FileStatus::applied);
+}
+
+TEST_F(Inbound, SameContentTwiceIsSkipped) {
+  run_path(kSamples + "DE_245_OHS_20260801_0000001.DAT");
+  const auto again = run_path(kSamples + "DE_245_OHS_20260801_0000001.DAT");
+  EXPECT_EQ(again.outcome, Outcome::duplicate);
+  EXPECT_THAT(rules(again), ElementsAre("file.duplicate_content"));
+  EXPECT_EQ(queued(), 14u);  // nothing applied twice
+}
+
+TEST_F(Inbound, SameSequenceWithOtherContentIsSkipped) {
+  run("a.DAT", file("DELTA", 1, per("10000001")));
+  const auto r = run("b.DAT", file("DELTA", 1, per("10000002")));
+  EXPECT_EQ(r.outcome, Outcome::duplicate);
+  EXPECT_THAT(rules(r), ElementsAre("file.duplicate_seq"));
+  EXPECT_FALSE(*records_->get("person", "10000002"));
+}
+
+TEST_F(Inbound, LowerSequenceIsRejectedAsOutOfOrder) {
+  run("a.DAT", file("DELTA", 5, per("10000001")));
+  const auto r = run("b.DAT", file("DELTA", 4, per("10000002")));
+  EXPECT_EQ(r.outcome, Outcome::rejected);
+  EXPECT_THAT(rules(r), ElementsAre("file.out_of_order"));
+  EXPECT_FALSE(*records_->get("person", "10000002"));
+}
+
+TEST_F(Inbound, GapIsHeldUntilReleased) {
+  run("a.DAT", file("DELTA", 1, per("10000001")));
+  const auto held = run("c.DAT", file("DELTA", 3, per("10000003")));
+  EXPECT_EQ(held.outcome, Outcome::held);
+  EXPECT_THAT(rules(held), ElementsAre("file.sequence_gap"));
+  EXPECT_FALSE(*records_->get("person", "10000003"));
+  const auto released = run("c.DAT", file("DELTA", 3, per("10000003")), /*allow_gaps=*/true);
+  EXPECT_EQ(released.outcome, Outcome::applied);
+  EXPECT_TRUE(*records_->get("person", "10000003"));
+}
+
+TEST_F(Inbound, BadHeaderAndForeignVpdAreRejected) {
+  const auto foreign = run("x.DAT", file("DELTA", 1, per("10000001"), "999"));
+  EXPECT_EQ(foreign.outcome, Outcome::rejected);
+  EXPECT_THAT(rules(foreign), ElementsAre("header.vpd"));
+  const auto bad = run("y.DAT", "HDR|ESR-XYZ|1.0|245|DELTA|1|20260801020000\n" + per("10000001") + "TRL|1\n");
+  EXPECT_EQ(bad.outcome, Outcome::rejected);
+  EXPECT_THAT(rules(bad), ElementsAre("header.unexpected_value"));
+  EXPECT_FALSE(*records_->get("person", "10000001"));
+  EXPECT_EQ(queued(), 0u);
+}
+
+TEST_F(Inbound, TruncatedOrMiscountedFileChangesNothing) {
+  const auto truncated = run_path(kSamples + "DE_245_OHS_20260803_0000003.DAT");
+  EXPECT_EQ(truncated.outcome, Outcome::rejected);
+  EXPECT_THAT(rules(truncated), ElementsAre("file.no_trailer"));
+  EXPECT_FALSE(*records_->get("person", "10000001"));
+  const auto miscounted = run_path(kSamples + "DE_245_OHS_20260804_0000004.DAT");
+  EXPECT_EQ(miscounted.outcome, Outcome::rejected);
+  EXPECT_THAT(rules(miscounted), ElementsAre("file.trailer_count"));
+  EXPECT_FALSE(*records_->get("person", "10000011"));
+  EXPECT_EQ(queued(), 0u);
+  EXPECT_EQ((*ledger_->recent(1))[0].status, store::FileStatus::rejected);
+}
+
+TEST_F(Inbound, BadRecordsAreRejectedAndTheRestApplied) {
+  run_path(kSamples + "DE_245_OHS_20260801_0000001.DAT");
+  const auto r = run_path(kSamples + "DE_245_OHS_20260802_0000002.DAT");
+  EXPECT_EQ(r.outcome, Outcome::partial);
+  EXPECT_EQ(r.records_read, 9u);
+  EXPECT_EQ(r.accepted, 3u);
+  EXPECT_EQ(r.rejected, 6u);
+  ASSERT_EQ(r.rejections.size(), 6u);
+  EXPECT_EQ(r.rejections[0].line, 4u);
+  EXPECT_EQ(r.rejections[0].record_type, "PER");
+  EXPECT_EQ(r.rejections[0].record_key, "10000007");
+  EXPECT_EQ(r.rejections[0].error_code, "ni_number.prefix");
+  EXPECT_EQ(r.updated, 2u);    // the changed person and the leaver's assignment
+  EXPECT_EQ(r.withdrawn, 1u);  // the D
+  EXPECT_TRUE((**records_->get("assignment", "10000006-2")).withdrawn);
+  EXPECT_FALSE(*records_->get("person", "10000007"));
+}
+
+TEST_F(Inbound, UnchangedRecordsQueueNothingAndFullWithdrawsTheMissing) {
+  run("a.DAT", file("FULL", 1, per("10000001") + asg("10000001") + per("10000002") + asg("10000002")));
+  ASSERT_EQ(queued(), 4u);
+  // The same people again as a changed-action delta: no change, nothing queued.
+  const auto same = run("b.DAT", file("DELTA", 2, per("10000001", "Okafor", 'C')));
+  EXPECT_EQ(same.unchanged, 1u);
+  EXPECT_EQ(queued(), 4u);
+  // A FULL without person 2 and their assignment: both withdrawn and reported.
+  const auto full = run("c.DAT", file("FULL", 3, per("10000001") + asg("10000001")));
+  EXPECT_EQ(full.withdrawn, 2u);
+  EXPECT_TRUE((**records_->get("person", "10000002")).withdrawn);
+  EXPECT_TRUE((**records_->get("assignment", "10000002-1")).withdrawn);
+  EXPECT_EQ(queued(), 6u);
+}
+
+TEST_F(Inbound, SameKeyTwiceLastOneWins) {
+  const auto r = run("a.DAT", file("DELTA", 1, per("10000001", "First") + per("10000001", "Second")));
+  EXPECT_EQ(r.repeated_keys, 1u);
+  EXPECT_THAT((**records_->get("person", "10000001")).payload, ::testing::HasSubstr("Second"));
+}
+
+TEST_F(Inbound, UnreadableFileIsAnEnvironmentErrorAndNothingIsRecorded) {
+  InboundContext ctx{*db_, *records_, *ledger_, *outbox_, *mapping_, {"245"}, {"oh-dir"}, {2026, 9, 1}, false};
+  auto r = apply_inbound_file((dir_ / "missing.DAT").string(), ctx);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().rule, "file.open");
+  EXPECT_TRUE(ledger_->recent(10)->empty());
+}
+
+}  // namespace
+}  // namespace esrsync::flow
