@@ -59,9 +59,19 @@ Error file_error(const std::string& path, std::string rule, std::string message,
   return make_error(Errc::structure, std::move(rule), std::move(message), Origin{path, line});
 }
 
+// The acknowledgement, when the context builds one.
+Status build_ack(InboundContext& ctx, InboundResult& result) {
+  if (!ctx.make_ack) return {};
+  auto ack = ctx.make_ack(result);
+  if (!ack) return fail(std::move(ack).error());
+  result.ack = ack->value_or(std::string{});
+  return {};
+}
+
 // The ledger row of a file that was not applied, in its own short transaction.
 Result<std::int64_t> record_unapplied(InboundContext& ctx, const std::string& path, InboundResult& result,
                                       store::FileStatus status) {
+  if (auto ok = build_ack(ctx, result); !ok) return fail(std::move(ok).error());
   std::string reason;
   for (const auto& e : result.file_errors) {
     if (!reason.empty()) reason += "; ";
@@ -71,7 +81,7 @@ Result<std::int64_t> record_unapplied(InboundContext& ctx, const std::string& pa
   auto id = ctx.ledger.add(store::FileRow{
       0, std::filesystem::path(path).filename().string(), result.checksum, result.vpd, result.interface, result.seq,
       status, static_cast<std::int64_t>(result.records_read), static_cast<std::int64_t>(result.accepted),
-      static_cast<std::int64_t>(result.rejected), reason.substr(0, 4000)});
+      static_cast<std::int64_t>(result.rejected), reason.substr(0, 4000), result.ack});
   if (!id) {
     ctx.db.rollback();
     return id;
@@ -197,6 +207,8 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
   if (!seen) return fail(std::move(seen).error());
   if (*seen) {
     result.outcome = Outcome::duplicate;
+    result.duplicate_of = (*seen)->name;
+    result.previous_ack = (*seen)->ack;
     result.file_errors.push_back(
         file_error(path, "file.duplicate_content", "the same content was applied before as " + (*seen)->name));
     auto id = record_unapplied(ctx, path, result, store::FileStatus::duplicate);
@@ -241,6 +253,8 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
     if (!same_seq) return fail(std::move(same_seq).error());
     if (*same_seq) {
       result.outcome = Outcome::duplicate;
+      result.duplicate_of = (*same_seq)->name;
+      result.previous_ack = (*same_seq)->ack;
       result.file_errors.push_back(file_error(path, "file.duplicate_seq",
                                               "sequence " + std::to_string(result.seq) + " of VPD " + result.vpd +
                                                   " was applied before as " + (*same_seq)->name,
@@ -320,10 +334,11 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
     if (auto ok = applier.withdraw_unseen(); !ok) return abandon(std::move(ok).error());
   }
   result.outcome = result.rejected == 0 ? Outcome::applied : Outcome::partial;
+  if (auto ok = build_ack(ctx, result); !ok) return abandon(std::move(ok).error());
   if (auto ok = ctx.ledger.finish(
           *file_id, result.outcome == Outcome::applied ? store::FileStatus::applied : store::FileStatus::partial,
           static_cast<std::int64_t>(result.records_read), static_cast<std::int64_t>(result.accepted),
-          static_cast<std::int64_t>(result.rejected), "");
+          static_cast<std::int64_t>(result.rejected), "", result.ack);
       !ok) {
     return abandon(std::move(ok).error());
   }

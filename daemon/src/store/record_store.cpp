@@ -40,6 +40,7 @@ CREATE TABLE inbound_file (
   accepted      INTEGER NOT NULL DEFAULT 0,
   rejected      INTEGER NOT NULL DEFAULT 0,
   reason        TEXT NOT NULL DEFAULT '',
+  ack           TEXT NOT NULL DEFAULT '',
   received_ms   INTEGER NOT NULL,
   settled_ms    INTEGER
 );
@@ -139,7 +140,8 @@ Status RecordStore::append_history(std::string_view entity, std::string_view key
 }
 
 Result<RecordStore::Applied> RecordStore::apply(std::string_view entity, std::string_view key, std::string_view vpd,
-                                  std::string_view payload, std::string_view content_hash, std::int64_t file_id) {
+                                                std::string_view payload, std::string_view content_hash,
+                                                std::int64_t file_id) {
   auto existing = get(entity, key);
   if (!existing) return fail(std::move(existing).error());
   Change change = Change::inserted;
@@ -229,7 +231,7 @@ Result<std::vector<std::tuple<Change, std::string, std::int64_t>>> RecordStore::
 namespace {
 
 constexpr std::string_view kFileColumns =
-    "id, name, checksum, vpd, interface, seq, status, records_read, accepted, rejected, reason";
+    "id, name, checksum, vpd, interface, seq, status, records_read, accepted, rejected, reason, ack";
 
 FileRow read_file_row(const Statement& s) {
   FileRow r;
@@ -244,6 +246,7 @@ FileRow read_file_row(const Statement& s) {
   r.accepted = s.column_int64(8);
   r.rejected = s.column_int64(9);
   r.reason = s.column_text(10);
+  r.ack = s.column_text(11);
   return r;
 }
 
@@ -288,7 +291,7 @@ Result<std::optional<std::int64_t>> FileLedger::last_applied_seq(std::string_vie
 Result<std::int64_t> FileLedger::add(const FileRow& row) {
   auto stmt = db_.prepare(
       "INSERT INTO inbound_file (name, checksum, vpd, interface, seq, status, records_read, accepted, rejected, "
-      "reason, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+      "reason, ack, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
   if (!stmt) return fail(std::move(stmt).error());
   if (auto ok = bind_texts(*stmt, {row.name, row.checksum, row.vpd, row.interface}); !ok) {
     return fail(std::move(ok).error());
@@ -302,6 +305,7 @@ Result<std::int64_t> FileLedger::add(const FileRow& row) {
     if (auto ok = stmt->bind(index++, v); !ok) return fail(std::move(ok).error());
   }
   if (auto ok = stmt->bind(index++, std::string_view(row.reason)); !ok) return fail(std::move(ok).error());
+  if (auto ok = stmt->bind(index++, std::string_view(row.ack)); !ok) return fail(std::move(ok).error());
   if (auto ok = stmt->bind(index, clock_.now_ms()); !ok) return fail(std::move(ok).error());
   if (auto ok = stmt->run(); !ok) return fail(std::move(ok).error());
   auto id = db_.prepare("SELECT last_insert_rowid()");
@@ -312,10 +316,10 @@ Result<std::int64_t> FileLedger::add(const FileRow& row) {
 }
 
 Status FileLedger::finish(std::int64_t id, FileStatus status, std::int64_t read, std::int64_t accepted,
-                          std::int64_t rejected, std::string_view reason) {
+                          std::int64_t rejected, std::string_view reason, std::string_view ack) {
   auto stmt = db_.prepare(
       "UPDATE inbound_file SET status = ?2, records_read = ?3, accepted = ?4, rejected = ?5, reason = ?6, "
-      "settled_ms = ?7 WHERE id = ?1");
+      "settled_ms = ?7, ack = ?8 WHERE id = ?1");
   if (!stmt) return fail(std::move(stmt).error());
   if (auto ok = stmt->bind(1, id); !ok) return ok;
   if (auto ok = stmt->bind(2, to_string(status)); !ok) return ok;
@@ -324,6 +328,7 @@ Status FileLedger::finish(std::int64_t id, FileStatus status, std::int64_t read,
   if (auto ok = stmt->bind(5, rejected); !ok) return ok;
   if (auto ok = stmt->bind(6, reason); !ok) return ok;
   if (auto ok = stmt->bind(7, clock_.now_ms()); !ok) return ok;
+  if (auto ok = stmt->bind(8, ack); !ok) return ok;
   if (auto ok = stmt->run(); !ok) return ok;
   if (db_.changes() != 1) {
     return fail(Errc::io, "ledger.unknown_id", "no inbound file " + std::to_string(id), Origin{db_.path()});

@@ -20,7 +20,9 @@ Status Statement::check(int rc, const char* rule) {
 }
 
 Status Statement::bind(int index, std::string_view text) {
-  return check(sqlite3_bind_text(stmt_.get(), index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT),
+  // A default-constructed view has no data pointer, which SQLite would bind as NULL: text is text.
+  const char* data = text.data() != nullptr ? text.data() : "";
+  return check(sqlite3_bind_text(stmt_.get(), index, data, static_cast<int>(text.size()), SQLITE_TRANSIENT),
                "store.bind");
 }
 

@@ -20,6 +20,8 @@
 // Blocking (file reads, SQLite): run on the store's thread or the blocking pool.
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,8 @@
 
 namespace esrsync::flow {
 
+struct InboundResult;
+
 struct InboundContext {
   store::SqliteDb& db;
   store::RecordStore& records;
@@ -43,6 +47,9 @@ struct InboundContext {
   std::vector<std::string> sinks;  // sinks that receive this flow's changes
   model::Date today;
   bool allow_gaps = false;  // an operator released a held gap: apply despite the missing sequence
+  // Builds the file's acknowledgement from its result; the text is stored with the ledger row in
+  // the same transaction (so it can be written again after a crash). Empty: no ACK.
+  std::function<Result<std::optional<std::string>>(const InboundResult&)> make_ack;
 };
 
 enum class Outcome : std::uint8_t { applied, partial, rejected, duplicate, held };
@@ -76,6 +83,9 @@ struct InboundResult {
   std::uint64_t queued = 0;         // outbox rows written
   std::vector<RecordRejection> rejections;
   std::vector<Error> file_errors;  // why the file was rejected or held
+  std::string ack;                 // the acknowledgement text, when the file gets one
+  std::string duplicate_of;        // for a duplicate: the file applied before
+  std::string previous_ack;        // ... and its acknowledgement
 };
 
 // Errors are the environment's (I/O, store): the file was not consumed and may be tried again.

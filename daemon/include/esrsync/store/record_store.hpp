@@ -54,7 +54,7 @@ class RecordStore {
   // Inserts or updates (entity, key) unless the stored hash is the same (unchanged). Marks the
   // record as seen by `file_id` in every case; a withdrawn record that comes back is updated.
   Result<Applied> apply(std::string_view entity, std::string_view key, std::string_view vpd, std::string_view payload,
-                       std::string_view content_hash, std::int64_t file_id);
+                        std::string_view content_hash, std::int64_t file_id);
   // Marks one record withdrawn (a `D` action). Unchanged when unknown or already withdrawn.
   Result<Change> withdraw(std::string_view entity, std::string_view key, std::int64_t file_id);
   // FULL extracts: every live record of `entity` in `vpd` that `file_id` did not carry is withdrawn;
@@ -89,6 +89,7 @@ struct FileRow {
   std::int64_t accepted = 0;
   std::int64_t rejected = 0;
   std::string reason;
+  std::string ack;  // the acknowledgement written for the file, kept so it can be written again
 };
 
 class FileLedger {
@@ -104,7 +105,7 @@ class FileLedger {
   // Adds a row (its id is returned); `status` and counts as given.
   Result<std::int64_t> add(const FileRow& row);
   Status finish(std::int64_t id, FileStatus status, std::int64_t read, std::int64_t accepted, std::int64_t rejected,
-                std::string_view reason);
+                std::string_view reason, std::string_view ack = {});
   Result<std::vector<FileRow>> recent(int limit);
 
  private:

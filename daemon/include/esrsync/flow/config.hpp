@@ -1,0 +1,58 @@
+#pragma once
+// The configuration file (TOML; DESIGN.md "Configuration"): the store, the VPDs this installation
+// accepts, and the flows. Unknown keys are errors, every problem is reported with file:line, and
+// relative paths are taken relative to the configuration file. The reference for every key is
+// docs/configuration.md; systemd/esrsync.toml and sample-data/esrsync.toml are examples.
+//
+// Loaded at start-up or by `esrsync check --config` (blocking file reads).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "esrsync/core/result.hpp"
+
+namespace esrsync::flow {
+
+struct DirSourceConfig {
+  std::string inbox;       // where files arrive
+  std::string pattern;     // which file names to take, e.g. "DE_*.DAT" (glob: * and ?)
+  std::string processed;   // applied (or duplicate) files move here
+  std::string quarantine;  // rejected files move here, with a .reason file
+  std::string acks;        // where .ACK files are written
+};
+
+struct DirSinkConfig {
+  std::string name;
+  std::string directory;  // delivered changes are written here, one file per batch
+  int max_attempts = 8;
+  std::int64_t base_delay_ms = 5000;
+  int batch = 500;
+};
+
+struct FlowConfig {
+  std::string name;
+  std::string mapping;      // the inbound file layout
+  std::string ack_mapping;  // the acknowledgement layout
+  DirSourceConfig source;
+  std::vector<DirSinkConfig> sinks;
+  std::uint32_t line = 0;  // where the flow is defined
+};
+
+struct Config {
+  std::string path;
+  std::string store_path;
+  std::vector<std::string> vpds;
+  std::vector<FlowConfig> flows;
+};
+
+// Parses and checks the file. On failure returns the first problem; every problem found is
+// appended to `problems` when given. Rules: config.open, config.syntax, config.unknown_key,
+// config.missing_key, config.type, config.value, config.duplicate_flow.
+Result<Config> load_config(const std::string& path, std::vector<Error>* problems = nullptr);
+
+// Everything `check --config` verifies beyond the file itself: each mapping loads, each directory
+// exists and is writable, the store's directory exists. Appends problems; returns how many.
+std::size_t check_environment(const Config& config, std::vector<Error>& problems);
+
+}  // namespace esrsync::flow
