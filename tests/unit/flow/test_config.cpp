@@ -1,0 +1,122 @@
+// The configuration file: a valid file loads with paths made absolute; every problem is reported
+// with file:line; `check` finds missing directories and broken mappings.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "esrsync/flow/config.hpp"
+#include "support/capture.hpp"
+
+namespace esrsync::flow {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+const std::string kValid = R"(# test configuration
+[store]
+path = "state/esrsync.db"
+
+[esr]
+vpds = ["245"]
+
+[[flows]]
+name = "esr-extract"
+mapping = ")" + std::string(ESRSYNC_SOURCE_DIR) +
+                           R"(/mappings/esr/de_extract.xml"
+ack_mapping = ")" + std::string(ESRSYNC_SOURCE_DIR) +
+                           R"(/mappings/esr/ack.xml"
+  [flows.source]
+  adapter = "dir"
+  inbox = "in"
+  pattern = "DE_*.DAT"
+  processed = "done"
+  quarantine = "bad"
+  [[flows.sinks]]
+  name = "oh"
+  adapter = "dir"
+  directory = "out"
+  max_attempts = 3
+)";
+
+std::vector<std::string> problems_of(const test::TempDir& dir, const std::string& text) {
+  test::write_file(dir / "esrsync.toml", text);
+  std::vector<Error> problems;
+  auto config = load_config((dir / "esrsync.toml").string(), &problems);
+  EXPECT_EQ(config.has_value(), problems.empty());
+  std::vector<std::string> out;
+  for (const auto& p : problems)
+    out.push_back(std::to_string(p.origin.line) + ":" + p.rule);
+  return out;
+}
+
+TEST(Config, ValidFileLoadsWithPathsRelativeToIt) {
+  test::TempDir dir;
+  test::write_file(dir / "esrsync.toml", kValid);
+  auto config = load_config((dir / "esrsync.toml").string());
+  ASSERT_TRUE(config) << config.error().to_string();
+  EXPECT_EQ(config->store_path, (dir / "state/esrsync.db").string());
+  EXPECT_THAT(config->vpds, ElementsAre("245"));
+  ASSERT_EQ(config->flows.size(), 1u);
+  const auto& flow = config->flows[0];
+  EXPECT_EQ(flow.name, "esr-extract");
+  EXPECT_EQ(flow.source.inbox, (dir / "in").string());
+  EXPECT_EQ(flow.source.acks, (dir / "in").string());  // ACKs beside the files by default
+  EXPECT_EQ(flow.source.pattern, "DE_*.DAT");
+  ASSERT_EQ(flow.sinks.size(), 1u);
+  EXPECT_EQ(flow.sinks[0].max_attempts, 3);
+  EXPECT_EQ(flow.sinks[0].batch, 500);
+}
+
+TEST(Config, EveryProblemHasItsLine) {
+  test::TempDir dir;
+  std::string text = kValid;
+  text.replace(text.find("pattern"), 7, "patern");                                    // line 15: a typo is an error
+  text.replace(text.find("max_attempts = 3"), 16, "max_attempts = 0");                // line 22: out of range
+  text.replace(text.find("adapter = \"dir\"\n  directory"), 15, "adapter = \"s3\"");  // line 20
+  EXPECT_THAT(problems_of(dir, text), ElementsAre("15:config.unknown_key", "20:config.value", "22:config.value"));
+}
+
+TEST(Config, MissingPiecesAndWrongTypes) {
+  test::TempDir dir;
+  EXPECT_THAT(problems_of(dir, "[store]\npath = 3\n[esr]\nvpds = []\n"),
+              ElementsAre("2:config.type", "4:config.missing_key", "1:config.missing_key"));
+  EXPECT_THAT(problems_of(dir, "[store]\npath = \"x.db\"\n[esr]\nvpds = [\"2450\"]\n[[flows]]\nname = \"a\"\n"),
+              ElementsAre("4:config.value", "5:config.missing_key", "5:config.missing_key", "5:config.missing_key"));
+  std::string twice = kValid + kValid.substr(kValid.find("[[flows]]"));
+  EXPECT_THAT(problems_of(dir, twice), ElementsAre("23:config.duplicate_flow"));
+}
+
+TEST(Config, SyntaxErrorsAndMissingFile) {
+  test::TempDir dir;
+  EXPECT_THAT(problems_of(dir, "[store]\npath = \"unterminated\n"), ElementsAre("2:config.syntax"));
+  std::vector<Error> problems;
+  EXPECT_FALSE(load_config((dir / "absent.toml").string(), &problems));
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].rule, "config.open");
+}
+
+TEST(Config, EnvironmentCheckFindsMissingDirectoriesAndBrokenMappings) {
+  test::TempDir dir;
+  std::string text = kValid;
+  text.replace(text.find("/mappings/esr/ack.xml"), 21, "/mappings/esr/nope.xml");
+  test::write_file(dir / "esrsync.toml", text);
+  auto config = load_config((dir / "esrsync.toml").string());
+  ASSERT_TRUE(config);
+  std::vector<Error> problems;
+  EXPECT_EQ(check_environment(*config, problems), 7u);  // store, inbox, done, bad, acks(=in), out + mapping
+  std::string all;
+  for (const auto& p : problems)
+    all += p.to_string() + "\n";
+  EXPECT_THAT(all, HasSubstr("inbox directory " + (dir / "in").string() + " does not exist"));
+  EXPECT_THAT(all, HasSubstr("mapping.open"));
+  for (const auto* d : {"state", "in", "done", "bad", "out"})
+    std::filesystem::create_directories(dir / d);
+  std::vector<Error> fixed;
+  EXPECT_EQ(check_environment(*config, fixed), 1u);  // only the mapping is left
+}
+
+}  // namespace
+}  // namespace esrsync::flow
