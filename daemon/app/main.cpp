@@ -10,6 +10,7 @@
 
 #include "esrsync/codec/decoder.hpp"
 #include "esrsync/ops/map_command.hpp"
+#include "esrsync/ops/sync_command.hpp"
 
 namespace {
 
@@ -36,9 +37,21 @@ int main(int argc, char** argv) {
   map_cmd->add_flag("--quiet,-q", map.quiet, "Print errors and the summary only");
 
   esrsync::ops::CheckMappingsOptions check;
-  auto* check_cmd = app.add_subcommand("check", "Validate mapping definitions and lookup tables");
+  std::string check_config;
+  auto* check_cmd = app.add_subcommand("check", "Validate the configuration, or mapping definitions and lookup tables");
+  check_cmd->add_option("--config,-c", check_config, "Configuration file to check (with its mappings and directories)");
   check_cmd->add_option("--mapping,-m", check.mappings, "A mapping definition to check (repeatable)");
   check_cmd->add_option("--mappings", check.dirs, "A directory of mappings and lookups to check (repeatable)");
+
+  esrsync::ops::SyncCommandOptions sync;
+  std::string sync_today;
+  bool once = false;
+  auto* sync_cmd = app.add_subcommand("sync", "Run every flow (or one) once to completion and exit");
+  sync_cmd->add_flag("--once", once, "Run once and exit (required: the daemon is `esrsync run`)")->required();
+  sync_cmd->add_option("--config,-c", sync.config, "Configuration file")->required();
+  sync_cmd->add_option("--flow", sync.flow, "Run only this flow");
+  sync_cmd->add_flag("--json", sync.json, "Print the report as JSON");
+  sync_cmd->add_option("--today", sync_today, "Date for the date-of-birth range rule (yyyy-mm-dd; default today)");
 
   try {
     app.parse(argc, argv);
@@ -47,10 +60,15 @@ int main(int argc, char** argv) {
       return esrsync::ops::run_map(map, stdout, stderr);
     }
     if (check_cmd->parsed()) {
+      if (!check_config.empty()) return esrsync::ops::run_check_config(check_config, stdout, stderr);
       if (check.mappings.empty() && check.dirs.empty()) {
-        throw CLI::ValidationError("check", "give --mapping FILE or --mappings DIR");
+        throw CLI::ValidationError("check", "give --config FILE, --mapping FILE or --mappings DIR");
       }
       return esrsync::ops::run_check_mappings(check, stdout, stderr);
+    }
+    if (sync_cmd->parsed()) {
+      sync.today = parse_today(sync_today);
+      return esrsync::ops::run_sync_once(sync, stdout, stderr);
     }
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);

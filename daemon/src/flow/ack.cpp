@@ -30,8 +30,8 @@ Result<std::optional<std::string>> make_ack(const InboundResult& result, const s
                     : result.outcome == Outcome::partial ? "PARTIAL"
                                                          : "REJECTED");
   ack.set("records_read", std::to_string(result.records_read));
-  ack.set("accepted", std::to_string(result.outcome == Outcome::rejected ? 0 : result.accepted));
-  ack.set("rejected", std::to_string(result.outcome == Outcome::rejected ? result.records_read : result.rejected));
+  ack.set("accepted", std::to_string(result.accepted));
+  ack.set("rejected", std::to_string(result.rejected));
   ack.set("created", model::to_iso(created));
   if (auto ok = (*encoder)->append(ack, out); !ok) return fail(std::move(ok).error());
 

@@ -324,6 +324,8 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
     ctx.db.rollback();
     result.file_errors = decoder->file_errors();
     result.outcome = Outcome::rejected;
+    result.accepted = 0;  // nothing of a rejected file is applied
+    result.rejected = result.records_read;
     result.inserted = result.updated = result.unchanged = result.withdrawn = result.queued = result.repeated_keys = 0;
     auto id = record_unapplied(ctx, path, result, store::FileStatus::rejected);
     if (!id) return fail(std::move(id).error());

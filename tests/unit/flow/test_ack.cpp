@@ -45,7 +45,7 @@ TEST(Ack, AcceptedRejectedAndNone) {
   bad.vpd = "245";
   bad.seq = 3;
   bad.records_read = 3;
-  bad.accepted = 2;
+  bad.rejected = 3;
   bad.file_errors.push_back(make_error(Errc::structure, "file.no_trailer", "no TRL record", Origin{"x", 4}));
   EXPECT_EQ(**make_ack(bad, "B.DAT", kWhen, mapping),
             "ACK|B.DAT|REJECTED|3|0|3|20260802021502\nERR|4|FILE|245:3|file.no_trailer|no TRL record\n");

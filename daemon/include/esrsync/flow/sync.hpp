@@ -1,0 +1,51 @@
+#pragma once
+// One pass of every configured flow (`esrsync sync --once`): take each file waiting in a flow's
+// inbox, apply it (flow/inbound.hpp), write its ACK, move it to processed/ or quarantine/, then
+// deliver what the outbox holds to each sink. Safe to interrupt anywhere: a file is moved only
+// after its transaction committed, its ACK is kept in the ledger so it can be written again, and
+// a change leaves the outbox only after its sink file is in place.
+//
+// Blocking; run from the command line or the daemon's blocking pool.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "esrsync/core/clock.hpp"
+#include "esrsync/core/result.hpp"
+#include "esrsync/flow/config.hpp"
+#include "esrsync/flow/inbound.hpp"
+
+namespace esrsync::flow {
+
+struct FileReport {
+  std::string flow;
+  std::string file;
+  InboundResult result;
+  std::string moved_to;  // where the file went ("" = left in the inbox: held)
+};
+
+struct SinkReport {
+  std::string flow;
+  std::string sink;
+  std::uint64_t delivered = 0;
+  std::uint64_t pending = 0;
+  std::uint64_t dead = 0;
+  std::string last_error;
+};
+
+struct SyncReport {
+  std::vector<FileReport> files;
+  std::vector<SinkReport> sinks;
+  // True when every file was applied (or was a harmless duplicate) and every change delivered.
+  [[nodiscard]] bool clean() const;
+};
+
+struct SyncOptions {
+  std::string only_flow;  // empty: every flow
+  model::Date today;
+};
+
+Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, const Clock& clock);
+
+}  // namespace esrsync::flow

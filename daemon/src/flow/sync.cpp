@@ -1,0 +1,212 @@
+#include "esrsync/flow/sync.hpp"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <ctime>
+#include <filesystem>
+#include <system_error>
+
+#include "esrsync/codec/json_lines.hpp"
+#include "esrsync/core/atomic_file.hpp"
+#include "esrsync/flow/ack.hpp"
+#include "esrsync/store/schema.hpp"
+
+namespace esrsync::flow {
+namespace {
+
+namespace fs = std::filesystem;
+
+model::DateTime utc(std::int64_t ms) {
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  return model::DateTime{{tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday}, tm.tm_hour, tm.tm_min, tm.tm_sec};
+}
+
+Unexpected io(const char* rule, const std::string& message, const fs::path& path) {
+  return fail(Errc::io, rule, message, Origin{path.string()});
+}
+
+// Files waiting in the inbox, oldest sequence first (the reference names sort by date and
+// sequence). Partial uploads (".part") are never taken.
+Result<std::vector<fs::path>> waiting_files(const DirSourceConfig& source) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(source.inbox, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    const std::string name = it->path().filename().string();
+    if (name.ends_with(".part")) continue;
+    if (::fnmatch(source.pattern.c_str(), name.c_str(), 0) != 0) continue;
+    out.push_back(it->path());
+  }
+  if (ec) return io("source.list", "cannot list the inbox: " + ec.message(), source.inbox);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Moves `file` into `dir` under its name, or with a suffix if that name is taken.
+Result<fs::path> move_into(const fs::path& file, const std::string& dir, const std::string& suffix) {
+  fs::path target = fs::path(dir) / file.filename();
+  std::error_code ec;
+  if (fs::exists(target, ec)) target += suffix;
+  fs::rename(file, target, ec);
+  if (ec) return io("source.move", "cannot move the file to " + target.string() + ": " + ec.message(), file);
+  return target;
+}
+
+Status write_ack_if_missing(const fs::path& file, const std::string& acks_dir, const std::string& ack) {
+  if (ack.empty()) return {};
+  const fs::path path = fs::path(acks_dir) / (file.stem().string() + ".ACK");
+  std::error_code ec;
+  if (fs::exists(path, ec)) return {};
+  return write_file_atomically(path, ack);
+}
+
+// Writes claimed outbox entries as one JSON-lines file in the sink directory; the file name
+// carries the first and last outbox ids, so a redelivery after a crash rewrites the same file.
+Status write_batch(const DirSinkConfig& sink, const std::string& flow, const std::vector<store::OutboxEntry>& batch) {
+  std::string text;
+  for (const auto& e : batch) {
+    text += "{\"idempotency_key\":";
+    codec::append_json_string(e.idempotency_key, text);
+    text += ",\"entity\":";
+    codec::append_json_string(e.entity, text);
+    text += ",\"key\":";
+    codec::append_json_string(e.record_key, text);
+    text += ",\"change\":";
+    text += e.payload.empty() ? "null" : e.payload;
+    text += "}\n";
+  }
+  const std::string name = flow + "-" + sink.name + "-" + std::to_string(batch.front().id) + "-" +
+                           std::to_string(batch.back().id) + ".jsonl";
+  return write_file_atomically(fs::path(sink.directory) / name, text);
+}
+
+Result<std::uint64_t> count(store::Outbox& outbox, const std::string& sink, store::OutboxState state) {
+  auto rows = outbox.list(state, 1'000'000'000);
+  if (!rows) return fail(std::move(rows).error());
+  return static_cast<std::uint64_t>(
+      std::count_if(rows->begin(), rows->end(), [&](const store::OutboxEntry& e) { return e.sink == sink; }));
+}
+
+Status deliver(store::SqliteDb& db, const FlowConfig& flow, const DirSinkConfig& sink, const Clock& clock,
+               SinkReport& report) {
+  store::Outbox outbox(db, store::RetryPolicy{sink.max_attempts, sink.base_delay_ms, 3'600'000, 300'000}, clock,
+                       static_cast<std::uint64_t>(clock.now_ms()));
+  for (;;) {
+    auto batch = outbox.claim(sink.name, sink.batch);
+    if (!batch) return fail(std::move(batch).error());
+    if (batch->empty()) break;
+    auto written = write_batch(sink, flow.name, *batch);
+    if (auto ok = db.begin(); !ok) return ok;
+    for (const auto& e : *batch) {
+      auto settled = written ? outbox.delivered(e.id) : outbox.retry_later(e.id, written.error().to_string());
+      if (!settled) {
+        db.rollback();
+        return settled;
+      }
+    }
+    if (auto ok = db.commit(); !ok) return ok;
+    if (!written) {
+      report.last_error = written.error().to_string();
+      break;  // one pass: the outbox has scheduled the retries; a later run (or the daemon) makes them
+    }
+    report.delivered += batch->size();
+  }
+  auto pending = count(outbox, sink.name, store::OutboxState::pending);
+  auto dead = count(outbox, sink.name, store::OutboxState::dead);
+  if (!pending) return fail(std::move(pending).error());
+  if (!dead) return fail(std::move(dead).error());
+  report.pending = *pending;
+  report.dead = *dead;
+  return {};
+}
+
+}  // namespace
+
+bool SyncReport::clean() const {
+  const bool files_ok = std::all_of(files.begin(), files.end(), [](const FileReport& f) {
+    return f.result.outcome == Outcome::applied || f.result.outcome == Outcome::duplicate;
+  });
+  const bool sinks_ok =
+      std::all_of(sinks.begin(), sinks.end(), [](const SinkReport& s) { return s.pending == 0 && s.dead == 0; });
+  return files_ok && sinks_ok;
+}
+
+Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, const Clock& clock) {
+  auto db = store::SqliteDb::open(config.store_path);
+  if (!db) return fail(std::move(db).error());
+  if (auto ok = db->migrate(store::schema_migrations()); !ok) return fail(std::move(ok).error());
+  store::RecordStore records(*db, clock);
+  store::FileLedger ledger(*db, clock);
+  store::Outbox outbox(*db, store::RetryPolicy{}, clock, 1);
+  SyncReport report;
+  for (const auto& flow : config.flows) {
+    if (!options.only_flow.empty() && flow.name != options.only_flow) continue;
+    auto mapping = mapping::load_mapping(flow.mapping);
+    if (!mapping) return fail(std::move(mapping).error());
+    auto ack_mapping = mapping::load_mapping(flow.ack_mapping);
+    if (!ack_mapping) return fail(std::move(ack_mapping).error());
+    std::vector<std::string> sinks;
+    for (const auto& s : flow.sinks)
+      sinks.push_back(s.name);
+    auto files = waiting_files(flow.source);
+    if (!files) return fail(std::move(files).error());
+    for (const auto& file : *files) {
+      const std::string name = file.filename().string();
+      InboundContext ctx{
+          *db,       records,
+          ledger,    outbox,
+          **mapping, config.vpds,
+          sinks,     options.today,
+          false,     [&](const InboundResult& r) { return make_ack(r, name, utc(clock.now_ms()), *ack_mapping); }};
+      auto result = apply_inbound_file(file.string(), ctx);
+      if (!result) return fail(std::move(result).error());
+      FileReport fr{flow.name, name, std::move(*result), {}};
+      const auto& r = fr.result;
+      const std::string suffix = "." + std::to_string(r.ledger_id);
+      Result<fs::path> moved = fs::path{};
+      switch (r.outcome) {
+        case Outcome::applied:
+        case Outcome::partial:
+          if (auto ok = write_ack_if_missing(file, flow.source.acks, r.ack); !ok) return fail(std::move(ok).error());
+          moved = move_into(file, flow.source.processed, suffix);
+          break;
+        case Outcome::duplicate:
+          // Applied before; if the crash came before its ACK was written, write it now.
+          if (auto ok = write_ack_if_missing(file, flow.source.acks, r.previous_ack); !ok) {
+            return fail(std::move(ok).error());
+          }
+          moved = move_into(file, flow.source.processed, ".duplicate" + suffix);
+          break;
+        case Outcome::rejected: {
+          if (auto ok = write_ack_if_missing(file, flow.source.acks, r.ack); !ok) return fail(std::move(ok).error());
+          std::string reason;
+          for (const auto& e : r.file_errors)
+            reason += e.to_string() + "\n";
+          moved = move_into(file, flow.source.quarantine, suffix);
+          if (moved) {
+            if (auto ok = write_file_atomically(moved->string() + ".reason", reason); !ok) {
+              return fail(std::move(ok).error());
+            }
+          }
+          break;
+        }
+        case Outcome::held:
+          break;  // stays in the inbox until the missing sequence arrives or is released
+      }
+      if (!moved) return fail(std::move(moved).error());
+      fr.moved_to = moved->string();
+      report.files.push_back(std::move(fr));
+    }
+    for (const auto& sink : flow.sinks) {
+      SinkReport sr{flow.name, sink.name};
+      if (auto ok = deliver(*db, flow, sink, clock, sr); !ok) return fail(std::move(ok).error());
+      report.sinks.push_back(std::move(sr));
+    }
+  }
+  return report;
+}
+
+}  // namespace esrsync::flow

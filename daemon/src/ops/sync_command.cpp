@@ -1,0 +1,125 @@
+#include "esrsync/ops/sync_command.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "esrsync/core/clock.hpp"
+#include "esrsync/flow/sync.hpp"
+
+namespace esrsync::ops {
+namespace {
+
+void print_errors(const std::vector<Error>& errors, std::FILE* err) {
+  for (const auto& e : errors)
+    std::fprintf(err, "%s\n", e.to_string().c_str());
+}
+
+nlohmann::json to_json(const flow::SyncReport& report) {
+  auto files = nlohmann::json::array();
+  for (const auto& f : report.files) {
+    const auto& r = f.result;
+    auto errors = nlohmann::json::array();
+    for (const auto& e : r.file_errors)
+      errors.push_back(e.to_string());
+    files.push_back({{"flow", f.flow},
+                     {"file", f.file},
+                     {"outcome", std::string(flow::to_string(r.outcome))},
+                     {"vpd", r.vpd},
+                     {"seq", r.seq},
+                     {"records_read", r.records_read},
+                     {"accepted", r.accepted},
+                     {"rejected", r.rejected},
+                     {"inserted", r.inserted},
+                     {"updated", r.updated},
+                     {"unchanged", r.unchanged},
+                     {"withdrawn", r.withdrawn},
+                     {"repeated_keys", r.repeated_keys},
+                     {"queued", r.queued},
+                     {"moved_to", f.moved_to},
+                     {"file_errors", errors}});
+  }
+  auto sinks = nlohmann::json::array();
+  for (const auto& s : report.sinks) {
+    sinks.push_back({{"flow", s.flow},
+                     {"sink", s.sink},
+                     {"delivered", s.delivered},
+                     {"pending", s.pending},
+                     {"dead", s.dead},
+                     {"last_error", s.last_error}});
+  }
+  return {{"files", files}, {"sinks", sinks}, {"clean", report.clean()}};
+}
+
+void print_table(const flow::SyncReport& report, std::FILE* out) {
+  std::fprintf(out, "%-14s %-34s %-9s %7s %7s %5s %7s %7s %7s %6s %6s\n", "flow", "file", "outcome", "read", "ok",
+               "rej", "new", "changed", "same", "gone", "queued");
+  for (const auto& f : report.files) {
+    const auto& r = f.result;
+    std::fprintf(out, "%-14s %-34s %-9s %7llu %7llu %5llu %7llu %7llu %7llu %6llu %6llu\n", f.flow.c_str(),
+                 f.file.c_str(), std::string(flow::to_string(r.outcome)).c_str(),
+                 static_cast<unsigned long long>(r.records_read), static_cast<unsigned long long>(r.accepted),
+                 static_cast<unsigned long long>(r.rejected), static_cast<unsigned long long>(r.inserted),
+                 static_cast<unsigned long long>(r.updated), static_cast<unsigned long long>(r.unchanged),
+                 static_cast<unsigned long long>(r.withdrawn), static_cast<unsigned long long>(r.queued));
+  }
+  if (report.files.empty()) std::fprintf(out, "(no files waiting)\n");
+  if (!report.sinks.empty()) {
+    std::fprintf(out, "\n%-14s %-14s %9s %8s %5s\n", "flow", "sink", "delivered", "pending", "dead");
+    for (const auto& s : report.sinks) {
+      std::fprintf(out, "%-14s %-14s %9llu %8llu %5llu\n", s.flow.c_str(), s.sink.c_str(),
+                   static_cast<unsigned long long>(s.delivered), static_cast<unsigned long long>(s.pending),
+                   static_cast<unsigned long long>(s.dead));
+    }
+  }
+}
+
+}  // namespace
+
+int run_check_config(const std::string& config_path, std::FILE* out, std::FILE* err) {
+  std::vector<Error> problems;
+  auto config = flow::load_config(config_path, &problems);
+  if (config) flow::check_environment(*config, problems);
+  print_errors(problems, err);
+  std::fprintf(out, "check: %s: %zu problem(s)\n", config_path.c_str(), problems.size());
+  return problems.empty() ? 0 : 1;
+}
+
+int run_sync_once(const SyncCommandOptions& options, std::FILE* out, std::FILE* err) {
+  std::vector<Error> problems;
+  auto config = flow::load_config(options.config, &problems);
+  if (config) flow::check_environment(*config, problems);
+  if (!problems.empty()) {
+    print_errors(problems, err);
+    return 2;
+  }
+  if (!options.flow.empty() &&
+      std::none_of(config->flows.begin(), config->flows.end(), [&](const auto& f) { return f.name == options.flow; })) {
+    std::fprintf(err, "%s: config.flow: no flow named '%s'\n", options.config.c_str(), options.flow.c_str());
+    return 2;
+  }
+  const SystemClock clock;
+  auto report = flow::sync_once(*config, flow::SyncOptions{options.flow, options.today}, clock);
+  if (!report) {
+    std::fprintf(err, "%s\n", report.error().to_string().c_str());
+    return 2;
+  }
+  if (options.json) {
+    std::fprintf(out, "%s\n", to_json(*report).dump(2).c_str());
+  } else {
+    print_table(*report, out);
+    std::fflush(out);  // the table first, then the details it refers to
+    for (const auto& f : report->files) {
+      for (const auto& e : f.result.file_errors)
+        std::fprintf(err, "%s\n", e.to_string().c_str());
+      for (const auto& r : f.result.rejections) {
+        std::fprintf(err, "%s:%llu: %s: %s\n", f.file.c_str(), static_cast<unsigned long long>(r.line),
+                     r.error_code.c_str(), r.message.c_str());
+      }
+    }
+    for (const auto& s : report->sinks) {
+      if (!s.last_error.empty()) std::fprintf(err, "sink %s: %s\n", s.sink.c_str(), s.last_error.c_str());
+    }
+  }
+  return report->clean() ? 0 : 1;
+}
+
+}  // namespace esrsync::ops

@@ -1,0 +1,164 @@
+// `esrsync sync --once` end to end with the real binary: real files in a temp directory, a real
+// SQLite store, the shipped mappings. Per DOMAIN.md's file-level rules: what is applied, the ACK
+// of every consumed file, where each file ends up, what reaches the sink, and that running it
+// again applies nothing twice.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "support/capture.hpp"
+#include "support/process.hpp"
+
+namespace esrsync {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+const std::string kSource = ESRSYNC_SOURCE_DIR;
+
+class SyncOnce : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const auto* d : {"state", "inbox", "processed", "quarantine", "acks", "out"})
+      fs::create_directories(dir_ / d);
+    test::write_file(dir_ / "esrsync.toml",
+                     "[store]\npath = \"state/esrsync.db\"\n[esr]\nvpds = [\"245\"]\n"
+                     "[[flows]]\nname = \"esr\"\nmapping = \"" +
+                         kSource + "/mappings/esr/de_extract.xml\"\nack_mapping = \"" + kSource +
+                         "/mappings/esr/ack.xml\"\n[flows.source]\nadapter = \"dir\"\n"
+                         "inbox = \"inbox\"\npattern = \"DE_*.DAT\"\nprocessed = \"processed\"\n"
+                         "quarantine = \"quarantine\"\nacks = \"acks\"\n[[flows.sinks]]\n"
+                         "name = \"oh\"\nadapter = \"dir\"\ndirectory = \"out\"\n");
+  }
+  void drop(const std::string& sample) {
+    fs::copy_file(kSource + "/sample-data/esr/" + sample, dir_ / "inbox" / sample);
+  }
+  test::ProcessResult sync(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args{
+        ESRSYNC_BINARY, "sync", "--once", "--today", "2026-09-01", "--config", (dir_ / "esrsync.toml").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return test::run_process(args);
+  }
+  std::vector<std::string> names(const std::string& sub) {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir_ / sub))
+      out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  std::string outbox_text() {
+    std::string all;
+    for (const auto& name : names("out"))
+      all += test::read_file(dir_ / "out" / name);
+    return all;
+  }
+
+  test::TempDir dir_;
+};
+
+TEST_F(SyncOnce, GoodFullExtractIsAppliedAcknowledgedAndDelivered) {
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  const auto r = sync();
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("DE_245_OHS_20260801_0000001.DAT    applied        14      14     0      14"));
+  EXPECT_THAT(names("processed"), ::testing::ElementsAre("DE_245_OHS_20260801_0000001.DAT"));
+  EXPECT_TRUE(names("inbox").empty());
+  EXPECT_THAT(test::read_file(dir_ / "acks/DE_245_OHS_20260801_0000001.ACK"),
+              ::testing::StartsWith("ACK|DE_245_OHS_20260801_0000001.DAT|ACCEPTED|14|14|0|"));
+  const std::string delivered = outbox_text();
+  EXPECT_EQ(std::count(delivered.begin(), delivered.end(), '\n'), 14);
+  EXPECT_THAT(delivered, HasSubstr("\"key\":\"10000003-2\""));
+}
+
+TEST_F(SyncOnce, EveryFileRuleEndToEnd) {
+  for (const auto* f : {"DE_245_OHS_20260801_0000001.DAT", "DE_245_OHS_20260802_0000002.DAT",
+                        "DE_245_OHS_20260803_0000003.DAT", "DE_245_OHS_20260804_0000004.DAT"}) {
+    drop(f);
+  }
+  const auto r = sync({"--json"});
+  EXPECT_EQ(r.exit_code, 1);  // rejected records, a rejected file, a held file
+  EXPECT_THAT(r.out, HasSubstr("\"outcome\": \"partial\""));
+  // Partial: the bad records are in the ACK, the good ones applied.
+  EXPECT_THAT(test::read_file(dir_ / "acks/DE_245_OHS_20260802_0000002.ACK"),
+              HasSubstr("ERR|4|PER|10000007|ni_number.prefix|"));
+  // Truncated: rejected whole, quarantined with its reason, ACK REJECTED.
+  EXPECT_THAT(names("quarantine"),
+              ::testing::ElementsAre("DE_245_OHS_20260803_0000003.DAT", "DE_245_OHS_20260803_0000003.DAT.reason"));
+  EXPECT_THAT(test::read_file(dir_ / "quarantine/DE_245_OHS_20260803_0000003.DAT.reason"),
+              HasSubstr("file.no_trailer"));
+  EXPECT_THAT(test::read_file(dir_ / "acks/DE_245_OHS_20260803_0000003.ACK"), HasSubstr("|REJECTED|3|0|3|"));
+  // Sequence 4 after a rejected 3: held in the inbox, no ACK yet.
+  EXPECT_THAT(names("inbox"), ::testing::ElementsAre("DE_245_OHS_20260804_0000004.DAT"));
+  EXPECT_FALSE(fs::exists(dir_ / "acks/DE_245_OHS_20260804_0000004.ACK"));
+  const auto delivered_first = outbox_text();
+  EXPECT_EQ(std::count(delivered_first.begin(), delivered_first.end(), '\n'), 17);  // 14 + 2 changed + 1 withdrawn
+
+  // Running again applies nothing twice and delivers nothing twice.
+  const auto again = sync();
+  EXPECT_EQ(again.exit_code, 1);  // still held
+  EXPECT_EQ(outbox_text(), delivered_first);
+
+  // The same content dropped again is skipped; its ACK is not rewritten.
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  const auto dup = sync({"--json"});
+  EXPECT_THAT(dup.out, HasSubstr("\"outcome\": \"duplicate\""));
+  EXPECT_EQ(outbox_text(), delivered_first);
+  const auto processed = names("processed");
+  EXPECT_EQ(
+      std::count_if(processed.begin(), processed.end(),
+                    [](const std::string& n) { return n.starts_with("DE_245_OHS_20260801_0000001.DAT.duplicate."); }),
+      1);
+}
+
+TEST_F(SyncOnce, BrokenSinkEnvironmentIsRefusedAtStart) {
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  fs::remove_all(dir_ / "out");
+  test::write_file(dir_ / "out", "not a directory");
+  const auto r = sync();
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("sink directory"));
+  EXPECT_THAT(names("inbox"), ::testing::ElementsAre("DE_245_OHS_20260801_0000001.DAT"));  // nothing consumed
+}
+
+TEST_F(SyncOnce, FailedDeliveryStaysQueuedAndIsDeliveredOnceLater) {
+  // Retry at once (base_delay_ms = 0) so the second run may try again.
+  std::string config = test::read_file(dir_ / "esrsync.toml");
+  config += "base_delay_ms = 0\n";
+  test::write_file(dir_ / "esrsync.toml", config);
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  // Something in the way of the sink's temp file: the write fails (EISDIR), as a full or broken
+  // disk would.
+  fs::create_directories(dir_ / "out/esr-oh-1-14.jsonl.part");
+  const auto failed = sync({"--json"});
+  EXPECT_EQ(failed.exit_code, 1);
+  EXPECT_THAT(failed.out, HasSubstr("\"pending\": 14"));
+  EXPECT_THAT(failed.out, HasSubstr("Is a directory"));
+  EXPECT_EQ(outbox_text(), "");
+  EXPECT_THAT(names("processed"), ::testing::ElementsAre("DE_245_OHS_20260801_0000001.DAT"));  // applied all the same
+
+  fs::remove_all(dir_ / "out/esr-oh-1-14.jsonl.part");
+  const auto fixed = sync({"--json"});
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.out << fixed.err;
+  EXPECT_THAT(fixed.out, HasSubstr("\"delivered\": 14"));
+  const std::string delivered = outbox_text();
+  EXPECT_EQ(std::count(delivered.begin(), delivered.end(), '\n'), 14);
+  const auto again = sync({"--json"});
+  EXPECT_THAT(again.out, HasSubstr("\"delivered\": 0"));
+  EXPECT_EQ(outbox_text(), delivered);  // delivered once
+}
+
+TEST_F(SyncOnce, ConfigurationErrorsExitTwo) {
+  test::write_file(dir_ / "esrsync.toml", "[store]\npath = \"state/esrsync.db\"\ncolour = \"red\"\n");
+  const auto r = sync();
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("esrsync.toml:3: config.unknown_key"));
+  const auto check = test::run_process({ESRSYNC_BINARY, "check", "--config", (dir_ / "esrsync.toml").string()});
+  EXPECT_EQ(check.exit_code, 1);
+  EXPECT_THAT(check.err, HasSubstr("config.missing_key"));
+}
+
+}  // namespace
+}  // namespace esrsync
