@@ -83,13 +83,6 @@ Status write_batch(const DirSinkConfig& sink, const std::string& flow, const std
   return write_file_atomically(fs::path(sink.directory) / name, text);
 }
 
-Result<std::uint64_t> count(store::Outbox& outbox, const std::string& sink, store::OutboxState state) {
-  auto rows = outbox.list(state, 1'000'000'000);
-  if (!rows) return fail(std::move(rows).error());
-  return static_cast<std::uint64_t>(
-      std::count_if(rows->begin(), rows->end(), [&](const store::OutboxEntry& e) { return e.sink == sink; }));
-}
-
 Status deliver(store::SqliteDb& db, const FlowConfig& flow, const DirSinkConfig& sink, const Clock& clock,
                SinkReport& report) {
   store::Outbox outbox(db, store::RetryPolicy{sink.max_attempts, sink.base_delay_ms, 3'600'000, 300'000}, clock,
@@ -114,8 +107,8 @@ Status deliver(store::SqliteDb& db, const FlowConfig& flow, const DirSinkConfig&
     }
     report.delivered += batch->size();
   }
-  auto pending = count(outbox, sink.name, store::OutboxState::pending);
-  auto dead = count(outbox, sink.name, store::OutboxState::dead);
+  auto pending = outbox.count(sink.name, store::OutboxState::pending);
+  auto dead = outbox.count(sink.name, store::OutboxState::dead);
   if (!pending) return fail(std::move(pending).error());
   if (!dead) return fail(std::move(dead).error());
   report.pending = *pending;

@@ -20,7 +20,7 @@ CREATE TABLE outbox (
   settled_ms       INTEGER,
   last_error       TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX outbox_due ON outbox (sink, state, next_attempt_ms);
+CREATE INDEX outbox_due ON outbox (sink, state, id);  -- claim walks pending rows in id order
 )sql"};
 
 namespace {
@@ -78,7 +78,7 @@ Outbox::Outbox(SqliteDb& db, RetryPolicy policy, const Clock& clock, std::uint64
     : db_(db), policy_(policy), clock_(clock), jitter_(jitter_seed) {}
 
 Result<bool> Outbox::enqueue(const OutboxEntry& entry) {
-  auto stmt = db_.prepare(
+  auto stmt = db_.cached(
       "INSERT INTO outbox (sink, idempotency_key, entity, record_key, payload, created_ms, next_attempt_ms) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (idempotency_key) DO NOTHING");
   if (!stmt) return fail(std::move(stmt).error());
@@ -87,34 +87,34 @@ Result<bool> Outbox::enqueue(const OutboxEntry& entry) {
        {std::pair{1, std::string_view(entry.sink)}, std::pair{2, std::string_view(entry.idempotency_key)},
         std::pair{3, std::string_view(entry.entity)}, std::pair{4, std::string_view(entry.record_key)},
         std::pair{5, std::string_view(entry.payload)}}) {
-    if (auto ok = stmt->bind(index, text); !ok) return fail(std::move(ok).error());
+    if (auto ok = (*stmt)->bind(index, text); !ok) return fail(std::move(ok).error());
   }
-  if (auto ok = stmt->bind(6, now); !ok) return fail(std::move(ok).error());
-  if (auto ok = stmt->run(); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->bind(6, now); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->run(); !ok) return fail(std::move(ok).error());
   return db_.changes() == 1;
 }
 
 Result<std::vector<OutboxEntry>> Outbox::claim(std::string_view sink, int limit) {
   const std::int64_t now = clock_.now_ms();
   if (auto ok = db_.begin(); !ok) return fail(std::move(ok).error());
-  auto select = db_.prepare(std::string("SELECT ") + std::string(kColumns) +
-                            " FROM outbox WHERE sink = ?1 AND state = 'pending' AND next_attempt_ms <= ?2 "
-                            "AND leased_until_ms <= ?2 ORDER BY id LIMIT ?3");
-  auto lease = db_.prepare("UPDATE outbox SET leased_until_ms = ?2 WHERE id = ?1");
+  auto select = db_.cached(std::string("SELECT ") + std::string(kColumns) +
+                           " FROM outbox WHERE sink = ?1 AND state = 'pending' AND next_attempt_ms <= ?2 "
+                           "AND leased_until_ms <= ?2 ORDER BY id LIMIT ?3");
+  auto lease = db_.cached("UPDATE outbox SET leased_until_ms = ?2 WHERE id = ?1");
   if (!select || !lease) {
     db_.rollback();
     return fail(!select ? std::move(select).error() : std::move(lease).error());
   }
   Result<std::vector<OutboxEntry>> rows = [&]() -> Result<std::vector<OutboxEntry>> {
-    if (auto ok = select->bind(1, sink); !ok) return fail(std::move(ok).error());
-    if (auto ok = select->bind(2, now); !ok) return fail(std::move(ok).error());
-    if (auto ok = select->bind(3, static_cast<std::int64_t>(limit)); !ok) return fail(std::move(ok).error());
-    auto all = read_all(*select);
+    if (auto ok = (*select)->bind(1, sink); !ok) return fail(std::move(ok).error());
+    if (auto ok = (*select)->bind(2, now); !ok) return fail(std::move(ok).error());
+    if (auto ok = (*select)->bind(3, static_cast<std::int64_t>(limit)); !ok) return fail(std::move(ok).error());
+    auto all = read_all(**select);
     if (!all) return all;
     for (const auto& e : *all) {
-      if (auto ok = lease->bind(1, e.id); !ok) return fail(std::move(ok).error());
-      if (auto ok = lease->bind(2, now + policy_.lease_ms); !ok) return fail(std::move(ok).error());
-      if (auto ok = lease->run(); !ok) return fail(std::move(ok).error());
+      if (auto ok = (*lease)->bind(1, e.id); !ok) return fail(std::move(ok).error());
+      if (auto ok = (*lease)->bind(2, now + policy_.lease_ms); !ok) return fail(std::move(ok).error());
+      if (auto ok = (*lease)->run(); !ok) return fail(std::move(ok).error());
     }
     return all;
   }();
@@ -132,15 +132,15 @@ Result<std::vector<OutboxEntry>> Outbox::claim(std::string_view sink, int limit)
 // Binds ?1 id, ?2 now, ?3 reason and, for a retry, ?4 the next attempt time.
 Status Outbox::settle(std::int64_t id, std::string_view sql, std::string_view reason,
                       std::optional<std::int64_t> next_ms) {
-  auto stmt = db_.prepare(sql);
+  auto stmt = db_.cached(std::string(sql));
   if (!stmt) return fail(std::move(stmt).error());
-  if (auto ok = stmt->bind(1, id); !ok) return ok;
-  if (auto ok = stmt->bind(2, clock_.now_ms()); !ok) return ok;
-  if (auto ok = stmt->bind(3, reason.substr(0, 2000)); !ok) return ok;
+  if (auto ok = (*stmt)->bind(1, id); !ok) return ok;
+  if (auto ok = (*stmt)->bind(2, clock_.now_ms()); !ok) return ok;
+  if (auto ok = (*stmt)->bind(3, reason.substr(0, 2000)); !ok) return ok;
   if (next_ms) {
-    if (auto ok = stmt->bind(4, *next_ms); !ok) return ok;
+    if (auto ok = (*stmt)->bind(4, *next_ms); !ok) return ok;
   }
-  if (auto ok = stmt->run(); !ok) return ok;
+  if (auto ok = (*stmt)->run(); !ok) return ok;
   if (db_.changes() != 1) {
     return fail(Errc::io, "outbox.unknown_id", "no outbox entry " + std::to_string(id) + " in that state",
                 Origin{db_.path()});
@@ -187,40 +187,51 @@ std::int64_t Outbox::backoff_ms(int attempts) {
 }
 
 Result<int> Outbox::retry_dead(std::optional<std::int64_t> id) {
-  auto stmt = db_.prepare(
+  auto stmt = db_.cached(
       "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = ?1, leased_until_ms = 0, "
       "settled_ms = NULL WHERE state = 'dead' AND (?2 IS NULL OR id = ?2)");
   if (!stmt) return fail(std::move(stmt).error());
-  if (auto ok = stmt->bind(1, clock_.now_ms()); !ok) return fail(std::move(ok).error());
-  if (auto ok = id ? stmt->bind(2, *id) : stmt->bind_null(2); !ok) return fail(std::move(ok).error());
-  if (auto ok = stmt->run(); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->bind(1, clock_.now_ms()); !ok) return fail(std::move(ok).error());
+  if (auto ok = id ? (*stmt)->bind(2, *id) : (*stmt)->bind_null(2); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->run(); !ok) return fail(std::move(ok).error());
   return db_.changes();
 }
 
 Result<std::vector<OutboxEntry>> Outbox::list(std::optional<OutboxState> state, int limit) {
-  auto stmt = db_.prepare(std::string("SELECT ") + std::string(kColumns) +
-                          " FROM outbox WHERE (?1 IS NULL OR state = ?1) ORDER BY id LIMIT ?2");
+  auto stmt = db_.cached(std::string("SELECT ") + std::string(kColumns) +
+                         " FROM outbox WHERE (?1 IS NULL OR state = ?1) ORDER BY id LIMIT ?2");
   if (!stmt) return fail(std::move(stmt).error());
-  if (auto ok = state ? stmt->bind(1, state_name(*state)) : stmt->bind_null(1); !ok) return fail(std::move(ok).error());
-  if (auto ok = stmt->bind(2, static_cast<std::int64_t>(limit)); !ok) return fail(std::move(ok).error());
-  return read_all(*stmt);
+  if (auto ok = state ? (*stmt)->bind(1, state_name(*state)) : (*stmt)->bind_null(1); !ok)
+    return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->bind(2, static_cast<std::int64_t>(limit)); !ok) return fail(std::move(ok).error());
+  return read_all(**stmt);
 }
 
 Result<std::optional<OutboxEntry>> Outbox::get(std::int64_t id) {
-  auto stmt = db_.prepare(std::string("SELECT ") + std::string(kColumns) + " FROM outbox WHERE id = ?1");
+  auto stmt = db_.cached(std::string("SELECT ") + std::string(kColumns) + " FROM outbox WHERE id = ?1");
   if (!stmt) return fail(std::move(stmt).error());
-  if (auto ok = stmt->bind(1, id); !ok) return fail(std::move(ok).error());
-  auto rows = read_all(*stmt);
+  if (auto ok = (*stmt)->bind(1, id); !ok) return fail(std::move(ok).error());
+  auto rows = read_all(**stmt);
   if (!rows) return fail(std::move(rows).error());
   if (rows->empty()) return std::optional<OutboxEntry>{};
   return std::optional<OutboxEntry>(std::move(rows->front()));
 }
 
-Result<int> Outbox::purge_delivered(std::int64_t older_than_ms) {
-  auto stmt = db_.prepare("DELETE FROM outbox WHERE state = 'delivered' AND settled_ms < ?1");
+Result<std::uint64_t> Outbox::count(std::string_view sink, OutboxState state) {
+  auto stmt = db_.cached("SELECT count(*) FROM outbox WHERE sink = ?1 AND state = ?2");
   if (!stmt) return fail(std::move(stmt).error());
-  if (auto ok = stmt->bind(1, older_than_ms); !ok) return fail(std::move(ok).error());
-  if (auto ok = stmt->run(); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->bind(1, sink); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->bind(2, state_name(state)); !ok) return fail(std::move(ok).error());
+  auto row = (*stmt)->step();
+  if (!row) return fail(std::move(row).error());
+  return static_cast<std::uint64_t>((*stmt)->column_int64(0));
+}
+
+Result<int> Outbox::purge_delivered(std::int64_t older_than_ms) {
+  auto stmt = db_.cached("DELETE FROM outbox WHERE state = 'delivered' AND settled_ms < ?1");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = (*stmt)->bind(1, older_than_ms); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->run(); !ok) return fail(std::move(ok).error());
   return db_.changes();
 }
 

@@ -109,34 +109,34 @@ Status bind_texts(Statement& stmt, std::initializer_list<std::string_view> value
 }  // namespace
 
 Result<std::optional<StoredRecord>> RecordStore::get(std::string_view entity, std::string_view key) {
-  auto stmt = db_.prepare(
+  auto stmt = db_.cached(
       "SELECT vpd, content_hash, payload, withdrawn, last_file_id FROM canonical_record "
       "WHERE entity = ?1 AND record_key = ?2");
   if (!stmt) return fail(std::move(stmt).error());
-  if (auto ok = bind_texts(*stmt, {entity, key}); !ok) return fail(std::move(ok).error());
-  auto row = stmt->step();
+  if (auto ok = bind_texts(**stmt, {entity, key}); !ok) return fail(std::move(ok).error());
+  auto row = (*stmt)->step();
   if (!row) return fail(std::move(row).error());
   if (!*row) return std::optional<StoredRecord>{};
   StoredRecord r{std::string(entity),
                  std::string(key),
-                 std::string(stmt->column_text(0)),
-                 std::string(stmt->column_text(1)),
-                 std::string(stmt->column_text(2)),
-                 stmt->column_int64(3) != 0,
-                 stmt->column_int64(4)};
+                 std::string((*stmt)->column_text(0)),
+                 std::string((*stmt)->column_text(1)),
+                 std::string((*stmt)->column_text(2)),
+                 (*stmt)->column_int64(3) != 0,
+                 (*stmt)->column_int64(4)};
   return std::optional<StoredRecord>(std::move(r));
 }
 
 Status RecordStore::append_history(std::string_view entity, std::string_view key, Change change, std::string_view hash,
                                    std::string_view payload, std::int64_t file_id) {
-  auto stmt = db_.prepare(
+  auto stmt = db_.cached(
       "INSERT INTO change_history (entity, record_key, change, content_hash, payload, file_id, at_ms) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   if (!stmt) return fail(std::move(stmt).error());
-  if (auto ok = bind_texts(*stmt, {entity, key, to_string(change), hash, payload}); !ok) return ok;
-  if (auto ok = stmt->bind(6, file_id); !ok) return ok;
-  if (auto ok = stmt->bind(7, clock_.now_ms()); !ok) return ok;
-  return stmt->run();
+  if (auto ok = bind_texts(**stmt, {entity, key, to_string(change), hash, payload}); !ok) return ok;
+  if (auto ok = (*stmt)->bind(6, file_id); !ok) return ok;
+  if (auto ok = (*stmt)->bind(7, clock_.now_ms()); !ok) return ok;
+  return (*stmt)->run();
 }
 
 Result<RecordStore::Applied> RecordStore::apply(std::string_view entity, std::string_view key, std::string_view vpd,
@@ -148,7 +148,7 @@ Result<RecordStore::Applied> RecordStore::apply(std::string_view entity, std::st
   const bool repeated = *existing && (*existing)->last_file_id == file_id;
   if (*existing)
     change = (*existing)->content_hash == content_hash && !(*existing)->withdrawn ? Change::unchanged : Change::updated;
-  auto stmt = db_.prepare(
+  auto stmt = db_.cached(
       change == Change::unchanged
           ? "UPDATE canonical_record SET last_file_id = ?3 WHERE entity = ?1 AND record_key = ?2"
           : "INSERT INTO canonical_record (entity, record_key, vpd, content_hash, payload, withdrawn, last_file_id, "
@@ -156,13 +156,13 @@ Result<RecordStore::Applied> RecordStore::apply(std::string_view entity, std::st
             "vpd = excluded.vpd, content_hash = excluded.content_hash, payload = excluded.payload, withdrawn = 0, "
             "last_file_id = excluded.last_file_id, updated_ms = excluded.updated_ms");
   if (!stmt) return fail(std::move(stmt).error());
-  if (auto ok = bind_texts(*stmt, {entity, key}); !ok) return fail(std::move(ok).error());
-  if (auto ok = stmt->bind(3, file_id); !ok) return fail(std::move(ok).error());
+  if (auto ok = bind_texts(**stmt, {entity, key}); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->bind(3, file_id); !ok) return fail(std::move(ok).error());
   if (change != Change::unchanged) {
-    if (auto ok = bind_texts(*stmt, {vpd, content_hash, payload}, 4); !ok) return fail(std::move(ok).error());
-    if (auto ok = stmt->bind(7, clock_.now_ms()); !ok) return fail(std::move(ok).error());
+    if (auto ok = bind_texts(**stmt, {vpd, content_hash, payload}, 4); !ok) return fail(std::move(ok).error());
+    if (auto ok = (*stmt)->bind(7, clock_.now_ms()); !ok) return fail(std::move(ok).error());
   }
-  if (auto ok = stmt->run(); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->run(); !ok) return fail(std::move(ok).error());
   if (change != Change::unchanged) {
     if (auto ok = append_history(entity, key, change, content_hash, payload, file_id); !ok) {
       return fail(std::move(ok).error());
@@ -175,14 +175,14 @@ Result<Change> RecordStore::withdraw(std::string_view entity, std::string_view k
   auto existing = get(entity, key);
   if (!existing) return fail(std::move(existing).error());
   if (!*existing || (*existing)->withdrawn) return Change::unchanged;
-  auto stmt = db_.prepare(
+  auto stmt = db_.cached(
       "UPDATE canonical_record SET withdrawn = 1, last_file_id = ?3, updated_ms = ?4 "
       "WHERE entity = ?1 AND record_key = ?2");
   if (!stmt) return fail(std::move(stmt).error());
-  if (auto ok = bind_texts(*stmt, {entity, key}); !ok) return fail(std::move(ok).error());
-  if (auto ok = stmt->bind(3, file_id); !ok) return fail(std::move(ok).error());
-  if (auto ok = stmt->bind(4, clock_.now_ms()); !ok) return fail(std::move(ok).error());
-  if (auto ok = stmt->run(); !ok) return fail(std::move(ok).error());
+  if (auto ok = bind_texts(**stmt, {entity, key}); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->bind(3, file_id); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->bind(4, clock_.now_ms()); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->run(); !ok) return fail(std::move(ok).error());
   if (auto ok =
           append_history(entity, key, Change::withdrawn, (*existing)->content_hash, (*existing)->payload, file_id);
       !ok) {
@@ -193,18 +193,18 @@ Result<Change> RecordStore::withdraw(std::string_view entity, std::string_view k
 
 Result<std::vector<std::string>> RecordStore::withdraw_unseen(std::string_view entity, std::string_view vpd,
                                                               std::int64_t file_id) {
-  auto select = db_.prepare(
+  auto select = db_.cached(
       "SELECT record_key FROM canonical_record WHERE entity = ?1 AND vpd = ?2 AND withdrawn = 0 "
       "AND last_file_id <> ?3 ORDER BY record_key");
   if (!select) return fail(std::move(select).error());
-  if (auto ok = bind_texts(*select, {entity, vpd}); !ok) return fail(std::move(ok).error());
-  if (auto ok = select->bind(3, file_id); !ok) return fail(std::move(ok).error());
+  if (auto ok = bind_texts(**select, {entity, vpd}); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*select)->bind(3, file_id); !ok) return fail(std::move(ok).error());
   std::vector<std::string> keys;
   for (;;) {
-    auto row = select->step();
+    auto row = (*select)->step();
     if (!row) return fail(std::move(row).error());
     if (!*row) break;
-    keys.emplace_back(select->column_text(0));
+    keys.emplace_back((*select)->column_text(0));
   }
   for (const auto& key : keys) {
     if (auto ok = withdraw(entity, key, file_id); !ok) return fail(std::move(ok).error());
@@ -214,16 +214,17 @@ Result<std::vector<std::string>> RecordStore::withdraw_unseen(std::string_view e
 
 Result<std::vector<std::tuple<Change, std::string, std::int64_t>>> RecordStore::history(std::string_view entity,
                                                                                         std::string_view key) {
-  auto stmt = db_.prepare(
+  auto stmt = db_.cached(
       "SELECT change, content_hash, file_id FROM change_history WHERE entity = ?1 AND record_key = ?2 ORDER BY id");
   if (!stmt) return fail(std::move(stmt).error());
-  if (auto ok = bind_texts(*stmt, {entity, key}); !ok) return fail(std::move(ok).error());
+  if (auto ok = bind_texts(**stmt, {entity, key}); !ok) return fail(std::move(ok).error());
   std::vector<std::tuple<Change, std::string, std::int64_t>> out;
   for (;;) {
-    auto row = stmt->step();
+    auto row = (*stmt)->step();
     if (!row) return fail(std::move(row).error());
     if (!*row) break;
-    out.emplace_back(change_from(stmt->column_text(0)), std::string(stmt->column_text(1)), stmt->column_int64(2));
+    out.emplace_back(change_from((*stmt)->column_text(0)), std::string((*stmt)->column_text(1)),
+                     (*stmt)->column_int64(2));
   }
   return out;
 }
@@ -255,17 +256,18 @@ FileRow read_file_row(const Statement& s) {
 Result<std::optional<FileRow>> FileLedger::one(std::string_view where,
                                                std::initializer_list<std::string_view> text_args,
                                                std::optional<std::int64_t> int_arg) {
-  auto stmt = db_.prepare("SELECT " + std::string(kFileColumns) + " FROM inbound_file WHERE " + std::string(where) +
-                          " AND status IN ('applied', 'partial') ORDER BY id DESC LIMIT 1");
+  auto stmt = db_.cached("SELECT " + std::string(kFileColumns) + " FROM inbound_file WHERE " + std::string(where) +
+                         " AND status IN ('applied', 'partial') ORDER BY id DESC LIMIT 1");
   if (!stmt) return fail(std::move(stmt).error());
-  if (auto ok = bind_texts(*stmt, text_args); !ok) return fail(std::move(ok).error());
+  if (auto ok = bind_texts(**stmt, text_args); !ok) return fail(std::move(ok).error());
   if (int_arg) {
-    if (auto ok = stmt->bind(static_cast<int>(text_args.size()) + 1, *int_arg); !ok) return fail(std::move(ok).error());
+    if (auto ok = (*stmt)->bind(static_cast<int>(text_args.size()) + 1, *int_arg); !ok)
+      return fail(std::move(ok).error());
   }
-  auto row = stmt->step();
+  auto row = (*stmt)->step();
   if (!row) return fail(std::move(row).error());
   if (!*row) return std::optional<FileRow>{};
-  return std::optional<FileRow>(read_file_row(*stmt));
+  return std::optional<FileRow>(read_file_row(**stmt));
 }
 
 Result<std::optional<FileRow>> FileLedger::applied_by_checksum(std::string_view checksum) {
@@ -278,58 +280,58 @@ Result<std::optional<FileRow>> FileLedger::applied_by_seq(std::string_view vpd, 
 }
 
 Result<std::optional<std::int64_t>> FileLedger::last_applied_seq(std::string_view vpd, std::string_view interface) {
-  auto stmt = db_.prepare(
+  auto stmt = db_.cached(
       "SELECT max(seq) FROM inbound_file WHERE vpd = ?1 AND interface = ?2 AND status IN ('applied', 'partial')");
   if (!stmt) return fail(std::move(stmt).error());
-  if (auto ok = bind_texts(*stmt, {vpd, interface}); !ok) return fail(std::move(ok).error());
-  auto row = stmt->step();
+  if (auto ok = bind_texts(**stmt, {vpd, interface}); !ok) return fail(std::move(ok).error());
+  auto row = (*stmt)->step();
   if (!row) return fail(std::move(row).error());
-  if (!*row || stmt->column_is_null(0)) return std::optional<std::int64_t>{};
-  return std::optional<std::int64_t>(stmt->column_int64(0));
+  if (!*row || (*stmt)->column_is_null(0)) return std::optional<std::int64_t>{};
+  return std::optional<std::int64_t>((*stmt)->column_int64(0));
 }
 
 Result<std::int64_t> FileLedger::add(const FileRow& row) {
-  auto stmt = db_.prepare(
+  auto stmt = db_.cached(
       "INSERT INTO inbound_file (name, checksum, vpd, interface, seq, status, records_read, accepted, rejected, "
       "reason, ack, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
   if (!stmt) return fail(std::move(stmt).error());
-  if (auto ok = bind_texts(*stmt, {row.name, row.checksum, row.vpd, row.interface}); !ok) {
+  if (auto ok = bind_texts(**stmt, {row.name, row.checksum, row.vpd, row.interface}); !ok) {
     return fail(std::move(ok).error());
   }
   int index = 5;
   for (const std::int64_t v : {row.seq}) {
-    if (auto ok = stmt->bind(index++, v); !ok) return fail(std::move(ok).error());
+    if (auto ok = (*stmt)->bind(index++, v); !ok) return fail(std::move(ok).error());
   }
-  if (auto ok = stmt->bind(index++, to_string(row.status)); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->bind(index++, to_string(row.status)); !ok) return fail(std::move(ok).error());
   for (const std::int64_t v : {row.records_read, row.accepted, row.rejected}) {
-    if (auto ok = stmt->bind(index++, v); !ok) return fail(std::move(ok).error());
+    if (auto ok = (*stmt)->bind(index++, v); !ok) return fail(std::move(ok).error());
   }
-  if (auto ok = stmt->bind(index++, std::string_view(row.reason)); !ok) return fail(std::move(ok).error());
-  if (auto ok = stmt->bind(index++, std::string_view(row.ack)); !ok) return fail(std::move(ok).error());
-  if (auto ok = stmt->bind(index, clock_.now_ms()); !ok) return fail(std::move(ok).error());
-  if (auto ok = stmt->run(); !ok) return fail(std::move(ok).error());
-  auto id = db_.prepare("SELECT last_insert_rowid()");
+  if (auto ok = (*stmt)->bind(index++, std::string_view(row.reason)); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->bind(index++, std::string_view(row.ack)); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->bind(index, clock_.now_ms()); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->run(); !ok) return fail(std::move(ok).error());
+  auto id = db_.cached("SELECT last_insert_rowid()");
   if (!id) return fail(std::move(id).error());
-  auto r = id->step();
+  auto r = (*id)->step();
   if (!r) return fail(std::move(r).error());
-  return id->column_int64(0);
+  return (*id)->column_int64(0);
 }
 
 Status FileLedger::finish(std::int64_t id, FileStatus status, std::int64_t read, std::int64_t accepted,
                           std::int64_t rejected, std::string_view reason, std::string_view ack) {
-  auto stmt = db_.prepare(
+  auto stmt = db_.cached(
       "UPDATE inbound_file SET status = ?2, records_read = ?3, accepted = ?4, rejected = ?5, reason = ?6, "
       "settled_ms = ?7, ack = ?8 WHERE id = ?1");
   if (!stmt) return fail(std::move(stmt).error());
-  if (auto ok = stmt->bind(1, id); !ok) return ok;
-  if (auto ok = stmt->bind(2, to_string(status)); !ok) return ok;
-  if (auto ok = stmt->bind(3, read); !ok) return ok;
-  if (auto ok = stmt->bind(4, accepted); !ok) return ok;
-  if (auto ok = stmt->bind(5, rejected); !ok) return ok;
-  if (auto ok = stmt->bind(6, reason); !ok) return ok;
-  if (auto ok = stmt->bind(7, clock_.now_ms()); !ok) return ok;
-  if (auto ok = stmt->bind(8, ack); !ok) return ok;
-  if (auto ok = stmt->run(); !ok) return ok;
+  if (auto ok = (*stmt)->bind(1, id); !ok) return ok;
+  if (auto ok = (*stmt)->bind(2, to_string(status)); !ok) return ok;
+  if (auto ok = (*stmt)->bind(3, read); !ok) return ok;
+  if (auto ok = (*stmt)->bind(4, accepted); !ok) return ok;
+  if (auto ok = (*stmt)->bind(5, rejected); !ok) return ok;
+  if (auto ok = (*stmt)->bind(6, reason); !ok) return ok;
+  if (auto ok = (*stmt)->bind(7, clock_.now_ms()); !ok) return ok;
+  if (auto ok = (*stmt)->bind(8, ack); !ok) return ok;
+  if (auto ok = (*stmt)->run(); !ok) return ok;
   if (db_.changes() != 1) {
     return fail(Errc::io, "ledger.unknown_id", "no inbound file " + std::to_string(id), Origin{db_.path()});
   }
@@ -337,15 +339,15 @@ Status FileLedger::finish(std::int64_t id, FileStatus status, std::int64_t read,
 }
 
 Result<std::vector<FileRow>> FileLedger::recent(int limit) {
-  auto stmt = db_.prepare("SELECT " + std::string(kFileColumns) + " FROM inbound_file ORDER BY id DESC LIMIT ?1");
+  auto stmt = db_.cached("SELECT " + std::string(kFileColumns) + " FROM inbound_file ORDER BY id DESC LIMIT ?1");
   if (!stmt) return fail(std::move(stmt).error());
-  if (auto ok = stmt->bind(1, static_cast<std::int64_t>(limit)); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->bind(1, static_cast<std::int64_t>(limit)); !ok) return fail(std::move(ok).error());
   std::vector<FileRow> out;
   for (;;) {
-    auto row = stmt->step();
+    auto row = (*stmt)->step();
     if (!row) return fail(std::move(row).error());
     if (!*row) break;
-    out.push_back(read_file_row(*stmt));
+    out.push_back(read_file_row(**stmt));
   }
   return out;
 }

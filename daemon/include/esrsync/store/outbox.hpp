@@ -72,6 +72,7 @@ class Outbox {
   Result<int> retry_dead(std::optional<std::int64_t> id);
   Result<std::vector<OutboxEntry>> list(std::optional<OutboxState> state, int limit);
   Result<std::optional<OutboxEntry>> get(std::int64_t id);
+  Result<std::uint64_t> count(std::string_view sink, OutboxState state);
   // Deletes delivered rows settled before `older_than_ms`; dead letters are never purged here.
   Result<int> purge_delivered(std::int64_t older_than_ms);
 

@@ -12,11 +12,14 @@
 // connection is not shared between threads.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 
 #include "esrsync/core/result.hpp"
 
@@ -78,6 +81,26 @@ class SqliteDb {
   Status exec(std::string_view sql);
   // Errors: store.prepare.
   Result<Statement> prepare(std::string_view sql);
+  // A prepared statement kept for reuse (hot paths prepare once per connection, not per call). The
+  // lease resets it (and clears its bindings) when it goes out of scope, so no cached statement is
+  // left mid-read. Valid until the SqliteDb is destroyed.
+  class Lease {
+   public:
+    explicit Lease(Statement& s) : s_(&s) {}
+    Lease(Lease&& other) noexcept : s_(std::exchange(other.s_, nullptr)) {}
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease() {
+      if (s_ != nullptr) s_->reset();
+    }
+    Statement& operator*() const { return *s_; }
+    Statement* operator->() const { return s_; }
+
+   private:
+    Statement* s_;
+  };
+  Result<Lease> cached(const std::string& sql);
 
   // BEGIN IMMEDIATE (takes the write lock now, waiting up to the busy timeout), COMMIT, ROLLBACK.
   Status begin();
@@ -99,9 +122,18 @@ class SqliteDb {
     void operator()(sqlite3* db) const;
   };
   SqliteDb(std::unique_ptr<sqlite3, Close> db, std::string path) : db_(std::move(db)), path_(std::move(path)) {}
+
+ public:
+  SqliteDb(SqliteDb&&) noexcept = default;
+  SqliteDb& operator=(SqliteDb&&) noexcept = default;
+  ~SqliteDb() { cache_.clear(); }  // statements first, then the connection
+
+ private:
   Unexpected error(const char* rule, const std::string& what) const;
 
+  // Members are destroyed in reverse order: the cached statements before the connection.
   std::unique_ptr<sqlite3, Close> db_;
+  std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
   std::string path_;
 };
 
