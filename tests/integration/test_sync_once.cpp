@@ -6,6 +6,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "support/capture.hpp"
@@ -158,6 +162,25 @@ TEST_F(SyncOnce, ConfigurationErrorsExitTwo) {
   const auto check = test::run_process({ESRSYNC_BINARY, "check", "--config", (dir_ / "esrsync.toml").string()});
   EXPECT_EQ(check.exit_code, 1);
   EXPECT_THAT(check.err, HasSubstr("config.missing_key"));
+}
+
+}  // namespace
+}  // namespace esrsync
+
+namespace esrsync {
+namespace {
+
+TEST_F(SyncOnce, ASecondInstanceOnTheSameStoreIsRefused) {
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  const int fd = ::open((dir_ / "state/esrsync.db.lock").c_str(), O_RDWR | O_CREAT, 0640);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);  // another esrsync holds the store
+  const auto r = sync();
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("store.locked: another esrsync is using this store"));
+  EXPECT_THAT(names("inbox"), ::testing::ElementsAre("DE_245_OHS_20260801_0000001.DAT"));
+  ::close(fd);
+  EXPECT_EQ(sync().exit_code, 0);
 }
 
 }  // namespace

@@ -146,8 +146,9 @@ class Applier {
     for (const auto& sink : ctx_.sinks) {
       store::OutboxEntry entry;
       entry.sink = sink;
+      // Stable across retries and crashes: the change and the file it came from (never a row id).
       entry.idempotency_key = sink + ":" + std::string(entity) + ":" + key + ":" + std::string(to_string(change)) +
-                              ":" + hash + ":" + std::to_string(file_id_);
+                              ":" + hash + ":" + result_.vpd + "-" + std::to_string(result_.seq);
       entry.entity = entity;
       entry.record_key = key;
       entry.payload = payload_;
@@ -168,19 +169,7 @@ class Applier {
         auto stored = ctx_.records.get(name, key);
         if (!stored) return fail(std::move(stored).error());
         payload_ = *stored ? (*stored)->payload : std::string("{}");
-        ++result_.withdrawn;
-        for (const auto& sink : ctx_.sinks) {
-          store::OutboxEntry entry{
-              0,
-              sink,
-              sink + ":" + std::string(name) + ":" + key + ":withdrawn:" + std::to_string(file_id_),
-              std::string(name),
-              key,
-              payload_};
-          auto queued = ctx_.outbox.enqueue(entry);
-          if (!queued) return fail(std::move(queued).error());
-          if (*queued) ++result_.queued;
-        }
+        if (auto ok = count_and_queue(name, key, store::Change::withdrawn, "gone"); !ok) return ok;
       }
     }
     return {};

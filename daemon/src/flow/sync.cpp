@@ -1,14 +1,19 @@
 #include "esrsync/flow/sync.hpp"
 
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <sys/file.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <system_error>
 
 #include "esrsync/codec/json_lines.hpp"
 #include "esrsync/core/atomic_file.hpp"
+#include "esrsync/core/unique_fd.hpp"
 #include "esrsync/flow/ack.hpp"
 #include "esrsync/store/schema.hpp"
 
@@ -128,12 +133,21 @@ bool SyncReport::clean() const {
 }
 
 Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, const Clock& clock) {
+  // The embedded store has one user at a time: a second esrsync on it waits for nothing and says so.
+  const UniqueFd lock(::open((config.store_path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640));
+  if (!lock.valid())
+    return io("store.lock", std::string("cannot create the lock file: ") + std::strerror(errno),
+              config.store_path + ".lock");
+  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    return io("store.locked", "another esrsync is using this store", config.store_path);
+  }
   auto db = store::SqliteDb::open(config.store_path);
   if (!db) return fail(std::move(db).error());
   if (auto ok = db->migrate(store::schema_migrations()); !ok) return fail(std::move(ok).error());
   store::RecordStore records(*db, clock);
   store::FileLedger ledger(*db, clock);
   store::Outbox outbox(*db, store::RetryPolicy{}, clock, 1);
+  if (auto released = outbox.release_leases(); !released) return fail(std::move(released).error());
   SyncReport report;
   for (const auto& flow : config.flows) {
     if (!options.only_flow.empty() && flow.name != options.only_flow) continue;

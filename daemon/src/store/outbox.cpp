@@ -186,6 +186,13 @@ std::int64_t Outbox::backoff_ms(int attempts) {
   return delay - delay / 2 + half(jitter_);
 }
 
+Result<int> Outbox::release_leases() {
+  auto stmt = db_.cached("UPDATE outbox SET leased_until_ms = 0 WHERE state = 'pending' AND leased_until_ms <> 0");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = (*stmt)->run(); !ok) return fail(std::move(ok).error());
+  return db_.changes();
+}
+
 Result<int> Outbox::retry_dead(std::optional<std::int64_t> id) {
   auto stmt = db_.cached(
       "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = ?1, leased_until_ms = 0, "

@@ -68,6 +68,10 @@ class Outbox {
   // The sink refused the change for good (e.g. an ERR line in an ACK): a dead letter at once.
   Status rejected(std::int64_t id, std::string_view reason);
 
+  // At start-up, when this process holds the store exclusively: leases left by a process that
+  // died mid-delivery are released, so those changes are offered again at once.
+  Result<int> release_leases();
+
   // Operator actions: dead letters (all, or one id) go back to pending with attempts reset.
   Result<int> retry_dead(std::optional<std::int64_t> id);
   Result<std::vector<OutboxEntry>> list(std::optional<OutboxState> state, int limit);

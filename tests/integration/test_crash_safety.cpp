@@ -1,0 +1,207 @@
+// Crash safety (issue #4): `esrsync sync --once` is killed with SIGKILL at random moments while it
+// applies a stream of extracts and delivers their changes, then started again until a run
+// completes. The end state must equal a run that was never interrupted: the same records with the
+// same content, the same files applied with the same ACKs, every change delivered (at least once,
+// with its idempotency key, so the set of keys is equal), and every delivered file complete.
+// ESRSYNC_CRASH_ITERATIONS sets the number of crashed runs (CI: 20; the soak target: 200).
+
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <iterator>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "esrsync/store/sqlite.hpp"
+#include "support/capture.hpp"
+#include "support/process.hpp"
+
+namespace esrsync {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kSource = ESRSYNC_SOURCE_DIR;
+
+struct Snapshot {
+  std::map<std::string, std::string> records;  // entity/key -> hash + withdrawn
+  std::map<std::string, std::string> files;    // name -> status and counts
+  std::map<std::string, std::string> acks;     // ACK file -> content without its timestamp
+  std::set<std::string> delivered_keys;
+  std::size_t delivered_lines = 0;
+};
+
+class CrashSafety : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    workload_ = new test::TempDir();  // NOLINT(cppcoreguidelines-owning-memory): one per suite
+    // Three FULL extracts of different populations: inserts, updates, withdrawals in bulk.
+    for (int seq = 1; seq <= 3; ++seq) {
+      const auto r =
+          test::run_process({ESRSYNC_BENCH_GEN, "esr-full", "--persons", "1500", "--seed",
+                             std::to_string(seq == 3 ? 1 : seq), "--seq", std::to_string(seq), "--bad-every", "97"});
+      ASSERT_EQ(r.exit_code, 0);
+      test::write_file(
+          *workload_ / ("DE_245_OHS_2026080" + std::to_string(seq) + "_000000" + std::to_string(seq) + ".DAT"), r.out);
+    }
+  }
+  static void TearDownTestSuite() {
+    delete workload_;  // NOLINT(cppcoreguidelines-owning-memory)
+    workload_ = nullptr;
+  }
+
+  static fs::path prepare(const fs::path& dir) {
+    for (const auto* d : {"state", "inbox", "processed", "quarantine", "acks", "out"})
+      fs::create_directories(dir / d);
+    test::write_file(dir / "esrsync.toml",
+                     "[store]\npath = \"state/esrsync.db\"\n[esr]\nvpds = [\"245\"]\n[[flows]]\nname = \"esr\"\n"
+                     "mapping = \"" +
+                         kSource + "/mappings/esr/de_extract.xml\"\nack_mapping = \"" + kSource +
+                         "/mappings/esr/ack.xml\"\n[flows.source]\nadapter = \"dir\"\ninbox = \"inbox\"\n"
+                         "pattern = \"DE_*.DAT\"\nprocessed = \"processed\"\nquarantine = \"quarantine\"\n"
+                         "acks = \"acks\"\n[[flows.sinks]]\nname = \"oh\"\nadapter = \"dir\"\ndirectory = \"out\"\n"
+                         "base_delay_ms = 0\nbatch = 200\n");
+    for (const auto& e : fs::directory_iterator(workload_->path()))
+      fs::copy_file(e.path(), dir / "inbox" / e.path().filename());
+    return dir / "esrsync.toml";
+  }
+
+  static std::vector<std::string> sync_args(const fs::path& config) {
+    return {ESRSYNC_BINARY, "sync", "--once", "--today", "2026-09-01", "--config", config.string()};
+  }
+
+  // Starts a sync and kills it with SIGKILL after `delay_us`; true if it was killed mid-run.
+  static bool run_and_kill(const fs::path& config, int delay_us) {
+    const auto args = sync_args(config);
+    const pid_t pid = fork();
+    if (pid == 0) {
+      const int null = open("/dev/null", O_WRONLY);
+      dup2(null, 1);
+      dup2(null, 2);
+      std::vector<char*> argv;
+      for (const auto& a : args)
+        argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    usleep(static_cast<useconds_t>(delay_us));  // the crash point: a random moment of the run
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFSIGNALED(status);
+  }
+
+  static Snapshot snapshot(const fs::path& dir) {
+    Snapshot s;
+    auto db = store::SqliteDb::open((dir / "state/esrsync.db").string());
+    EXPECT_TRUE(db) << db.error().to_string();
+    auto records = db->prepare("SELECT entity, record_key, content_hash, withdrawn FROM canonical_record");
+    while (*records->step()) {
+      s.records[std::string(records->column_text(0)) + "/" + std::string(records->column_text(1))] =
+          std::string(records->column_text(2)) + (records->column_int64(3) != 0 ? " withdrawn" : "");
+    }
+    auto files = db->prepare(
+        "SELECT name, status, records_read, accepted, rejected FROM inbound_file WHERE status IN "
+        "('applied', 'partial', 'rejected')");
+    while (*files->step()) {
+      std::ostringstream v;
+      v << files->column_text(1) << " " << files->column_int64(2) << " " << files->column_int64(3) << " "
+        << files->column_int64(4);
+      EXPECT_TRUE(s.files.emplace(std::string(files->column_text(0)), v.str()).second)
+          << "a file applied twice: " << files->column_text(0);
+    }
+    for (const auto& e : fs::directory_iterator(dir / "acks")) {
+      std::string text = test::read_file(e.path());
+      // ACK|name|status|read|accepted|rejected|timestamp: drop the timestamp.
+      const auto first_line_end = text.find('\n');
+      const auto ts = text.rfind('|', first_line_end);
+      s.acks[e.path().filename().string()] = text.substr(0, ts) + text.substr(first_line_end);
+    }
+    for (const auto& e : fs::directory_iterator(dir / "out")) {
+      const std::string name = e.path().filename().string();
+      if (name.ends_with(".part")) continue;  // an unfinished write is never a delivered file
+      const std::string text = test::read_file(e.path());
+      EXPECT_TRUE(text.empty() || text.back() == '\n') << "incomplete delivered file " << name;
+      std::istringstream lines(text);
+      for (std::string line; std::getline(lines, line);) {
+        const auto start = line.find("\"idempotency_key\":\"") + 19;
+        EXPECT_EQ(line.rfind("{\"idempotency_key\":\"", 0), 0u) << name;
+        s.delivered_keys.insert(line.substr(start, line.find('"', start) - start));
+        ++s.delivered_lines;
+      }
+    }
+    return s;
+  }
+
+  static test::TempDir* workload_;
+};
+
+test::TempDir* CrashSafety::workload_ = nullptr;
+
+TEST_F(CrashSafety, KilledAtRandomPointsEndsAsIfNeverInterrupted) {
+  test::TempDir reference_dir;
+  const auto reference_config = prepare(reference_dir.path());
+  // A clean run (again until nothing is waiting: a held file waits for its gap).
+  const auto clean = test::run_process(sync_args(reference_config), std::chrono::seconds(120));
+  ASSERT_NE(clean.exit_code, 2) << clean.err;
+  const Snapshot reference = snapshot(reference_dir.path());
+  ASSERT_GT(reference.records.size(), 3000u);
+  ASSERT_EQ(reference.files.size(), 3u);
+  ASSERT_EQ(reference.delivered_lines, reference.delivered_keys.size());
+
+  // How long a whole run takes, to spread the kills over it.
+  const auto started = std::chrono::steady_clock::now();
+  {
+    test::TempDir timing;
+    const auto c = prepare(timing.path());
+    (void)test::run_process(sync_args(c), std::chrono::seconds(120));
+  }
+  const auto run_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+
+  const char* env = std::getenv("ESRSYNC_CRASH_ITERATIONS");
+  const int iterations = env != nullptr ? std::atoi(env) : 20;
+  std::mt19937 rng(20260801);
+  int kills = 0;
+  for (int i = 0; i < iterations; ++i) {
+    test::TempDir dir;
+    const auto config = prepare(dir.path());
+    // Up to three crashes per iteration at random points, then a run to completion.
+    for (int crash = 0; crash < 3; ++crash) {
+      if (run_and_kill(config, static_cast<int>(rng() % static_cast<std::uint32_t>(run_us + 1)))) ++kills;
+    }
+    const auto finish = test::run_process(sync_args(config), std::chrono::seconds(120));
+    ASSERT_NE(finish.exit_code, 2) << "iteration " << i << ": " << finish.err;
+    const Snapshot after = snapshot(dir.path());
+    EXPECT_EQ(after.records, reference.records) << "iteration " << i;
+    EXPECT_EQ(after.files, reference.files) << "iteration " << i;
+    EXPECT_EQ(after.acks, reference.acks) << "iteration " << i;
+    std::vector<std::string> missing;
+    std::vector<std::string> extra;
+    std::set_difference(reference.delivered_keys.begin(), reference.delivered_keys.end(), after.delivered_keys.begin(),
+                        after.delivered_keys.end(), std::back_inserter(missing));
+    std::set_difference(after.delivered_keys.begin(), after.delivered_keys.end(), reference.delivered_keys.begin(),
+                        reference.delivered_keys.end(), std::back_inserter(extra));
+    EXPECT_TRUE(missing.empty()) << "iteration " << i << ": " << missing.size() << " change(s) never delivered, e.g. "
+                                 << missing.front();
+    EXPECT_TRUE(extra.empty()) << "iteration " << i << ": " << extra.size() << " unexpected change(s), e.g. "
+                               << (extra.empty() ? "" : extra.front());
+    if (HasFailure()) break;
+  }
+  // The kills must really have landed mid-run, or this test proves nothing.
+  EXPECT_GT(kills, iterations) << "too few runs were actually interrupted";
+  std::printf("crash safety: %d iterations, %d runs killed mid-way, %zu records, %zu changes delivered\n", iterations,
+              kills, reference.records.size(), reference.delivered_keys.size());
+}
+
+}  // namespace
+}  // namespace esrsync
