@@ -3,12 +3,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "esrsync/codec/decoder.hpp"
+#include "esrsync/ops/admin_command.hpp"
 #include "esrsync/ops/map_command.hpp"
 #include "esrsync/ops/sync_command.hpp"
 
@@ -53,6 +56,50 @@ int main(int argc, char** argv) {
   sync_cmd->add_flag("--json", sync.json, "Print the report as JSON");
   sync_cmd->add_option("--today", sync_today, "Date for the date-of-birth range rule (yyyy-mm-dd; default today)");
 
+  esrsync::ops::AdminOptions admin;
+  const auto admin_options = [&admin](CLI::App* cmd) {
+    cmd->add_option("--config,-c", admin.config, "Configuration file (names the store)")->required();
+    cmd->add_flag("--json", admin.json, "Print JSON");
+  };
+  auto* queue_cmd = app.add_subcommand("queue", "The outbox: changes waiting for delivery, and dead letters");
+  queue_cmd->require_subcommand(1);
+  std::string queue_state;
+  int queue_limit = 100;
+  auto* queue_list = queue_cmd->add_subcommand("list", "List queued changes (no payloads)");
+  admin_options(queue_list);
+  queue_list->add_option("--state", queue_state, "pending, dead or delivered (default: all)");
+  queue_list->add_option("--limit", queue_limit, "At most this many (default 100)");
+  std::int64_t queue_id = 0;
+  auto* queue_show = queue_cmd->add_subcommand("show", "Show one queued change, with its payload");
+  admin_options(queue_show);
+  queue_show->add_option("id", queue_id, "Outbox id")->required();
+  std::optional<std::int64_t> retry_id;
+  bool retry_all = false;
+  auto* queue_retry = queue_cmd->add_subcommand("retry", "Queue dead letters again (one id, or --all)");
+  admin_options(queue_retry);
+  queue_retry->add_option("id", retry_id, "Outbox id");
+  queue_retry->add_flag("--all", retry_all, "Every dead letter");
+  int purge_days = 30;
+  auto* queue_purge =
+      queue_cmd->add_subcommand("purge", "Delete delivered changes older than N days (never dead letters)");
+  admin_options(queue_purge);
+  queue_purge->add_option("--older-than-days", purge_days, "Default 30");
+  int runs_limit = 20;
+  auto* runs_cmd = app.add_subcommand("runs", "The last sync runs per flow");
+  admin_options(runs_cmd);
+  runs_cmd->add_option("--limit", runs_limit, "At most this many (default 20)");
+  auto* status_cmd = app.add_subcommand("status", "Last run, queue depths, held files");
+  admin_options(status_cmd);
+  std::string gap_vpd;
+  std::int64_t gap_seq = 0;
+  std::string gap_by = "operator";
+  auto* gap_cmd =
+      app.add_subcommand("release-gap", "Let a held file be applied despite the missing sequence before it");
+  admin_options(gap_cmd);
+  gap_cmd->add_option("--vpd", gap_vpd, "The VPD")->required();
+  gap_cmd->add_option("--seq", gap_seq, "The held file's sequence number")->required();
+  gap_cmd->add_option("--by", gap_by, "Who releases it (recorded)");
+
   try {
     app.parse(argc, argv);
     if (map_cmd->parsed()) {
@@ -66,6 +113,16 @@ int main(int argc, char** argv) {
       }
       return esrsync::ops::run_check_mappings(check, stdout, stderr);
     }
+    if (queue_list->parsed()) return esrsync::ops::run_queue_list(admin, queue_state, queue_limit, stdout, stderr);
+    if (queue_show->parsed()) return esrsync::ops::run_queue_show(admin, queue_id, stdout, stderr);
+    if (queue_retry->parsed()) {
+      if (!retry_all && !retry_id) throw CLI::ValidationError("queue retry", "give an id or --all");
+      return esrsync::ops::run_queue_retry(admin, retry_all ? std::nullopt : retry_id, stdout, stderr);
+    }
+    if (queue_purge->parsed()) return esrsync::ops::run_queue_purge(admin, purge_days, stdout, stderr);
+    if (runs_cmd->parsed()) return esrsync::ops::run_runs(admin, runs_limit, stdout, stderr);
+    if (status_cmd->parsed()) return esrsync::ops::run_status(admin, stdout, stderr);
+    if (gap_cmd->parsed()) return esrsync::ops::run_release_gap(admin, gap_vpd, gap_seq, gap_by, stdout, stderr);
     if (sync_cmd->parsed()) {
       sync.today = parse_today(sync_today);
       return esrsync::ops::run_sync_once(sync, stdout, stderr);

@@ -14,6 +14,7 @@
 
 #include "support/capture.hpp"
 #include "support/process.hpp"
+#include "support/sync_environment.hpp"
 
 namespace esrsync {
 namespace {
@@ -23,45 +24,7 @@ using ::testing::HasSubstr;
 
 const std::string kSource = ESRSYNC_SOURCE_DIR;
 
-class SyncOnce : public ::testing::Test {
- protected:
-  void SetUp() override {
-    for (const auto* d : {"state", "inbox", "processed", "quarantine", "acks", "out"})
-      fs::create_directories(dir_ / d);
-    test::write_file(dir_ / "esrsync.toml",
-                     "[store]\npath = \"state/esrsync.db\"\n[esr]\nvpds = [\"245\"]\n"
-                     "[[flows]]\nname = \"esr\"\nmapping = \"" +
-                         kSource + "/mappings/esr/de_extract.xml\"\nack_mapping = \"" + kSource +
-                         "/mappings/esr/ack.xml\"\n[flows.source]\nadapter = \"dir\"\n"
-                         "inbox = \"inbox\"\npattern = \"DE_*.DAT\"\nprocessed = \"processed\"\n"
-                         "quarantine = \"quarantine\"\nacks = \"acks\"\n[[flows.sinks]]\n"
-                         "name = \"oh\"\nadapter = \"dir\"\ndirectory = \"out\"\n");
-  }
-  void drop(const std::string& sample) {
-    fs::copy_file(kSource + "/sample-data/esr/" + sample, dir_ / "inbox" / sample);
-  }
-  test::ProcessResult sync(const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args{
-        ESRSYNC_BINARY, "sync", "--once", "--today", "2026-09-01", "--config", (dir_ / "esrsync.toml").string()};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return test::run_process(args);
-  }
-  std::vector<std::string> names(const std::string& sub) {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(dir_ / sub))
-      out.push_back(e.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-  std::string outbox_text() {
-    std::string all;
-    for (const auto& name : names("out"))
-      all += test::read_file(dir_ / "out" / name);
-    return all;
-  }
-
-  test::TempDir dir_;
-};
+using SyncOnce = test::SyncEnvironment;
 
 TEST_F(SyncOnce, GoodFullExtractIsAppliedAcknowledgedAndDelivered) {
   drop("DE_245_OHS_20260801_0000001.DAT");

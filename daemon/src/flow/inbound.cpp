@@ -255,12 +255,15 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
     }
     auto last = ctx.ledger.last_applied_seq(result.vpd, result.interface);
     if (!last) return fail(std::move(last).error());
+    // An operator may have released this file's gap (`esrsync release-gap`).
+    auto released = ctx.ledger.gap_released(result.vpd, result.interface, result.seq);
+    if (!released) return fail(std::move(released).error());
     if (*last && result.seq < **last) {
       result.file_errors.push_back(file_error(path, "file.out_of_order",
                                               "sequence " + std::to_string(result.seq) + " is lower than " +
                                                   std::to_string(**last) + ", the last applied for VPD " + result.vpd,
                                               1));
-    } else if (*last && result.seq > **last + 1 && !ctx.allow_gaps) {
+    } else if (*last && result.seq > **last + 1 && !ctx.allow_gaps && !*released) {
       result.outcome = Outcome::held;
       result.file_errors.push_back(file_error(path, "file.sequence_gap",
                                               "sequence " + std::to_string(result.seq) + " follows " +

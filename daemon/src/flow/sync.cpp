@@ -121,6 +121,47 @@ Status deliver(store::SqliteDb& db, const FlowConfig& flow, const DirSinkConfig&
   return {};
 }
 
+// One row in the run log for this flow's part of the report.
+Status log_run(store::SqliteDb& db, const std::string& flow, std::int64_t started_ms, std::int64_t finished_ms,
+               const SyncReport& report) {
+  store::RunRow row;
+  row.flow = flow;
+  row.started_ms = started_ms;
+  row.finished_ms = finished_ms;
+  SyncReport mine;
+  for (const auto& f : report.files) {
+    if (f.flow != flow) continue;
+    ++row.files;
+    switch (f.result.outcome) {
+      case Outcome::applied:
+        ++row.applied;
+        break;
+      case Outcome::partial:
+        ++row.partial;
+        break;
+      case Outcome::rejected:
+        ++row.rejected;
+        break;
+      case Outcome::held:
+        ++row.held;
+        break;
+      case Outcome::duplicate:
+        ++row.duplicates;
+        break;
+    }
+    mine.files.push_back(f);
+  }
+  for (const auto& s : report.sinks) {
+    if (s.flow != flow) continue;
+    row.delivered += static_cast<std::int64_t>(s.delivered);
+    row.pending += static_cast<std::int64_t>(s.pending);
+    row.dead += static_cast<std::int64_t>(s.dead);
+    mine.sinks.push_back(s);
+  }
+  row.clean = mine.clean();
+  return store::RunLog(db).add(row);
+}
+
 }  // namespace
 
 bool SyncReport::clean() const {
@@ -151,6 +192,7 @@ Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, c
   SyncReport report;
   for (const auto& flow : config.flows) {
     if (!options.only_flow.empty() && flow.name != options.only_flow) continue;
+    const std::int64_t started_ms = clock.now_ms();
     auto mapping = mapping::load_mapping(flow.mapping);
     if (!mapping) return fail(std::move(mapping).error());
     auto ack_mapping = mapping::load_mapping(flow.ack_mapping);
@@ -212,6 +254,7 @@ Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, c
       if (auto ok = deliver(*db, flow, sink, clock, sr); !ok) return fail(std::move(ok).error());
       report.sinks.push_back(std::move(sr));
     }
+    if (auto ok = log_run(*db, flow.name, started_ms, clock.now_ms(), report); !ok) return fail(std::move(ok).error());
   }
   return report;
 }

@@ -45,6 +45,30 @@ CREATE TABLE inbound_file (
   settled_ms    INTEGER
 );
 CREATE INDEX inbound_file_checksum ON inbound_file (checksum);
+CREATE TABLE run (
+  id            INTEGER PRIMARY KEY,
+  flow          TEXT NOT NULL,
+  started_ms    INTEGER NOT NULL,
+  finished_ms   INTEGER NOT NULL,
+  files         INTEGER NOT NULL,
+  applied       INTEGER NOT NULL,
+  partial       INTEGER NOT NULL,
+  rejected      INTEGER NOT NULL,
+  held          INTEGER NOT NULL,
+  duplicates    INTEGER NOT NULL,
+  delivered     INTEGER NOT NULL,
+  pending       INTEGER NOT NULL,
+  dead          INTEGER NOT NULL,
+  clean         INTEGER NOT NULL
+);
+CREATE TABLE released_gap (
+  vpd           TEXT NOT NULL,
+  interface     TEXT NOT NULL,
+  seq           INTEGER NOT NULL,
+  released_ms   INTEGER NOT NULL,
+  released_by   TEXT NOT NULL,
+  PRIMARY KEY (vpd, interface, seq)
+);
 CREATE INDEX inbound_file_seq ON inbound_file (vpd, interface, seq);
 )sql"};
 
@@ -348,6 +372,90 @@ Result<std::vector<FileRow>> FileLedger::recent(int limit) {
     if (!row) return fail(std::move(row).error());
     if (!*row) break;
     out.push_back(read_file_row(**stmt));
+  }
+  return out;
+}
+
+Result<std::vector<FileRow>> FileLedger::held() {
+  auto stmt = db_.cached("SELECT " + std::string(kFileColumns) +
+                         " FROM inbound_file f WHERE status = 'held' AND id = (SELECT max(id) FROM inbound_file g "
+                         "WHERE g.name = f.name) ORDER BY name");
+  if (!stmt) return fail(std::move(stmt).error());
+  std::vector<FileRow> out;
+  for (;;) {
+    auto row = (*stmt)->step();
+    if (!row) return fail(std::move(row).error());
+    if (!*row) break;
+    out.push_back(read_file_row(**stmt));
+  }
+  return out;
+}
+
+Status FileLedger::release_gap(std::string_view vpd, std::string_view interface, std::int64_t seq,
+                               std::string_view by) {
+  auto stmt = db_.cached(
+      "INSERT INTO released_gap (vpd, interface, seq, released_ms, released_by) VALUES (?1, ?2, ?3, ?4, ?5) "
+      "ON CONFLICT DO NOTHING");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = bind_texts(**stmt, {vpd, interface}); !ok) return ok;
+  if (auto ok = (*stmt)->bind(3, seq); !ok) return ok;
+  if (auto ok = (*stmt)->bind(4, clock_.now_ms()); !ok) return ok;
+  if (auto ok = (*stmt)->bind(5, by); !ok) return ok;
+  return (*stmt)->run();
+}
+
+Result<bool> FileLedger::gap_released(std::string_view vpd, std::string_view interface, std::int64_t seq) {
+  auto stmt = db_.cached("SELECT 1 FROM released_gap WHERE vpd = ?1 AND interface = ?2 AND seq = ?3");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = bind_texts(**stmt, {vpd, interface}); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->bind(3, seq); !ok) return fail(std::move(ok).error());
+  auto row = (*stmt)->step();
+  if (!row) return fail(std::move(row).error());
+  return *row;
+}
+
+Status RunLog::add(const RunRow& r) {
+  auto stmt = db_.cached(
+      "INSERT INTO run (flow, started_ms, finished_ms, files, applied, partial, rejected, held, duplicates, "
+      "delivered, pending, dead, clean) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = (*stmt)->bind(1, std::string_view(r.flow)); !ok) return ok;
+  int i = 2;
+  for (const std::int64_t v : {r.started_ms, r.finished_ms, r.files, r.applied, r.partial, r.rejected, r.held,
+                               r.duplicates, r.delivered, r.pending, r.dead, static_cast<std::int64_t>(r.clean)}) {
+    if (auto ok = (*stmt)->bind(i++, v); !ok) return ok;
+  }
+  return (*stmt)->run();
+}
+
+Result<std::vector<RunRow>> RunLog::recent(int limit) {
+  auto stmt = db_.cached(
+      "SELECT id, flow, started_ms, finished_ms, files, applied, partial, rejected, held, duplicates, delivered, "
+      "pending, dead, clean FROM run ORDER BY id DESC LIMIT ?1");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = (*stmt)->bind(1, static_cast<std::int64_t>(limit)); !ok) return fail(std::move(ok).error());
+  std::vector<RunRow> out;
+  for (;;) {
+    auto row = (*stmt)->step();
+    if (!row) return fail(std::move(row).error());
+    if (!*row) break;
+    const Statement& s = **stmt;
+    RunRow r;
+    r.id = s.column_int64(0);
+    r.flow = s.column_text(1);
+    r.started_ms = s.column_int64(2);
+    r.finished_ms = s.column_int64(3);
+    r.files = s.column_int64(4);
+    r.applied = s.column_int64(5);
+    r.partial = s.column_int64(6);
+    r.rejected = s.column_int64(7);
+    r.held = s.column_int64(8);
+    r.duplicates = s.column_int64(9);
+    r.delivered = s.column_int64(10);
+    r.pending = s.column_int64(11);
+    r.dead = s.column_int64(12);
+    r.clean = s.column_int64(13) != 0;
+    out.push_back(std::move(r));
   }
   return out;
 }

@@ -107,6 +107,11 @@ class FileLedger {
   Status finish(std::int64_t id, FileStatus status, std::int64_t read, std::int64_t accepted, std::int64_t rejected,
                 std::string_view reason, std::string_view ack = {});
   Result<std::vector<FileRow>> recent(int limit);
+  // Files held for a sequence gap (their newest ledger row says held), oldest first.
+  Result<std::vector<FileRow>> held();
+  // An operator lets (vpd, interface, seq) be applied despite the gap before it.
+  Status release_gap(std::string_view vpd, std::string_view interface, std::int64_t seq, std::string_view by);
+  Result<bool> gap_released(std::string_view vpd, std::string_view interface, std::int64_t seq);
 
  private:
   Result<std::optional<FileRow>> one(std::string_view where, std::initializer_list<std::string_view> text_args,
@@ -114,6 +119,27 @@ class FileLedger {
 
   SqliteDb& db_;
   const Clock& clock_;
+};
+
+struct RunRow {
+  std::int64_t id = 0;
+  std::string flow;
+  std::int64_t started_ms = 0;
+  std::int64_t finished_ms = 0;
+  std::int64_t files = 0, applied = 0, partial = 0, rejected = 0, held = 0, duplicates = 0;
+  std::int64_t delivered = 0, pending = 0, dead = 0;
+  bool clean = false;
+};
+
+// One row per flow per sync run: what ops look at first.
+class RunLog {
+ public:
+  explicit RunLog(SqliteDb& db) : db_(db) {}
+  Status add(const RunRow& row);
+  Result<std::vector<RunRow>> recent(int limit);
+
+ private:
+  SqliteDb& db_;
 };
 
 }  // namespace esrsync::store

@@ -1,0 +1,255 @@
+#include "esrsync/ops/admin_command.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+
+#include "esrsync/core/clock.hpp"
+#include "esrsync/flow/config.hpp"
+#include "esrsync/store/outbox.hpp"
+#include "esrsync/store/record_store.hpp"
+#include "esrsync/store/schema.hpp"
+
+namespace esrsync::ops {
+namespace {
+
+using nlohmann::json;
+
+// Opens the store the configuration names; prints the problem and returns nullopt on failure.
+std::optional<store::SqliteDb> open_store(const AdminOptions& o, std::FILE* err) {
+  std::vector<Error> problems;
+  auto config = flow::load_config(o.config, &problems);
+  if (!config) {
+    for (const auto& p : problems)
+      std::fprintf(err, "%s\n", p.to_string().c_str());
+    return std::nullopt;
+  }
+  auto db = store::SqliteDb::open(config->store_path);
+  if (!db) {
+    std::fprintf(err, "%s\n", db.error().to_string().c_str());
+    return std::nullopt;
+  }
+  if (auto ok = db->migrate(store::schema_migrations()); !ok) {
+    std::fprintf(err, "%s\n", ok.error().to_string().c_str());
+    return std::nullopt;
+  }
+  return std::optional<store::SqliteDb>(std::move(*db));
+}
+
+int store_error(const Error& e, std::FILE* err) {
+  std::fprintf(err, "%s\n", e.to_string().c_str());
+  return 2;
+}
+
+std::string_view state_name(store::OutboxState s) {
+  switch (s) {
+    case store::OutboxState::pending:
+      return "pending";
+    case store::OutboxState::delivered:
+      return "delivered";
+    case store::OutboxState::dead:
+      return "dead";
+  }
+  return "pending";
+}
+
+json entry_json(const store::OutboxEntry& e, bool with_payload) {
+  json j{{"id", e.id},
+         {"sink", e.sink},
+         {"entity", e.entity},
+         {"key", e.record_key},
+         {"state", std::string(state_name(e.state))},
+         {"attempts", e.attempts},
+         {"next_attempt_ms", e.next_attempt_ms},
+         {"last_error", e.last_error},
+         {"idempotency_key", e.idempotency_key}};
+  if (with_payload) j["payload"] = json::parse(e.payload, nullptr, false);
+  return j;
+}
+
+const SystemClock kClock;
+
+}  // namespace
+
+int run_queue_list(const AdminOptions& o, const std::string& state, int limit, std::FILE* out, std::FILE* err) {
+  std::optional<store::OutboxState> filter;
+  if (state == "pending") filter = store::OutboxState::pending;
+  if (state == "dead") filter = store::OutboxState::dead;
+  if (state == "delivered") filter = store::OutboxState::delivered;
+  if (!state.empty() && !filter) {
+    std::fprintf(err, "queue: --state is pending, dead or delivered\n");
+    return 2;
+  }
+  auto db = open_store(o, err);
+  if (!db) return 2;
+  store::Outbox outbox(*db, {}, kClock, 1);
+  auto rows = outbox.list(filter, limit);
+  if (!rows) return store_error(rows.error(), err);
+  if (o.json) {
+    json all = json::array();
+    for (const auto& e : *rows)
+      all.push_back(entry_json(e, false));
+    std::fprintf(out, "%s\n", all.dump(2).c_str());
+    return 0;
+  }
+  std::fprintf(out, "%8s %-12s %-12s %-16s %-9s %8s  %s\n", "id", "sink", "entity", "key", "state", "attempts",
+               "last error");
+  for (const auto& e : *rows) {
+    std::fprintf(out, "%8lld %-12s %-12s %-16s %-9s %8d  %s\n", static_cast<long long>(e.id), e.sink.c_str(),
+                 e.entity.c_str(), e.record_key.c_str(), std::string(state_name(e.state)).c_str(), e.attempts,
+                 e.last_error.substr(0, 80).c_str());
+  }
+  return 0;
+}
+
+int run_queue_show(const AdminOptions& o, std::int64_t id, std::FILE* out, std::FILE* err) {
+  auto db = open_store(o, err);
+  if (!db) return 2;
+  store::Outbox outbox(*db, {}, kClock, 1);
+  auto entry = outbox.get(id);
+  if (!entry) return store_error(entry.error(), err);
+  if (!*entry) {
+    std::fprintf(err, "queue: no entry %lld\n", static_cast<long long>(id));
+    return 1;
+  }
+  // The payload is health data: it is shown only on request, to the operator at the terminal.
+  std::fprintf(out, "%s\n", entry_json(**entry, true).dump(2).c_str());
+  return 0;
+}
+
+int run_queue_retry(const AdminOptions& o, std::optional<std::int64_t> id, std::FILE* out, std::FILE* err) {
+  auto db = open_store(o, err);
+  if (!db) return 2;
+  store::Outbox outbox(*db, {}, kClock, 1);
+  auto n = outbox.retry_dead(id);
+  if (!n) return store_error(n.error(), err);
+  if (o.json) {
+    std::fprintf(out, "%s\n", json{{"requeued", *n}}.dump().c_str());
+  } else {
+    std::fprintf(out, "queue: %d dead letter(s) queued again\n", *n);
+  }
+  return *n > 0 || !id ? 0 : 1;
+}
+
+int run_queue_purge(const AdminOptions& o, int older_than_days, std::FILE* out, std::FILE* err) {
+  auto db = open_store(o, err);
+  if (!db) return 2;
+  store::Outbox outbox(*db, {}, kClock, 1);
+  auto n = outbox.purge_delivered(kClock.now_ms() - std::int64_t{older_than_days} * 86'400'000);
+  if (!n) return store_error(n.error(), err);
+  if (o.json) {
+    std::fprintf(out, "%s\n", json{{"purged", *n}}.dump().c_str());
+  } else {
+    std::fprintf(out, "queue: %d delivered entr%s purged (dead letters are kept)\n", *n, *n == 1 ? "y" : "ies");
+  }
+  return 0;
+}
+
+int run_runs(const AdminOptions& o, int limit, std::FILE* out, std::FILE* err) {
+  auto db = open_store(o, err);
+  if (!db) return 2;
+  auto runs = store::RunLog(*db).recent(limit);
+  if (!runs) return store_error(runs.error(), err);
+  if (o.json) {
+    json all = json::array();
+    for (const auto& r : *runs) {
+      all.push_back({{"id", r.id},
+                     {"flow", r.flow},
+                     {"started_ms", r.started_ms},
+                     {"finished_ms", r.finished_ms},
+                     {"files", r.files},
+                     {"applied", r.applied},
+                     {"partial", r.partial},
+                     {"rejected", r.rejected},
+                     {"held", r.held},
+                     {"duplicates", r.duplicates},
+                     {"delivered", r.delivered},
+                     {"pending", r.pending},
+                     {"dead", r.dead},
+                     {"clean", r.clean}});
+    }
+    std::fprintf(out, "%s\n", all.dump(2).c_str());
+    return 0;
+  }
+  std::fprintf(out, "%6s %-14s %6s %7s %7s %8s %4s %4s %9s %7s %4s %s\n", "run", "flow", "files", "applied", "partial",
+               "rejected", "held", "dup", "delivered", "pending", "dead", "clean");
+  for (const auto& r : *runs) {
+    std::fprintf(out, "%6lld %-14s %6lld %7lld %7lld %8lld %4lld %4lld %9lld %7lld %4lld %s\n",
+                 static_cast<long long>(r.id), r.flow.c_str(), static_cast<long long>(r.files),
+                 static_cast<long long>(r.applied), static_cast<long long>(r.partial),
+                 static_cast<long long>(r.rejected), static_cast<long long>(r.held),
+                 static_cast<long long>(r.duplicates), static_cast<long long>(r.delivered),
+                 static_cast<long long>(r.pending), static_cast<long long>(r.dead), r.clean ? "yes" : "no");
+  }
+  return 0;
+}
+
+int run_status(const AdminOptions& o, std::FILE* out, std::FILE* err) {
+  auto db = open_store(o, err);
+  if (!db) return 2;
+  auto runs = store::RunLog(*db).recent(1);
+  store::FileLedger ledger(*db, kClock);
+  auto held = ledger.held();
+  auto pending =
+      db->prepare("SELECT sink, state, count(*) FROM outbox WHERE state <> 'delivered' GROUP BY sink, state");
+  if (!runs) return store_error(runs.error(), err);
+  if (!held) return store_error(held.error(), err);
+  if (!pending) return store_error(pending.error(), err);
+  json queues = json::object();
+  for (;;) {
+    auto row = pending->step();
+    if (!row) return store_error(row.error(), err);
+    if (!*row) break;
+    queues[std::string(pending->column_text(0))][std::string(pending->column_text(1))] = pending->column_int64(2);
+  }
+  json held_files = json::array();
+  for (const auto& f : *held)
+    held_files.push_back({{"file", f.name}, {"vpd", f.vpd}, {"seq", f.seq}});
+  json status{{"last_run", runs->empty() ? json()
+                                         : json{{"id", runs->front().id},
+                                                {"flow", runs->front().flow},
+                                                {"finished_ms", runs->front().finished_ms},
+                                                {"clean", runs->front().clean}}},
+              {"queues", queues},
+              {"held_files", held_files}};
+  if (o.json) {
+    std::fprintf(out, "%s\n", status.dump(2).c_str());
+    return 0;
+  }
+  if (runs->empty()) {
+    std::fprintf(out, "last run: none yet\n");
+  } else {
+    std::fprintf(out, "last run: #%lld (%s), %s\n", static_cast<long long>(runs->front().id),
+                 runs->front().flow.c_str(), runs->front().clean ? "clean" : "needs attention");
+  }
+  std::fprintf(out, "queues (not yet delivered): %s\n", queues.empty() ? "empty" : queues.dump().c_str());
+  std::fprintf(out, "held files: %zu\n", held->size());
+  for (const auto& f : *held) {
+    std::fprintf(out, "  %s (VPD %s, sequence %lld)\n", f.name.c_str(), f.vpd.c_str(), static_cast<long long>(f.seq));
+  }
+  return 0;
+}
+
+int run_release_gap(const AdminOptions& o, const std::string& vpd, std::int64_t seq, const std::string& by,
+                    std::FILE* out, std::FILE* err) {
+  auto db = open_store(o, err);
+  if (!db) return 2;
+  store::FileLedger ledger(*db, kClock);
+  auto held = ledger.held();
+  if (!held) return store_error(held.error(), err);
+  bool found = false;
+  for (const auto& f : *held) {
+    if (f.vpd != vpd || f.seq != seq) continue;
+    found = true;
+    if (auto ok = ledger.release_gap(f.vpd, f.interface, f.seq, by); !ok) return store_error(ok.error(), err);
+    std::fprintf(out, "release-gap: %s (VPD %s, sequence %lld) will be applied by the next sync despite the gap\n",
+                 f.name.c_str(), vpd.c_str(), static_cast<long long>(seq));
+  }
+  if (!found) {
+    std::fprintf(err, "release-gap: no held file for VPD %s sequence %lld\n", vpd.c_str(), static_cast<long long>(seq));
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace esrsync::ops

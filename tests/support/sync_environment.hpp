@@ -1,0 +1,66 @@
+#pragma once
+// A sync working area for integration tests: directories, a configuration with one ESR flow and
+// one directory sink, and helpers to drop sample files, run `esrsync` and read what it wrote.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "support/capture.hpp"
+#include "support/process.hpp"
+
+namespace esrsync::test {
+
+class SyncEnvironment : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const auto* d : {"state", "inbox", "processed", "quarantine", "acks", "out"})
+      std::filesystem::create_directories(dir_ / d);
+    write_file(dir_ / "esrsync.toml",
+               "[store]\npath = \"state/esrsync.db\"\n[esr]\nvpds = [\"245\"]\n"
+               "[[flows]]\nname = \"esr\"\nmapping = \"" +
+                   std::string(ESRSYNC_SOURCE_DIR) + "/mappings/esr/de_extract.xml\"\nack_mapping = \"" +
+                   std::string(ESRSYNC_SOURCE_DIR) +
+                   "/mappings/esr/ack.xml\"\n[flows.source]\nadapter = \"dir\"\n"
+                   "inbox = \"inbox\"\npattern = \"DE_*.DAT\"\nprocessed = \"processed\"\n"
+                   "quarantine = \"quarantine\"\nacks = \"acks\"\n[[flows.sinks]]\n"
+                   "name = \"oh\"\nadapter = \"dir\"\ndirectory = \"out\"\n");
+  }
+  void drop(const std::string& sample) {
+    std::filesystem::copy_file(std::string(ESRSYNC_SOURCE_DIR) + "/sample-data/esr/" + sample, dir_ / "inbox" / sample);
+  }
+  ProcessResult sync(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args{
+        ESRSYNC_BINARY, "sync", "--once", "--today", "2026-09-01", "--config", (dir_ / "esrsync.toml").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_process(args);
+  }
+  std::vector<std::string> names(const std::string& sub) {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(dir_ / sub))
+      out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  std::string outbox_text() {
+    std::string all;
+    for (const auto& name : names("out"))
+      all += read_file(dir_ / "out" / name);
+    return all;
+  }
+
+  TempDir dir_;
+
+  // `esrsync <args> --config <this config>` (for the operator commands).
+  ProcessResult esrsync(std::vector<std::string> args) {
+    args.insert(args.begin(), ESRSYNC_BINARY);
+    args.emplace_back("--config");
+    args.push_back((dir_ / "esrsync.toml").string());
+    return run_process(args);
+  }
+};
+
+}  // namespace esrsync::test
