@@ -1,0 +1,58 @@
+// Disk full: the store on a tiny tmpfs. The sync stops with a clear error, consumes nothing (the
+// file stays in the inbox, no ACK), and once there is room again the same file is applied in full.
+// Needs root to mount a tmpfs (CI runs as root); elsewhere it says why it cannot run.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "support/sync_environment.hpp"
+
+namespace esrsync {
+namespace {
+
+using ::testing::HasSubstr;
+
+class DiskFull : public test::SyncEnvironment {
+ protected:
+  void TearDown() override {
+    if (mounted_) ::umount2((dir_ / "state").c_str(), MNT_DETACH);
+  }
+  bool mount_small(const char* size) {
+    const std::string options = std::string("size=") + size;
+    mounted_ = ::mount("tmpfs", (dir_ / "state").c_str(), "tmpfs", 0, options.c_str()) == 0;
+    return mounted_;
+  }
+  bool grow(const char* size) {
+    const std::string options = std::string("size=") + size;
+    return ::mount("tmpfs", (dir_ / "state").c_str(), "tmpfs", MS_REMOUNT, options.c_str()) == 0;
+  }
+  bool mounted_ = false;
+};
+
+TEST_F(DiskFull, ClearErrorNothingLostThenAppliedWhenThereIsRoom) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root (CI runs as root)";
+  ASSERT_TRUE(mount_small("192k")) << "cannot mount a tmpfs here";
+  const auto gen = test::run_process({ESRSYNC_BENCH_GEN, "esr-full", "--persons", "3000"});
+  ASSERT_EQ(gen.exit_code, 0);
+  test::write_file(dir_ / "inbox/DE_245_OHS_20260801_0000001.DAT", gen.out);
+
+  const auto full = sync();
+  EXPECT_EQ(full.exit_code, 2);
+  EXPECT_THAT(full.err, ::testing::AnyOf(HasSubstr("database or disk is full"), HasSubstr("No space left")));
+  EXPECT_THAT(names("inbox"), ::testing::ElementsAre("DE_245_OHS_20260801_0000001.DAT"));  // not consumed
+  EXPECT_TRUE(names("acks").empty());
+  EXPECT_TRUE(names("out").empty());
+
+  ASSERT_TRUE(grow("64m"));
+  const auto retried = sync({"--json"});
+  EXPECT_EQ(retried.exit_code, 0) << retried.err;
+  EXPECT_THAT(retried.out, HasSubstr("\"outcome\": \"applied\""));
+  EXPECT_THAT(retried.out,
+              HasSubstr("\"records_read\": " + std::to_string(std::count(gen.out.begin(), gen.out.end(), '\n') - 2)));
+  EXPECT_TRUE(names("inbox").empty());
+}
+
+}  // namespace
+}  // namespace esrsync
