@@ -14,8 +14,8 @@ CREATE TABLE canonical_record (
   withdrawn     INTEGER NOT NULL DEFAULT 0,
   last_file_id  INTEGER NOT NULL DEFAULT 0,
   updated_ms    INTEGER NOT NULL,
-  PRIMARY KEY (entity, record_key)
-) WITHOUT ROWID;
+  UNIQUE (entity, record_key)
+);
 CREATE INDEX canonical_record_vpd ON canonical_record (entity, vpd, withdrawn, last_file_id);
 CREATE TABLE change_history (
   id            INTEGER PRIMARY KEY,
@@ -188,7 +188,10 @@ Result<RecordStore::Applied> RecordStore::apply(std::string_view entity, std::st
   }
   if (auto ok = (*stmt)->run(); !ok) return fail(std::move(ok).error());
   if (change != Change::unchanged) {
-    if (auto ok = append_history(entity, key, change, content_hash, payload, file_id); !ok) {
+    // History keeps the version a change replaced (the current one is in canonical_record), so a
+    // first load writes each payload once, not twice.
+    const std::string_view replaced = *existing ? std::string_view((*existing)->payload) : std::string_view{};
+    if (auto ok = append_history(entity, key, change, content_hash, replaced, file_id); !ok) {
       return fail(std::move(ok).error());
     }
   }

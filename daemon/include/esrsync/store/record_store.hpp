@@ -5,7 +5,8 @@
 // RecordStore keeps, per (entity, key), the last canonical payload and its content hash, so a
 // FULL extract re-sending an unchanged record produces no change, and records a FULL extract no
 // longer carries can be found and withdrawn. Every insert, update and withdrawal is appended to
-// the change history (append-only: an immunisation event's earlier versions stay readable).
+// the change history with the new content hash and the payload of the version it replaced
+// (append-only: every earlier version of a record stays readable; the current one is the record).
 //
 // FileLedger records every inbound file: name, checksum, VPD, interface, sequence number, status
 // and counts, so a file seen before is skipped, a sequence applied before is skipped, and an older
