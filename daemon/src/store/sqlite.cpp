@@ -112,8 +112,8 @@ Result<SqliteDb> SqliteDb::open(const std::string& path, SqliteOptions options) 
   }
   // A 64 MiB page cache: a FULL extract touches every record's page, and the default 2 MiB cache
   // turns that into a read(2) per lookup.
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
-                             "PRAGMA cache_size=-65536"}) {
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", "PRAGMA cache_size=-65536"}) {
     auto stmt = out.prepare(pragma);
     if (!stmt) return fail(Errc::io, "store.pragma", stmt.error().message, Origin{path});
     auto row = stmt->step();
