@@ -120,3 +120,17 @@ TEST(Config, EnvironmentCheckFindsMissingDirectoriesAndBrokenMappings) {
 
 }  // namespace
 }  // namespace esrsync::flow
+
+namespace esrsync::flow {
+namespace {
+
+TEST(Config, ShippedExamplesParse) {
+  for (const auto* example : {"/systemd/esrsync.toml", "/sample-data/esrsync.toml"}) {
+    std::vector<Error> problems;
+    auto config = load_config(std::string(ESRSYNC_SOURCE_DIR) + example, &problems);
+    EXPECT_TRUE(config) << example << ": " << (problems.empty() ? "" : problems.front().to_string());
+  }
+}
+
+}  // namespace
+}  // namespace esrsync::flow
