@@ -61,17 +61,6 @@ OutboxEntry read_entry(const Statement& row) {
   return e;
 }
 
-Result<std::vector<OutboxEntry>> read_all(Statement& stmt) {
-  std::vector<OutboxEntry> out;
-  for (;;) {
-    auto row = stmt.step();
-    if (!row) return fail(std::move(row).error());
-    if (!*row) break;
-    out.push_back(read_entry(stmt));
-  }
-  return out;
-}
-
 }  // namespace
 
 Outbox::Outbox(SqliteDb& db, RetryPolicy policy, const Clock& clock, std::uint64_t jitter_seed)
@@ -109,7 +98,7 @@ Result<std::vector<OutboxEntry>> Outbox::claim(std::string_view sink, int limit)
     if (auto ok = (*select)->bind(1, sink); !ok) return fail(std::move(ok).error());
     if (auto ok = (*select)->bind(2, now); !ok) return fail(std::move(ok).error());
     if (auto ok = (*select)->bind(3, static_cast<std::int64_t>(limit)); !ok) return fail(std::move(ok).error());
-    auto all = read_all(**select);
+    auto all = (*select)->collect(read_entry);
     if (!all) return all;
     for (const auto& e : *all) {
       if (auto ok = (*lease)->bind(1, e.id); !ok) return fail(std::move(ok).error());
@@ -211,14 +200,14 @@ Result<std::vector<OutboxEntry>> Outbox::list(std::optional<OutboxState> state, 
   if (auto ok = state ? (*stmt)->bind(1, state_name(*state)) : (*stmt)->bind_null(1); !ok)
     return fail(std::move(ok).error());
   if (auto ok = (*stmt)->bind(2, static_cast<std::int64_t>(limit)); !ok) return fail(std::move(ok).error());
-  return read_all(**stmt);
+  return (*stmt)->collect(read_entry);
 }
 
 Result<std::optional<OutboxEntry>> Outbox::get(std::int64_t id) {
   auto stmt = db_.cached(std::string("SELECT ") + std::string(kColumns) + " FROM outbox WHERE id = ?1");
   if (!stmt) return fail(std::move(stmt).error());
   if (auto ok = (*stmt)->bind(1, id); !ok) return fail(std::move(ok).error());
-  auto rows = read_all(**stmt);
+  auto rows = (*stmt)->collect(read_entry);
   if (!rows) return fail(std::move(rows).error());
   if (rows->empty()) return std::optional<OutboxEntry>{};
   return std::optional<OutboxEntry>(std::move(rows->front()));

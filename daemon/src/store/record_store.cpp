@@ -369,14 +369,7 @@ Result<std::vector<FileRow>> FileLedger::recent(int limit) {
   auto stmt = db_.cached("SELECT " + std::string(kFileColumns) + " FROM inbound_file ORDER BY id DESC LIMIT ?1");
   if (!stmt) return fail(std::move(stmt).error());
   if (auto ok = (*stmt)->bind(1, static_cast<std::int64_t>(limit)); !ok) return fail(std::move(ok).error());
-  std::vector<FileRow> out;
-  for (;;) {
-    auto row = (*stmt)->step();
-    if (!row) return fail(std::move(row).error());
-    if (!*row) break;
-    out.push_back(read_file_row(**stmt));
-  }
-  return out;
+  return (*stmt)->collect(read_file_row);
 }
 
 Result<std::vector<FileRow>> FileLedger::held() {
@@ -384,14 +377,7 @@ Result<std::vector<FileRow>> FileLedger::held() {
                          " FROM inbound_file f WHERE status = 'held' AND id = (SELECT max(id) FROM inbound_file g "
                          "WHERE g.name = f.name) ORDER BY name");
   if (!stmt) return fail(std::move(stmt).error());
-  std::vector<FileRow> out;
-  for (;;) {
-    auto row = (*stmt)->step();
-    if (!row) return fail(std::move(row).error());
-    if (!*row) break;
-    out.push_back(read_file_row(**stmt));
-  }
-  return out;
+  return (*stmt)->collect(read_file_row);
 }
 
 Status FileLedger::release_gap(std::string_view vpd, std::string_view interface, std::int64_t seq,

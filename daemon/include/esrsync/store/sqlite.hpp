@@ -20,6 +20,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "esrsync/core/result.hpp"
 
@@ -44,6 +45,17 @@ class Statement {
   Result<bool> step();
   // Runs a statement that returns no rows to completion, then resets it for reuse.
   Status run();
+  // Steps through every row, turning each into a value with `read_row(*this)`.
+  template <class ReadRow>
+  auto collect(ReadRow&& read_row) -> Result<std::vector<decltype(read_row(std::declval<const Statement&>()))>> {
+    std::vector<decltype(read_row(std::declval<const Statement&>()))> out;
+    for (;;) {
+      auto row = step();
+      if (!row) return fail(std::move(row).error());
+      if (!*row) return out;
+      out.push_back(read_row(*this));
+    }
+  }
   void reset();
 
   [[nodiscard]] std::string_view column_text(int index) const;
