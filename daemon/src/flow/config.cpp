@@ -5,7 +5,9 @@
 #include <toml++/toml.h>
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <initializer_list>
+#include <sstream>
 
 #include "esrsync/mapping/mapping.hpp"
 
@@ -143,19 +145,29 @@ void read_flow(Reader& r, const toml::table& t, Config& config) {
 }  // namespace
 
 Result<Config> load_config(const std::string& path, std::vector<Error>* problems_out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    Error err = make_error(Errc::config, "config.open", "cannot read the configuration file", Origin{path});
+    if (problems_out != nullptr) problems_out->push_back(err);
+    return fail(std::move(err));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path, problems_out);
+}
+
+Result<Config> parse_config(std::string_view text, const std::string& path, std::vector<Error>* problems_out) {
   std::vector<Error> problems;
   Config config;
   config.path = path;
   toml::table root;
   try {
-    root = toml::parse_file(path);
+    root = toml::parse(text, path);
   } catch (const toml::parse_error& e) {  // toml++ reports by exception; converted here (rule 6)
     const auto& where = e.source();
     Error err = make_error(
         Errc::config, "config.syntax", std::string(e.description()),
         Origin{path, static_cast<std::uint64_t>(where.begin.line), static_cast<std::uint32_t>(where.begin.column)});
-    if (!fs::exists(path))
-      err = make_error(Errc::config, "config.open", "cannot read the configuration file", Origin{path});
     if (problems_out != nullptr) problems_out->push_back(err);
     return fail(std::move(err));
   }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "esrsync/core/result.hpp"
@@ -50,6 +51,8 @@ struct Config {
 // appended to `problems` when given. Rules: config.open, config.syntax, config.unknown_key,
 // config.missing_key, config.type, config.value, config.duplicate_flow.
 Result<Config> load_config(const std::string& path, std::vector<Error>* problems = nullptr);
+// The same from text already read; `path` names it in errors and anchors relative paths.
+Result<Config> parse_config(std::string_view text, const std::string& path, std::vector<Error>* problems = nullptr);
 
 // Everything `check --config` verifies beyond the file itself: each mapping loads, each directory
 // exists and is writable, the store's directory exists. Appends problems; returns how many.
