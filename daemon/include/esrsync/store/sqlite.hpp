@@ -5,8 +5,8 @@
 //
 // Opening applies the durability settings the store relies on: WAL, synchronous=FULL (a commit is
 // on disk when it returns), foreign keys on, and a busy timeout (every wait has a deadline). It
-// also checks that the file is a sound SQLite database, so a corrupt or truncated store is refused
-// at start with a clear message instead of failing later.
+// also checks that the file is a SQLite database and is not truncated, so a damaged store is
+// refused at start with a clear message instead of failing later.
 //
 // Blocking I/O: use from the store's own thread (or the blocking pool), never an io thread. A
 // connection is not shared between threads.
@@ -31,7 +31,7 @@ namespace esrsync::store {
 
 struct SqliteOptions {
   int busy_timeout_ms = 5000;
-  bool check_integrity = true;  // PRAGMA quick_check at open
+  bool check_integrity = true;  // refuse a truncated store at open
 };
 
 class Statement {
