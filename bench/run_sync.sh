@@ -411,7 +411,7 @@ records: PER+ASG records read (the file's TRL count). changes applied = inserted
 withdrawn, each one also queued in the outbox and delivered to the directory sink (JSON lines, 500
 per file) within the same step. Each step is one process: `esrsync sync --once --json` on the inbox
 holding that one file, or `baseline_sync.py STORE FILE`; seconds = wall time of that process, store
-open, integrity check (esrsync), apply, commit, ACK, delivery included. Python ÷ esrsync > 1 means
+open and start-up checks, apply, commit, ACK, delivery included. Python ÷ esrsync > 1 means
 esrsync is faster; "(rates)" when the two ran different sizes (records/s compared). RSS target:
 256 MiB (read as MiB, the stricter reading of "256 MB" would be 244 MiB).
 LEGEND
