@@ -21,6 +21,7 @@ CREATE TABLE outbox (
   last_error       TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX outbox_due ON outbox (sink, state, id);  -- claim walks pending rows in id order
+CREATE INDEX outbox_leased ON outbox (leased_until_ms) WHERE state = 'pending' AND leased_until_ms <> 0;
 )sql"};
 
 namespace {
@@ -176,6 +177,7 @@ std::int64_t Outbox::backoff_ms(int attempts) {
 }
 
 Result<int> Outbox::release_leases() {
+  // The partial index outbox_leased holds exactly these rows: no scan of the delivered history.
   auto stmt = db_.cached("UPDATE outbox SET leased_until_ms = 0 WHERE state = 'pending' AND leased_until_ms <> 0");
   if (!stmt) return fail(std::move(stmt).error());
   if (auto ok = (*stmt)->run(); !ok) return fail(std::move(ok).error());
