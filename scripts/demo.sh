@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's first command: install what esrsync needs, build it, and run the main job — a
-# one-shot sync of the sample ESR extracts in sample-data/ on the embedded SQLite store
-# (sample-data/esrsync.toml), printing its summary. The OH exports in sample-data/oh/ have no sync
-# flow yet; they are shown as a dry run (`esrsync map`).
+# one-shot sync of sample-data/ on the embedded SQLite store (sample-data/esrsync.toml), printing its
+# summary: the ESR extracts flow to the OH side, then the OH system's CSV export is matched to those
+# persons and its immunisation events leave as a DI_ return file for ESR. The OH XML export is
+# shown as a dry run (`esrsync map`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,8 +17,10 @@ bin=build/release/daemon/esrsync
 demo=build/demo
 rm -rf "$demo"
 mkdir -p "$demo/state" "$demo/esr/inbox" "$demo/esr/processed" "$demo/esr/quarantine" "$demo/esr/acks" \
-  "$demo/oh/outbox"
+  "$demo/oh/outbox" "$demo/oh/inbox" "$demo/oh/processed" "$demo/oh/quarantine" "$demo/oh/acks" \
+  "$demo/esr/outbound" "$demo/esr/di-acks"
 cp sample-data/esr/DE_*.DAT "$demo/esr/inbox/"
+cp sample-data/oh/*.csv "$demo/oh/inbox/"
 
 echo
 echo "== esrsync check --config sample-data/esrsync.toml"
@@ -33,15 +36,16 @@ rc=0
 
 echo
 echo "== what it left behind (under $demo/)"
-for d in esr/acks esr/processed esr/quarantine esr/inbox oh/outbox; do
+for d in esr/acks esr/processed esr/quarantine esr/inbox oh/outbox oh/processed oh/acks esr/outbound; do
   printf '   %-16s %s\n' "$d" "$(cd "$demo/$d" && ls | tr '\n' ' ')"
 done
 echo "   store            $demo/state/esrsync.db (SQLite)"
 
 echo
-echo "== esrsync map (dry run) over the OH exports in sample-data/oh/"
-for pair in "generic_csv.xml:csv" "generic_xml.xml:xml"; do
-  mapping=${pair%%:*}; ext=${pair#*:}
-  "$bin" map --mapping "mappings/oh/$mapping" sample-data/oh/*."$ext" >"$demo/map-$ext.jsonl" || [ $? -eq 1 ]
-  echo "   canonical records: $(wc -l <"$demo/map-$ext.jsonl") line(s) in $demo/map-$ext.jsonl"
-done
+echo "== esrsync recon list (records waiting for a human decision)"
+"$bin" recon list --config sample-data/esrsync.toml
+
+echo
+echo "== esrsync map (dry run) over the OH XML export in sample-data/oh/"
+"$bin" map --mapping mappings/oh/generic_xml.xml sample-data/oh/*.xml >"$demo/map-xml.jsonl" || [ $? -eq 1 ]
+echo "   canonical records: $(wc -l <"$demo/map-xml.jsonl") line(s) in $demo/map-xml.jsonl"

@@ -100,6 +100,19 @@ int main(int argc, char** argv) {
   gap_cmd->add_option("--seq", gap_seq, "The held file's sequence number")->required();
   gap_cmd->add_option("--by", gap_by, "Who releases it (recorded)");
 
+  auto* recon_cmd = app.add_subcommand("recon", "The reconciliation queue: records waiting for a human decision");
+  recon_cmd->require_subcommand(1);
+  std::string recon_state = "open";
+  int recon_limit = 100;
+  auto* recon_list = recon_cmd->add_subcommand("list", "List items (no personal data)");
+  admin_options(recon_list);
+  recon_list->add_option("--state", recon_state, "open (default), resolved, dismissed or all");
+  recon_list->add_option("--limit", recon_limit, "At most this many (default 100)");
+  std::int64_t recon_id = 0;
+  auto* recon_show = recon_cmd->add_subcommand("show", "Show one item with its held record and candidates");
+  admin_options(recon_show);
+  recon_show->add_option("id", recon_id, "Item id")->required();
+
   try {
     app.parse(argc, argv);
     if (map_cmd->parsed()) {
@@ -120,6 +133,8 @@ int main(int argc, char** argv) {
       return esrsync::ops::run_queue_retry(admin, retry_all ? std::nullopt : retry_id, stdout, stderr);
     }
     if (queue_purge->parsed()) return esrsync::ops::run_queue_purge(admin, purge_days, stdout, stderr);
+    if (recon_list->parsed()) return esrsync::ops::run_recon_list(admin, recon_state, recon_limit, stdout, stderr);
+    if (recon_show->parsed()) return esrsync::ops::run_recon_show(admin, recon_id, stdout, stderr);
     if (runs_cmd->parsed()) return esrsync::ops::run_runs(admin, runs_limit, stdout, stderr);
     if (status_cmd->parsed()) return esrsync::ops::run_status(admin, stdout, stderr);
     if (gap_cmd->parsed()) return esrsync::ops::run_release_gap(admin, gap_vpd, gap_seq, gap_by, stdout, stderr);

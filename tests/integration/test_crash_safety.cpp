@@ -1,8 +1,10 @@
 // Crash safety (issue #4): `esrsync sync --once` is killed with SIGKILL at random moments while it
-// applies a stream of extracts and delivers their changes, then started again until a run
-// completes. The end state must equal a run that was never interrupted: the same records with the
-// same content, the same files applied with the same ACKs, every change delivered (at least once,
-// with its idempotency key, so the set of keys is equal), and every delivered file complete.
+// applies a stream of ESR extracts and OH exports and delivers their changes (JSON lines to the OH
+// side, DI_ return files to ESR), then started again until a run completes. The end state must
+// equal a run that was never interrupted: the same records with the same content, the same files
+// applied with the same ACKs, every change delivered (at least once, with its idempotency key, so
+// the set of keys is equal), every delivered file complete, and the DI files carrying every event
+// exactly once under contiguous sequence numbers.
 // ESRSYNC_CRASH_ITERATIONS sets the number of crashed runs (CI: 20; the soak target: 200).
 
 #include <fcntl.h>
@@ -37,6 +39,8 @@ struct Snapshot {
   std::map<std::string, std::string> acks;     // ACK file -> content without its timestamp
   std::set<std::string> delivered_keys;
   std::size_t delivered_lines = 0;
+  std::vector<std::string> di_lines;  // every data line of every DI file, sorted
+  std::size_t di_files = 0;
 };
 
 class CrashSafety : public ::testing::Test {
@@ -52,6 +56,13 @@ class CrashSafety : public ::testing::Test {
       test::write_file(
           *workload_ / ("DE_245_OHS_2026080" + std::to_string(seq) + "_000000" + std::to_string(seq) + ".DAT"), r.out);
     }
+    // Two OH exports about the same population: new events, then some of them again changed.
+    for (const auto& [seed, records] : {std::pair{1, 2000}, std::pair{5, 700}}) {
+      const auto r = test::run_process({ESRSYNC_BENCH_GEN, "oh-csv", "--records", std::to_string(records), "--seed",
+                                        std::to_string(seed), "--persons", "1500"});
+      ASSERT_EQ(r.exit_code, 0);
+      test::write_file(*workload_ / ("oh_export_" + std::to_string(seed) + ".csv"), r.out);
+    }
   }
   static void TearDownTestSuite() {
     delete workload_;  // NOLINT(cppcoreguidelines-owning-memory)
@@ -59,7 +70,8 @@ class CrashSafety : public ::testing::Test {
   }
 
   static fs::path prepare(const fs::path& dir) {
-    for (const auto* d : {"state", "inbox", "processed", "quarantine", "acks", "out"})
+    for (const auto* d : {"state", "inbox", "processed", "quarantine", "acks", "out", "oh-inbox", "oh-processed",
+                          "oh-quarantine", "oh-acks", "di-out", "di-acks"})
       fs::create_directories(dir / d);
     test::write_file(dir / "esrsync.toml",
                      "[store]\npath = \"state/esrsync.db\"\n[esr]\nvpds = [\"245\"]\n[[flows]]\nname = \"esr\"\n"
@@ -68,9 +80,20 @@ class CrashSafety : public ::testing::Test {
                          "/mappings/esr/ack.xml\"\n[flows.source]\nadapter = \"dir\"\ninbox = \"inbox\"\n"
                          "pattern = \"DE_*.DAT\"\nprocessed = \"processed\"\nquarantine = \"quarantine\"\n"
                          "acks = \"acks\"\n[[flows.sinks]]\nname = \"oh\"\nadapter = \"dir\"\ndirectory = \"out\"\n"
-                         "base_delay_ms = 0\nbatch = 200\n");
-    for (const auto& e : fs::directory_iterator(workload_->path()))
-      fs::copy_file(e.path(), dir / "inbox" / e.path().filename());
+                         "base_delay_ms = 0\nbatch = 200\n"
+                         "[[flows]]\nname = \"oh\"\nmapping = \"" +
+                         kSource + "/mappings/oh/generic_csv.xml\"\nack_mapping = \"" + kSource +
+                         "/mappings/esr/ack.xml\"\n[flows.source]\nadapter = \"dir\"\ninbox = \"oh-inbox\"\n"
+                         "pattern = \"*.csv\"\nprocessed = \"oh-processed\"\nquarantine = \"oh-quarantine\"\n"
+                         "acks = \"oh-acks\"\n[[flows.sinks]]\nname = \"esr-return\"\nadapter = \"dir\"\n"
+                         "directory = \"di-out\"\nmapping = \"" +
+                         kSource +
+                         "/mappings/esr/di_return.xml\"\nfile_name = \"DI_{vpd}_OHS_{seq}.DAT\"\n"
+                         "base_delay_ms = 0\nbatch = 300\n");
+    for (const auto& e : fs::directory_iterator(workload_->path())) {
+      const bool oh = e.path().extension() == ".csv";
+      fs::copy_file(e.path(), dir / (oh ? "oh-inbox" : "inbox") / e.path().filename());
+    }
     return dir / "esrsync.toml";
   }
 
@@ -119,13 +142,42 @@ class CrashSafety : public ::testing::Test {
       EXPECT_TRUE(s.files.emplace(std::string(files->column_text(0)), v.str()).second)
           << "a file applied twice: " << files->column_text(0);
     }
-    for (const auto& e : fs::directory_iterator(dir / "acks")) {
-      std::string text = test::read_file(e.path());
-      // ACK|name|status|read|accepted|rejected|timestamp: drop the timestamp.
-      const auto first_line_end = text.find('\n');
-      const auto ts = text.rfind('|', first_line_end);
-      s.acks[e.path().filename().string()] = text.substr(0, ts) + text.substr(first_line_end);
+    for (const auto* acks : {"acks", "oh-acks"}) {
+      for (const auto& e : fs::directory_iterator(dir / acks)) {
+        std::string text = test::read_file(e.path());
+        // ACK|name|status|read|accepted|rejected|timestamp: drop the timestamp.
+        const auto first_line_end = text.find('\n');
+        const auto ts = text.rfind('|', first_line_end);
+        s.acks[e.path().filename().string()] = text.substr(0, ts) + text.substr(first_line_end);
+      }
     }
+    // DI files: complete (TRL counts the lines), numbered 1..N with the header agreeing.
+    std::set<std::string> di_names;
+    for (const auto& e : fs::directory_iterator(dir / "di-out")) {
+      if (!e.path().filename().string().ends_with(".part")) di_names.insert(e.path().filename().string());
+    }
+    for (const auto& name : di_names) {
+      ++s.di_files;
+      char expected[40];
+      std::snprintf(expected, sizeof expected, "DI_245_OHS_%07zu.DAT", s.di_files);
+      EXPECT_EQ(name, expected) << "DI sequence numbers must be contiguous";
+      std::istringstream lines(test::read_file(dir / "di-out" / name));
+      std::vector<std::string> body;
+      std::string header;
+      std::string trailer;
+      for (std::string line; std::getline(lines, line);) {
+        if (line.starts_with("HDR|"))
+          header = line;
+        else if (line.starts_with("TRL|"))
+          trailer = line;
+        else
+          body.push_back(line);
+      }
+      EXPECT_THAT(header, ::testing::StartsWith("HDR|OHS-ESR|1.0|245|DELTA|" + std::to_string(s.di_files) + "|"));
+      EXPECT_EQ(trailer, "TRL|" + std::to_string(body.size())) << name;
+      s.di_lines.insert(s.di_lines.end(), body.begin(), body.end());
+    }
+    std::sort(s.di_lines.begin(), s.di_lines.end());
     for (const auto& e : fs::directory_iterator(dir / "out")) {
       const std::string name = e.path().filename().string();
       if (name.ends_with(".part")) continue;  // an unfinished write is never a delivered file
@@ -155,7 +207,8 @@ TEST_F(CrashSafety, KilledAtRandomPointsEndsAsIfNeverInterrupted) {
   ASSERT_NE(clean.exit_code, 2) << clean.err;
   const Snapshot reference = snapshot(reference_dir.path());
   ASSERT_GT(reference.records.size(), 3000u);
-  ASSERT_EQ(reference.files.size(), 3u);
+  ASSERT_EQ(reference.files.size(), 5u);
+  ASSERT_GT(reference.di_lines.size(), 2000u);
   ASSERT_EQ(reference.delivered_lines, reference.delivered_keys.size());
 
   // How long a whole run takes, to spread the kills over it.
@@ -185,6 +238,7 @@ TEST_F(CrashSafety, KilledAtRandomPointsEndsAsIfNeverInterrupted) {
     EXPECT_EQ(after.records, reference.records) << "iteration " << i;
     EXPECT_EQ(after.files, reference.files) << "iteration " << i;
     EXPECT_EQ(after.acks, reference.acks) << "iteration " << i;
+    EXPECT_EQ(after.di_lines, reference.di_lines) << "iteration " << i << ": DI events lost or sent twice";
     std::vector<std::string> missing;
     std::vector<std::string> extra;
     std::set_difference(reference.delivered_keys.begin(), reference.delivered_keys.end(), after.delivered_keys.begin(),
@@ -199,8 +253,11 @@ TEST_F(CrashSafety, KilledAtRandomPointsEndsAsIfNeverInterrupted) {
   }
   // The kills must really have landed mid-run, or this test proves nothing.
   EXPECT_GT(kills, iterations) << "too few runs were actually interrupted";
-  std::printf("crash safety: %d iterations, %d runs killed mid-way, %zu records, %zu changes delivered\n", iterations,
-              kills, reference.records.size(), reference.delivered_keys.size());
+  std::printf(
+      "crash safety: %d iterations, %d runs killed mid-way, %zu records, %zu changes delivered, %zu DI lines in %zu "
+      "files\n",
+      iterations, kills, reference.records.size(), reference.delivered_keys.size(), reference.di_lines.size(),
+      reference.di_files);
 }
 
 }  // namespace

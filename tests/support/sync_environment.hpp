@@ -1,6 +1,7 @@
 #pragma once
 // A sync working area for integration tests: directories, a configuration with one ESR flow and
-// one directory sink, and helpers to drop sample files, run `esrsync` and read what it wrote.
+// one directory sink (and, after add_oh_flow(), an OH flow returning DI files to ESR), and helpers
+// to drop sample files, run `esrsync` and read what it wrote.
 
 #include <gtest/gtest.h>
 
@@ -28,6 +29,29 @@ class SyncEnvironment : public ::testing::Test {
                    "inbox = \"inbox\"\npattern = \"DE_*.DAT\"\nprocessed = \"processed\"\n"
                    "quarantine = \"quarantine\"\nacks = \"acks\"\n[[flows.sinks]]\n"
                    "name = \"oh\"\nadapter = \"dir\"\ndirectory = \"out\"\n");
+  }
+  // Appends the OH -> ESR flow: OH CSV exports from oh-inbox, matched and applied, leaving as DI
+  // files in di-out (named without a date, so tests know them), ESR's ACKs read from di-acks. Its
+  // sink is the last table, so keys appended to the file land in it.
+  void add_oh_flow() {
+    for (const auto* d : {"oh-inbox", "oh-processed", "oh-quarantine", "oh-acks", "di-out", "di-acks"})
+      std::filesystem::create_directories(dir_ / d);
+    const std::string src = ESRSYNC_SOURCE_DIR;
+    write_file(dir_ / "esrsync.toml",
+               read_file(dir_ / "esrsync.toml") + "[[flows]]\nname = \"oh\"\nmapping = \"" + src +
+                   "/mappings/oh/generic_csv.xml\"\nack_mapping = \"" + src +
+                   "/mappings/esr/ack.xml\"\n[flows.source]\nadapter = \"dir\"\ninbox = \"oh-inbox\"\n"
+                   "pattern = \"*.csv\"\nprocessed = \"oh-processed\"\nquarantine = \"oh-quarantine\"\n"
+                   "acks = \"oh-acks\"\n[[flows.sinks]]\nname = \"esr-return\"\nadapter = \"dir\"\n"
+                   "directory = \"di-out\"\nmapping = \"" +
+                   src +
+                   "/mappings/esr/di_return.xml\"\nfile_name = \"DI_{vpd}_OHS_{seq}.DAT\"\nacks = \"di-acks\"\n"
+                   "ack_mapping = \"" +
+                   src + "/mappings/esr/ack.xml\"\n");
+  }
+  void drop_oh(const std::string& sample) {
+    std::filesystem::copy_file(std::string(ESRSYNC_SOURCE_DIR) + "/sample-data/oh/" + sample,
+                               dir_ / "oh-inbox" / sample);
   }
   void drop(const std::string& sample) {
     std::filesystem::copy_file(std::string(ESRSYNC_SOURCE_DIR) + "/sample-data/esr/" + sample, dir_ / "inbox" / sample);

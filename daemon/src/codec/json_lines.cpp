@@ -1,5 +1,7 @@
 #include "esrsync/codec/json_lines.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <array>
 
 #include "esrsync/core/checksum.hpp"
@@ -80,6 +82,25 @@ void append_canonical_json(const model::Record& record, std::string& out) {
   out += '{';
   append_fields(record, out);
   out += '}';
+}
+
+Result<model::Record> parse_canonical_json(std::string_view text) {
+  const auto json = nlohmann::json::parse(text, nullptr, false);
+  if (json.is_discarded() || !json.is_object() || !json.contains("entity") || !json["entity"].is_string() ||
+      !json.contains("fields") || !json["fields"].is_object()) {
+    return fail(Errc::parse, "json.syntax", "not a canonical record ({\"entity\":…,\"fields\":{…}})");
+  }
+  const auto entity = model::find_entity(json["entity"].get<std::string>());
+  if (!entity) return fail(Errc::parse, "json.entity", "unknown entity '" + json["entity"].get<std::string>() + "'");
+  model::Record record;
+  record.reset(*entity);
+  for (const auto& [name, value] : json["fields"].items()) {
+    if (!value.is_string() || !record.set(name, value.get<std::string>())) {
+      return fail(Errc::parse, "json.field",
+                  "'" + name + "' is not a text field of " + json["entity"].get<std::string>());
+    }
+  }
+  return record;
 }
 
 std::string content_hash(const model::Record& record) {

@@ -99,7 +99,7 @@ void read_flow(Reader& r, const toml::table& t, Config& config) {
   r.only_keys(t, {"name", "mapping", "ack_mapping", "source", "sinks"}, "[[flows]]");
   flow.name = r.text(t, "name", true, "[[flows]]");
   flow.mapping = r.path_value(t, "mapping", true, "[[flows]]");
-  flow.ack_mapping = r.path_value(t, "ack_mapping", true, "[[flows]]");
+  flow.ack_mapping = r.path_value(t, "ack_mapping", false, "[[flows]]");
   for (const auto& other : config.flows) {
     if (!flow.name.empty() && other.name == flow.name) {
       r.problem(&t, "config.duplicate_flow", "flow '" + flow.name + "' is defined twice");
@@ -124,7 +124,10 @@ void read_flow(Reader& r, const toml::table& t, Config& config) {
     } else {
       for (const auto& node : *sinks->as_array()) {
         const auto& s = *node.as_table();
-        r.only_keys(s, {"name", "adapter", "directory", "max_attempts", "base_delay_ms", "batch"}, "[[flows.sinks]]");
+        r.only_keys(s,
+                    {"name", "adapter", "directory", "mapping", "file_name", "first_seq", "acks", "ack_mapping",
+                     "max_attempts", "base_delay_ms", "batch"},
+                    "[[flows.sinks]]");
         DirSinkConfig sink;
         sink.name = r.text(s, "name", true, "[[flows.sinks]]");
         const std::string adapter = r.text(s, "adapter", true, "[[flows.sinks]]");
@@ -132,6 +135,18 @@ void read_flow(Reader& r, const toml::table& t, Config& config) {
           r.problem(s.get("adapter"), "config.value", "unknown sink adapter '" + adapter + "' (available: dir)");
         }
         sink.directory = r.path_value(s, "directory", true, "[[flows.sinks]]");
+        sink.mapping = r.path_value(s, "mapping", false, "[[flows.sinks]]");
+        sink.file_name = r.text(s, "file_name", false, "[[flows.sinks]]", sink.file_name);
+        if (sink.file_name.find("{seq}") == std::string::npos || sink.file_name.find('/') != std::string::npos) {
+          r.problem(s.get("file_name"), "config.value", "'file_name' must contain {seq} and no '/'");
+        }
+        sink.first_seq = r.integer(s, "first_seq", sink.first_seq, 0, 9'999'999);
+        sink.acks = r.path_value(s, "acks", false, "[[flows.sinks]]");
+        sink.ack_mapping = r.path_value(s, "ack_mapping", !sink.acks.empty(), "[[flows.sinks]] with acks");
+        if (!sink.acks.empty() && sink.mapping.empty()) {
+          r.problem(s.get("acks"), "config.value",
+                    "'acks' needs a 'mapping' (acknowledgements are for ESR-style files)");
+        }
         sink.max_attempts = static_cast<int>(r.integer(s, "max_attempts", sink.max_attempts, 1, 1000));
         sink.base_delay_ms = r.integer(s, "base_delay_ms", sink.base_delay_ms, 0, 86'400'000);
         sink.batch = static_cast<int>(r.integer(s, "batch", sink.batch, 1, 100'000));
@@ -224,14 +239,19 @@ std::size_t check_environment(const Config& config, std::vector<Error>& problems
   dir_ok(fs::path(config.store_path).parent_path().string(), 0, "store");
   for (const auto& flow : config.flows) {
     for (const auto& m : {flow.mapping, flow.ack_mapping}) {
-      (void)mapping::load_mapping(m, &problems);
+      if (!m.empty()) (void)mapping::load_mapping(m, &problems);
     }
     dir_ok(flow.source.inbox, flow.line, "inbox");
     dir_ok(flow.source.processed, flow.line, "processed");
     dir_ok(flow.source.quarantine, flow.line, "quarantine");
     dir_ok(flow.source.acks, flow.line, "acks");
-    for (const auto& sink : flow.sinks)
+    for (const auto& sink : flow.sinks) {
       dir_ok(sink.directory, flow.line, "sink");
+      if (!sink.acks.empty()) dir_ok(sink.acks, flow.line, "sink acks");
+      for (const auto& m : {sink.mapping, sink.ack_mapping}) {
+        if (!m.empty()) (void)mapping::load_mapping(m, &problems);
+      }
+    }
   }
   return problems.size() - before;
 }

@@ -8,6 +8,9 @@
 #include "esrsync/codec/decoder.hpp"
 #include "esrsync/codec/json_lines.hpp"
 #include "esrsync/core/checksum.hpp"
+#include "esrsync/recon/matcher.hpp"
+#include "esrsync/store/person_index.hpp"
+#include "esrsync/store/recon_queue.hpp"
 
 namespace esrsync::flow {
 
@@ -98,8 +101,16 @@ class Applier {
   Applier(InboundContext& ctx, InboundResult& result) : ctx_(ctx), result_(result) {}
 
   // Applies one valid data record inside the file's transaction.
-  Status apply(model::Record& record) {
+  Status apply(model::Record& record, const std::string& file_name) {
     if (record.entity == Entity::assignment) record.set("vpd", result_.vpd);
+    std::string vpd = result_.vpd;
+    if (record.entity == Entity::immunisation || record.entity == Entity::clearance) {
+      auto person = match(record, file_name);
+      if (!person) return fail(std::move(person).error());
+      if (!*person) return {};  // held for review
+      record.set("person_number", (*person)->first);
+      vpd = std::move((*person)->second);
+    }
     const std::string key = record_key(record);
     const auto& def = model::entity_def(record.entity);
     store::Change change = store::Change::unchanged;
@@ -119,12 +130,42 @@ class Applier {
       codec::append_canonical_json(record, payload_);
       hash = codec::content_hash(record);
       record.set("action", action);
-      auto applied = ctx_.records.apply(def.name, key, result_.vpd, payload_, hash, file_id_);
+      auto applied = ctx_.records.apply(def.name, key, vpd, payload_, hash, file_id_);
       if (!applied) return fail(std::move(applied).error());
       change = applied->change;
       if (applied->repeated) ++result_.repeated_keys;
+      if (record.entity == Entity::person && (change == store::Change::inserted || change == store::Change::updated)) {
+        if (auto ok = persons_.put(store::PersonKeys::from(record, vpd)); !ok) return ok;
+      }
     }
     return count_and_queue(def.name, key, change, hash);
+  }
+
+  // Matches an OH record to a person: the person's (number, VPD), or nothing when the record was
+  // held for review. Every decision is logged.
+  Result<std::optional<std::pair<std::string, std::string>>> match(const model::Record& record,
+                                                                   const std::string& file_name) {
+    auto m = recon::match_person(record, persons_);
+    if (!m) return fail(std::move(m).error());
+    const std::string key = record_key(record);
+    const std::string entity(model::entity_def(record.entity).name);
+    const std::string source = file_name + ":" + std::to_string(record.line);
+    store::MatchDecision decision{0,         entity, key,       source, m->rule, m->score, m->person_number,
+                                  "esrsync", 0,      m->detail, 0};
+    std::optional<std::pair<std::string, std::string>> out;
+    if (m->matched) {
+      out.emplace(m->person_number, m->vpd);
+    } else {
+      payload_.clear();
+      codec::append_canonical_json(record, payload_);
+      auto id = recon_.hold(store::ReconItem{0, m->kind, store::ReconState::open, ctx_.flow, entity, key, payload_,
+                                             source, m->rule, m->detail, recon::candidates_json(m->candidates)});
+      if (!id) return fail(std::move(id).error());
+      decision.item_id = *id;
+      ++result_.held;
+    }
+    if (auto ok = recon_.log_decision(decision); !ok) return fail(std::move(ok).error());
+    return out;
   }
 
   Status count_and_queue(std::string_view entity, const std::string& key, store::Change change,
@@ -148,10 +189,11 @@ class Applier {
       entry.sink = sink;
       // Stable across retries and crashes: the change and the file it came from (never a row id).
       entry.idempotency_key = sink + ":" + std::string(entity) + ":" + key + ":" + std::string(to_string(change)) +
-                              ":" + hash + ":" + result_.vpd + "-" + std::to_string(result_.seq);
+                              ":" + hash + ":" + file_identity();
       entry.entity = entity;
       entry.record_key = key;
       entry.payload = payload_;
+      entry.change = to_string(change);
       auto queued = ctx_.outbox.enqueue(entry);
       if (!queued) return fail(std::move(queued).error());
       if (*queued) ++result_.queued;
@@ -178,11 +220,98 @@ class Applier {
   void set_file_id(std::int64_t id) { file_id_ = id; }
 
  private:
+  // The file a change came from, stable across crashes and retries: ESR files by (VPD, seq),
+  // files without a header by their content.
+  std::string file_identity() const {
+    if (!result_.vpd.empty()) return result_.vpd + "-" + std::to_string(result_.seq);
+    return "sha256-" + result_.checksum.substr(0, 32);
+  }
+
   InboundContext& ctx_;
   InboundResult& result_;
+  store::PersonIndex persons_{ctx_.db};
+  store::ReconQueue recon_{ctx_.db, ctx_.records.clock()};
   std::int64_t file_id_ = 0;
   std::string payload_;
 };
+
+// ESR files: the header decides whether the file may be applied at all (its VPD, sequence and
+// interface). Returns true when the file is not to be applied (its ledger row is written).
+Result<bool> check_header(const std::string& path, InboundContext& ctx, codec::Decoder& decoder, model::Record& record,
+                          std::vector<Error>& errors, InboundResult& result) {
+  const auto first = decoder.next(record, errors);
+  const bool have_header = first == codec::Next::record && record.entity == Entity::file_header;
+  if (!have_header) {
+    // Drain the decoder so its file-level errors (no header, wrong interface...) are reported.
+    while (decoder.next(record, errors) != codec::Next::end) {
+    }
+    result.file_errors = decoder.file_errors();
+    if (result.file_errors.empty()) {
+      result.file_errors.push_back(
+          file_error(path, "file.no_header", "the file does not start with a valid header", 1));
+    }
+    auto id = record_unapplied(ctx, path, result, store::FileStatus::rejected);
+    if (!id) return fail(std::move(id).error());
+    result.ledger_id = *id;
+    return true;
+  }
+  result.vpd = record.get("vpd");
+  result.interface = record.get("interface");
+  result.extract_type = record.get("extract_type");
+  result.seq = to_int(record.get("seq"));
+
+  if (std::find(ctx.vpds.begin(), ctx.vpds.end(), result.vpd) == ctx.vpds.end()) {
+    result.file_errors.push_back(
+        file_error(path, "header.vpd", "VPD " + result.vpd + " is not configured for this installation", 1));
+  } else {
+    auto same_seq = ctx.ledger.applied_by_seq(result.vpd, result.interface, result.seq);
+    if (!same_seq) return fail(std::move(same_seq).error());
+    if (*same_seq) {
+      result.outcome = Outcome::duplicate;
+      result.duplicate_of = (*same_seq)->name;
+      result.previous_ack = (*same_seq)->ack;
+      result.file_errors.push_back(file_error(path, "file.duplicate_seq",
+                                              "sequence " + std::to_string(result.seq) + " of VPD " + result.vpd +
+                                                  " was applied before as " + (*same_seq)->name,
+                                              1));
+      auto id = record_unapplied(ctx, path, result, store::FileStatus::duplicate);
+      if (!id) return fail(std::move(id).error());
+      result.ledger_id = *id;
+      return true;
+    }
+    auto last = ctx.ledger.last_applied_seq(result.vpd, result.interface);
+    if (!last) return fail(std::move(last).error());
+    // An operator may have released this file's gap (`esrsync release-gap`).
+    auto released = ctx.ledger.gap_released(result.vpd, result.interface, result.seq);
+    if (!released) return fail(std::move(released).error());
+    if (*last && result.seq < **last) {
+      result.file_errors.push_back(file_error(path, "file.out_of_order",
+                                              "sequence " + std::to_string(result.seq) + " is lower than " +
+                                                  std::to_string(**last) + ", the last applied for VPD " + result.vpd,
+                                              1));
+    } else if (*last && result.seq > **last + 1 && !ctx.allow_gaps && !*released) {
+      result.outcome = Outcome::held;
+      result.file_errors.push_back(file_error(path, "file.sequence_gap",
+                                              "sequence " + std::to_string(result.seq) + " follows " +
+                                                  std::to_string(**last) + ": held until sequence " +
+                                                  std::to_string(**last + 1) + " arrives or an operator releases it",
+                                              1));
+      auto id = record_unapplied(ctx, path, result, store::FileStatus::held);
+      if (!id) return fail(std::move(id).error());
+      result.ledger_id = *id;
+      return true;
+    }
+  }
+  if (!result.file_errors.empty()) {
+    result.outcome = Outcome::rejected;
+    auto id = record_unapplied(ctx, path, result, store::FileStatus::rejected);
+    if (!id) return fail(std::move(id).error());
+    result.ledger_id = *id;
+    return true;
+  }
+
+  return false;
+}
 
 }  // namespace
 
@@ -211,77 +340,10 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
   auto decoder = codec::make_decoder(ctx.mapping, **source, codec::DecodeOptions{ctx.today});
   model::Record record;
   std::vector<Error> errors;
-
-  // The header decides whether the file may be applied at all.
-  const auto first = decoder->next(record, errors);
-  const bool have_header = first == codec::Next::record && record.entity == Entity::file_header;
-  if (!have_header) {
-    // Drain the decoder so its file-level errors (no header, wrong interface...) are reported.
-    while (decoder->next(record, errors) != codec::Next::end) {
-    }
-    result.file_errors = decoder->file_errors();
-    if (result.file_errors.empty()) {
-      result.file_errors.push_back(
-          file_error(path, "file.no_header", "the file does not start with a valid header", 1));
-    }
-    auto id = record_unapplied(ctx, path, result, store::FileStatus::rejected);
-    if (!id) return fail(std::move(id).error());
-    result.ledger_id = *id;
-    return result;
-  }
-  result.vpd = record.get("vpd");
-  result.interface = record.get("interface");
-  result.extract_type = record.get("extract_type");
-  result.seq = to_int(record.get("seq"));
-
-  if (std::find(ctx.vpds.begin(), ctx.vpds.end(), result.vpd) == ctx.vpds.end()) {
-    result.file_errors.push_back(
-        file_error(path, "header.vpd", "VPD " + result.vpd + " is not configured for this installation", 1));
-  } else {
-    auto same_seq = ctx.ledger.applied_by_seq(result.vpd, result.interface, result.seq);
-    if (!same_seq) return fail(std::move(same_seq).error());
-    if (*same_seq) {
-      result.outcome = Outcome::duplicate;
-      result.duplicate_of = (*same_seq)->name;
-      result.previous_ack = (*same_seq)->ack;
-      result.file_errors.push_back(file_error(path, "file.duplicate_seq",
-                                              "sequence " + std::to_string(result.seq) + " of VPD " + result.vpd +
-                                                  " was applied before as " + (*same_seq)->name,
-                                              1));
-      auto id = record_unapplied(ctx, path, result, store::FileStatus::duplicate);
-      if (!id) return fail(std::move(id).error());
-      result.ledger_id = *id;
-      return result;
-    }
-    auto last = ctx.ledger.last_applied_seq(result.vpd, result.interface);
-    if (!last) return fail(std::move(last).error());
-    // An operator may have released this file's gap (`esrsync release-gap`).
-    auto released = ctx.ledger.gap_released(result.vpd, result.interface, result.seq);
-    if (!released) return fail(std::move(released).error());
-    if (*last && result.seq < **last) {
-      result.file_errors.push_back(file_error(path, "file.out_of_order",
-                                              "sequence " + std::to_string(result.seq) + " is lower than " +
-                                                  std::to_string(**last) + ", the last applied for VPD " + result.vpd,
-                                              1));
-    } else if (*last && result.seq > **last + 1 && !ctx.allow_gaps && !*released) {
-      result.outcome = Outcome::held;
-      result.file_errors.push_back(file_error(path, "file.sequence_gap",
-                                              "sequence " + std::to_string(result.seq) + " follows " +
-                                                  std::to_string(**last) + ": held until sequence " +
-                                                  std::to_string(**last + 1) + " arrives or an operator releases it",
-                                              1));
-      auto id = record_unapplied(ctx, path, result, store::FileStatus::held);
-      if (!id) return fail(std::move(id).error());
-      result.ledger_id = *id;
-      return result;
-    }
-  }
-  if (!result.file_errors.empty()) {
-    result.outcome = Outcome::rejected;
-    auto id = record_unapplied(ctx, path, result, store::FileStatus::rejected);
-    if (!id) return fail(std::move(id).error());
-    result.ledger_id = *id;
-    return result;
+  if (ctx.mapping.find_role(mapping::RecordSpec::Role::header) != nullptr) {
+    auto checked = check_header(path, ctx, *decoder, record, errors, result);
+    if (!checked) return fail(std::move(checked).error());
+    if (*checked) return result;  // not applied: rejected, duplicate or held
   }
 
   // Apply every record in one transaction; a file-level problem found on the way undoes it all.
@@ -290,8 +352,10 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
     ctx.db.rollback();
     return fail(std::move(e));
   };
-  auto file_id = ctx.ledger.add(store::FileRow{0, std::filesystem::path(path).filename().string(), result.checksum,
-                                               result.vpd, result.interface, result.seq});
+  const std::string file_name = std::filesystem::path(path).filename().string();
+  if (result.interface.empty()) result.interface = ctx.mapping.name;
+  auto file_id =
+      ctx.ledger.add(store::FileRow{0, file_name, result.checksum, result.vpd, result.interface, result.seq});
   if (!file_id) return abandon(std::move(file_id).error());
   Applier applier(ctx, result);
   applier.set_file_id(*file_id);
@@ -307,7 +371,7 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
       continue;
     }
     if (record.entity == Entity::file_header || record.entity == Entity::file_trailer) continue;
-    if (auto ok = applier.apply(record); !ok) return abandon(std::move(ok).error());
+    if (auto ok = applier.apply(record, file_name); !ok) return abandon(std::move(ok).error());
   }
   result.records_read = decoder->stats().records_read;
   result.accepted = decoder->stats().accepted;
@@ -319,6 +383,7 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
     result.accepted = 0;  // nothing of a rejected file is applied
     result.rejected = result.records_read;
     result.inserted = result.updated = result.unchanged = result.withdrawn = result.queued = result.repeated_keys = 0;
+    result.held = 0;
     auto id = record_unapplied(ctx, path, result, store::FileStatus::rejected);
     if (!id) return fail(std::move(id).error());
     result.ledger_id = *id;

@@ -15,6 +15,7 @@
 #include "esrsync/core/atomic_file.hpp"
 #include "esrsync/core/unique_fd.hpp"
 #include "esrsync/flow/ack.hpp"
+#include "esrsync/flow/esr_file_sink.hpp"
 #include "esrsync/store/schema.hpp"
 
 namespace esrsync::flow {
@@ -88,10 +89,9 @@ Status write_batch(const DirSinkConfig& sink, const std::string& flow, const std
   return write_file_atomically(fs::path(sink.directory) / name, text);
 }
 
-Status deliver(store::SqliteDb& db, const FlowConfig& flow, const DirSinkConfig& sink, const Clock& clock,
-               SinkReport& report) {
-  store::Outbox outbox(db, store::RetryPolicy{sink.max_attempts, sink.base_delay_ms, 3'600'000, 300'000}, clock,
-                       static_cast<std::uint64_t>(clock.now_ms()));
+// Sinks without a mapping: batches of changes as JSON-lines files.
+Status deliver_json_lines(store::SqliteDb& db, store::Outbox& outbox, const FlowConfig& flow, const DirSinkConfig& sink,
+                          SinkReport& report) {
   for (;;) {
     auto batch = outbox.claim(sink.name, sink.batch);
     if (!batch) return fail(std::move(batch).error());
@@ -111,6 +111,19 @@ Status deliver(store::SqliteDb& db, const FlowConfig& flow, const DirSinkConfig&
       break;  // one pass: the outbox has scheduled the retries; a later run (or the daemon) makes them
     }
     report.delivered += batch->size();
+    ++report.files;
+  }
+  return {};
+}
+
+Status deliver(store::SqliteDb& db, const FlowConfig& flow, const DirSinkConfig& sink, const Clock& clock,
+               SinkReport& report) {
+  store::Outbox outbox(db, store::RetryPolicy{sink.max_attempts, sink.base_delay_ms, 3'600'000, 300'000}, clock,
+                       static_cast<std::uint64_t>(clock.now_ms()));
+  if (!sink.mapping.empty()) {
+    if (auto ok = deliver_esr_files(db, sink, clock, report); !ok) return ok;
+  } else {
+    if (auto ok = deliver_json_lines(db, outbox, flow, sink, report); !ok) return ok;
   }
   auto pending = outbox.count(sink.name, store::OutboxState::pending);
   auto dead = outbox.count(sink.name, store::OutboxState::dead);
@@ -166,7 +179,7 @@ Status log_run(store::SqliteDb& db, const std::string& flow, std::int64_t starte
 
 bool SyncReport::clean() const {
   const bool files_ok = std::all_of(files.begin(), files.end(), [](const FileReport& f) {
-    return f.result.outcome == Outcome::applied || f.result.outcome == Outcome::duplicate;
+    return (f.result.outcome == Outcome::applied || f.result.outcome == Outcome::duplicate) && f.result.held == 0;
   });
   const bool sinks_ok =
       std::all_of(sinks.begin(), sinks.end(), [](const SinkReport& s) { return s.pending == 0 && s.dead == 0; });
@@ -195,8 +208,12 @@ Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, c
     const std::int64_t started_ms = clock.now_ms();
     auto mapping = mapping::load_mapping(flow.mapping);
     if (!mapping) return fail(std::move(mapping).error());
-    auto ack_mapping = mapping::load_mapping(flow.ack_mapping);
-    if (!ack_mapping) return fail(std::move(ack_mapping).error());
+    std::shared_ptr<const mapping::Mapping> ack_mapping;
+    if (!flow.ack_mapping.empty()) {
+      auto loaded = mapping::load_mapping(flow.ack_mapping);
+      if (!loaded) return fail(std::move(loaded).error());
+      ack_mapping = std::move(*loaded);
+    }
     std::vector<std::string> sinks;
     for (const auto& s : flow.sinks)
       sinks.push_back(s.name);
@@ -204,12 +221,11 @@ Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, c
     if (!files) return fail(std::move(files).error());
     for (const auto& file : *files) {
       const std::string name = file.filename().string();
-      InboundContext ctx{
-          *db,       records,
-          ledger,    outbox,
-          **mapping, config.vpds,
-          sinks,     options.today,
-          false,     [&](const InboundResult& r) { return make_ack(r, name, utc(clock.now_ms()), *ack_mapping); }};
+      InboundContext ctx{*db,   records,       ledger, outbox,  **mapping, config.vpds,
+                         sinks, options.today, false,  nullptr, flow.name};
+      if (ack_mapping) {
+        ctx.make_ack = [&](const InboundResult& r) { return make_ack(r, name, utc(clock.now_ms()), ack_mapping); };
+      }
       auto result = apply_inbound_file(file.string(), ctx);
       if (!result) return fail(std::move(result).error());
       FileReport fr{flow.name, name, std::move(*result), {}};

@@ -6,7 +6,9 @@
 
 #include "esrsync/core/clock.hpp"
 #include "esrsync/flow/config.hpp"
+#include "esrsync/store/outbound_files.hpp"
 #include "esrsync/store/outbox.hpp"
+#include "esrsync/store/recon_queue.hpp"
 #include "esrsync/store/record_store.hpp"
 #include "esrsync/store/schema.hpp"
 
@@ -67,9 +69,84 @@ json entry_json(const store::OutboxEntry& e, bool with_payload) {
   return j;
 }
 
+json item_json(const store::ReconItem& i, bool with_payload) {
+  json j{{"id", i.id},
+         {"kind", std::string(to_string(i.kind))},
+         {"state", std::string(to_string(i.state))},
+         {"flow", i.flow},
+         {"entity", i.entity},
+         {"key", i.record_key},
+         {"source", i.source},
+         {"rule", i.rule},
+         {"detail", i.detail},
+         {"candidates", json::parse(i.candidates, nullptr, false)},
+         {"created_ms", i.created_ms}};
+  if (i.state != store::ReconState::open) {
+    j["decided_ms"] = i.decided_ms;
+    j["decided_by"] = i.decided_by;
+    j["decision"] = i.decision;
+    j["reason"] = i.reason;
+  }
+  if (with_payload) j["record"] = json::parse(i.payload, nullptr, false);
+  return j;
+}
+
 const SystemClock kClock;
 
 }  // namespace
+
+int run_recon_list(const AdminOptions& o, const std::string& state, int limit, std::FILE* out, std::FILE* err) {
+  std::optional<store::ReconState> filter = store::ReconState::open;
+  if (state == "all") filter.reset();
+  if (state == "resolved") filter = store::ReconState::resolved;
+  if (state == "dismissed") filter = store::ReconState::dismissed;
+  if (state != "open" && state != "all" && state != "resolved" && state != "dismissed") {
+    std::fprintf(err, "recon: --state is open, resolved, dismissed or all\n");
+    return 2;
+  }
+  auto db = open_store(o, err);
+  if (!db) return 2;
+  auto items = store::ReconQueue(*db, kClock).list(filter, limit);
+  if (!items) return store_error(items.error(), err);
+  if (o.json) {
+    json all = json::array();
+    for (const auto& i : *items)
+      all.push_back(item_json(i, false));
+    std::fprintf(out, "%s\n", all.dump(2).c_str());
+    return 0;
+  }
+  std::fprintf(out, "%6s %-20s %-9s %-13s %-20s %-34s %s\n", "id", "kind", "state", "entity", "key", "source",
+               "candidates");
+  for (const auto& i : *items) {
+    const auto candidates = json::parse(i.candidates, nullptr, false);
+    std::string names;
+    if (candidates.is_array()) {
+      for (const auto& c : candidates) {
+        if (!names.empty()) names += ",";
+        names += c.value("person_number", "");
+      }
+    }
+    std::fprintf(out, "%6lld %-20s %-9s %-13s %-20s %-34s %s\n", static_cast<long long>(i.id),
+                 std::string(to_string(i.kind)).c_str(), std::string(to_string(i.state)).c_str(), i.entity.c_str(),
+                 i.record_key.c_str(), i.source.c_str(), names.empty() ? "-" : names.c_str());
+  }
+  if (items->empty()) std::fprintf(out, "(nothing waiting)\n");
+  return 0;
+}
+
+int run_recon_show(const AdminOptions& o, std::int64_t id, std::FILE* out, std::FILE* err) {
+  auto db = open_store(o, err);
+  if (!db) return 2;
+  auto item = store::ReconQueue(*db, kClock).get(id);
+  if (!item) return store_error(item.error(), err);
+  if (!*item) {
+    std::fprintf(err, "recon: no item %lld\n", static_cast<long long>(id));
+    return 1;
+  }
+  // The held record is health data: shown only on request, to the administrator at the terminal.
+  std::fprintf(out, "%s\n", item_json(**item, true).dump(2).c_str());
+  return 0;
+}
 
 int run_queue_list(const AdminOptions& o, const std::string& state, int limit, std::FILE* out, std::FILE* err) {
   std::optional<store::OutboxState> filter;
@@ -205,13 +282,27 @@ int run_status(const AdminOptions& o, std::FILE* out, std::FILE* err) {
   json held_files = json::array();
   for (const auto& f : *held)
     held_files.push_back({{"file", f.name}, {"vpd", f.vpd}, {"seq", f.seq}});
+  auto recon_open = store::ReconQueue(*db, kClock).count(store::ReconState::open);
+  if (!recon_open) return store_error(recon_open.error(), err);
+  auto files = store::OutboundFiles(*db, kClock).recent(5);
+  if (!files) return store_error(files.error(), err);
+  json outbound = json::array();
+  for (const auto& f : *files) {
+    outbound.push_back({{"sink", f.sink},
+                        {"file", f.name},
+                        {"vpd", f.vpd},
+                        {"seq", f.seq},
+                        {"state", std::string(to_string(f.state))}});
+  }
   json status{{"last_run", runs->empty() ? json()
                                          : json{{"id", runs->front().id},
                                                 {"flow", runs->front().flow},
                                                 {"finished_ms", runs->front().finished_ms},
                                                 {"clean", runs->front().clean}}},
               {"queues", queues},
-              {"held_files", held_files}};
+              {"held_files", held_files},
+              {"recon_open", *recon_open},
+              {"outbound_files", outbound}};
   if (o.json) {
     std::fprintf(out, "%s\n", status.dump(2).c_str());
     return 0;
@@ -223,9 +314,15 @@ int run_status(const AdminOptions& o, std::FILE* out, std::FILE* err) {
                  runs->front().flow.c_str(), runs->front().clean ? "clean" : "needs attention");
   }
   std::fprintf(out, "queues (not yet delivered): %s\n", queues.empty() ? "empty" : queues.dump().c_str());
+  std::fprintf(out, "waiting for review: %llu (esrsync recon list)\n", static_cast<unsigned long long>(*recon_open));
   std::fprintf(out, "held files: %zu\n", held->size());
   for (const auto& f : *held) {
     std::fprintf(out, "  %s (VPD %s, sequence %lld)\n", f.name.c_str(), f.vpd.c_str(), static_cast<long long>(f.seq));
+  }
+  if (!files->empty()) std::fprintf(out, "latest outbound files:\n");
+  for (const auto& f : *files) {
+    std::fprintf(out, "  %-12s %s (VPD %s, sequence %lld): %s\n", f.sink.c_str(), f.name.c_str(), f.vpd.c_str(),
+                 static_cast<long long>(f.seq), std::string(to_string(f.state)).c_str());
   }
   return 0;
 }

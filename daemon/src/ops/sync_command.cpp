@@ -34,6 +34,7 @@ nlohmann::json to_json(const flow::SyncReport& report) {
                      {"withdrawn", r.withdrawn},
                      {"repeated_keys", r.repeated_keys},
                      {"queued", r.queued},
+                     {"held_for_review", r.held},
                      {"moved_to", f.moved_to},
                      {"file_errors", errors}});
   }
@@ -42,6 +43,8 @@ nlohmann::json to_json(const flow::SyncReport& report) {
     sinks.push_back({{"flow", s.flow},
                      {"sink", s.sink},
                      {"delivered", s.delivered},
+                     {"files_written", s.files},
+                     {"refused", s.refused},
                      {"pending", s.pending},
                      {"dead", s.dead},
                      {"last_error", s.last_error}});
@@ -50,23 +53,26 @@ nlohmann::json to_json(const flow::SyncReport& report) {
 }
 
 void print_table(const flow::SyncReport& report, std::FILE* out) {
-  std::fprintf(out, "%-14s %-34s %-9s %7s %7s %5s %7s %7s %7s %6s %6s\n", "flow", "file", "outcome", "read", "ok",
-               "rej", "new", "changed", "same", "gone", "queued");
+  std::fprintf(out, "%-14s %-34s %-9s %7s %7s %5s %7s %7s %7s %6s %6s %6s\n", "flow", "file", "outcome", "read", "ok",
+               "rej", "new", "changed", "same", "gone", "review", "queued");
   for (const auto& f : report.files) {
     const auto& r = f.result;
-    std::fprintf(out, "%-14s %-34s %-9s %7llu %7llu %5llu %7llu %7llu %7llu %6llu %6llu\n", f.flow.c_str(),
+    std::fprintf(out, "%-14s %-34s %-9s %7llu %7llu %5llu %7llu %7llu %7llu %6llu %6llu %6llu\n", f.flow.c_str(),
                  f.file.c_str(), std::string(flow::to_string(r.outcome)).c_str(),
                  static_cast<unsigned long long>(r.records_read), static_cast<unsigned long long>(r.accepted),
                  static_cast<unsigned long long>(r.rejected), static_cast<unsigned long long>(r.inserted),
                  static_cast<unsigned long long>(r.updated), static_cast<unsigned long long>(r.unchanged),
-                 static_cast<unsigned long long>(r.withdrawn), static_cast<unsigned long long>(r.queued));
+                 static_cast<unsigned long long>(r.withdrawn), static_cast<unsigned long long>(r.held),
+                 static_cast<unsigned long long>(r.queued));
   }
   if (report.files.empty()) std::fprintf(out, "(no files waiting)\n");
   if (!report.sinks.empty()) {
-    std::fprintf(out, "\n%-14s %-14s %9s %8s %5s\n", "flow", "sink", "delivered", "pending", "dead");
+    std::fprintf(out, "\n%-14s %-14s %9s %6s %8s %8s %5s\n", "flow", "sink", "delivered", "files", "refused", "pending",
+                 "dead");
     for (const auto& s : report.sinks) {
-      std::fprintf(out, "%-14s %-14s %9llu %8llu %5llu\n", s.flow.c_str(), s.sink.c_str(),
-                   static_cast<unsigned long long>(s.delivered), static_cast<unsigned long long>(s.pending),
+      std::fprintf(out, "%-14s %-14s %9llu %6llu %8llu %8llu %5llu\n", s.flow.c_str(), s.sink.c_str(),
+                   static_cast<unsigned long long>(s.delivered), static_cast<unsigned long long>(s.files),
+                   static_cast<unsigned long long>(s.refused), static_cast<unsigned long long>(s.pending),
                    static_cast<unsigned long long>(s.dead));
     }
   }
@@ -116,7 +122,11 @@ int run_sync_once(const SyncCommandOptions& options, std::FILE* out, std::FILE* 
       }
     }
     for (const auto& s : report->sinks) {
-      if (!s.last_error.empty()) std::fprintf(err, "sink %s: %s\n", s.sink.c_str(), s.last_error.c_str());
+      for (std::size_t at = 0; at < s.last_error.size();) {
+        const std::size_t end = std::min(s.last_error.find('\n', at), s.last_error.size());
+        std::fprintf(err, "sink %s: %.*s\n", s.sink.c_str(), static_cast<int>(end - at), s.last_error.data() + at);
+        at = end + 1;
+      }
     }
   }
   return report->clean() ? 0 : 1;

@@ -24,10 +24,17 @@ CREATE INDEX outbox_due ON outbox (sink, state, id);  -- claim walks pending row
 CREATE INDEX outbox_leased ON outbox (leased_until_ms) WHERE state = 'pending' AND leased_until_ms <> 0;
 )sql"};
 
+const Migration Outbox::kBatchMigration{3, R"sql(
+ALTER TABLE outbox ADD COLUMN change TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN batch_id INTEGER;
+CREATE INDEX outbox_batch ON outbox (batch_id) WHERE batch_id IS NOT NULL;
+)sql"};
+
 namespace {
 
 constexpr std::string_view kColumns =
-    "id, sink, idempotency_key, entity, record_key, payload, state, attempts, created_ms, next_attempt_ms, last_error";
+    "id, sink, idempotency_key, entity, record_key, payload, state, attempts, created_ms, next_attempt_ms, last_error, "
+    "change, coalesce(batch_id, 0)";
 
 constexpr std::string_view kToDead =
     "UPDATE outbox SET state = 'dead', settled_ms = ?2, attempts = attempts + 1, leased_until_ms = 0, "
@@ -59,6 +66,8 @@ OutboxEntry read_entry(const Statement& row) {
   e.created_ms = row.column_int64(8);
   e.next_attempt_ms = row.column_int64(9);
   e.last_error = row.column_text(10);
+  e.change = row.column_text(11);
+  e.batch_id = row.column_int64(12);
   return e;
 }
 
@@ -69,14 +78,14 @@ Outbox::Outbox(SqliteDb& db, RetryPolicy policy, const Clock& clock, std::uint64
 
 Result<bool> Outbox::enqueue(const OutboxEntry& entry) {
   auto stmt = db_.cached(
-      "INSERT INTO outbox (sink, idempotency_key, entity, record_key, payload, created_ms, next_attempt_ms) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (idempotency_key) DO NOTHING");
+      "INSERT INTO outbox (sink, idempotency_key, entity, record_key, payload, change, created_ms, next_attempt_ms) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?6, ?6) ON CONFLICT (idempotency_key) DO NOTHING");
   if (!stmt) return fail(std::move(stmt).error());
   const std::int64_t now = clock_.now_ms();
   for (const auto& [index, text] :
        {std::pair{1, std::string_view(entry.sink)}, std::pair{2, std::string_view(entry.idempotency_key)},
         std::pair{3, std::string_view(entry.entity)}, std::pair{4, std::string_view(entry.record_key)},
-        std::pair{5, std::string_view(entry.payload)}}) {
+        std::pair{5, std::string_view(entry.payload)}, std::pair{7, std::string_view(entry.change)}}) {
     if (auto ok = (*stmt)->bind(index, text); !ok) return fail(std::move(ok).error());
   }
   if (auto ok = (*stmt)->bind(6, now); !ok) return fail(std::move(ok).error());
@@ -89,7 +98,7 @@ Result<std::vector<OutboxEntry>> Outbox::claim(std::string_view sink, int limit)
   if (auto ok = db_.begin(); !ok) return fail(std::move(ok).error());
   auto select = db_.cached(std::string("SELECT ") + std::string(kColumns) +
                            " FROM outbox WHERE sink = ?1 AND state = 'pending' AND next_attempt_ms <= ?2 "
-                           "AND leased_until_ms <= ?2 ORDER BY id LIMIT ?3");
+                           "AND leased_until_ms <= ?2 AND batch_id IS NULL ORDER BY id LIMIT ?3");
   auto lease = db_.cached("UPDATE outbox SET leased_until_ms = ?2 WHERE id = ?1");
   if (!select || !lease) {
     db_.rollback();
@@ -163,6 +172,33 @@ Status Outbox::retry_later(std::int64_t id, std::string_view reason) {
 
 Status Outbox::rejected(std::int64_t id, std::string_view reason) {
   return settle(id, kToDead, reason, std::nullopt);
+}
+
+Status Outbox::refused_after_delivery(std::int64_t id, std::string_view reason) {
+  return settle(id,
+                "UPDATE outbox SET state = 'dead', settled_ms = ?2, leased_until_ms = 0, batch_id = NULL, "
+                "last_error = ?3 WHERE id = ?1 AND state = 'delivered'",
+                reason, std::nullopt);
+}
+
+Status Outbox::assign_batch(std::int64_t id, std::int64_t batch_id) {
+  auto stmt = db_.cached("UPDATE outbox SET batch_id = ?2 WHERE id = ?1 AND state = 'pending'");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = (*stmt)->bind(1, id); !ok) return ok;
+  if (auto ok = (*stmt)->bind(2, batch_id); !ok) return ok;
+  if (auto ok = (*stmt)->run(); !ok) return ok;
+  if (db_.changes() != 1) {
+    return fail(Errc::io, "outbox.unknown_id", "no pending outbox entry " + std::to_string(id), Origin{db_.path()});
+  }
+  return {};
+}
+
+Result<std::vector<OutboxEntry>> Outbox::batch(std::int64_t batch_id) {
+  auto stmt =
+      db_.cached(std::string("SELECT ") + std::string(kColumns) + " FROM outbox WHERE batch_id = ?1 ORDER BY id");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = (*stmt)->bind(1, batch_id); !ok) return fail(std::move(ok).error());
+  return (*stmt)->collect(read_entry);
 }
 
 std::int64_t Outbox::backoff_ms(int attempts) {

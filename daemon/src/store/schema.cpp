@@ -2,13 +2,17 @@
 
 #include <array>
 
+#include "esrsync/store/outbound_files.hpp"
 #include "esrsync/store/outbox.hpp"
+#include "esrsync/store/person_index.hpp"
+#include "esrsync/store/recon_queue.hpp"
 #include "esrsync/store/record_store.hpp"
 
 namespace esrsync::store {
 
 std::span<const Migration> schema_migrations() noexcept {
-  static const std::array kMigrations{Outbox::kMigration, RecordStore::kMigration};
+  static const std::array kMigrations{Outbox::kMigration,        RecordStore::kMigration, Outbox::kBatchMigration,
+                                      OutboundFiles::kMigration, PersonIndex::kMigration, ReconQueue::kMigration};
   return kMigrations;
 }
 

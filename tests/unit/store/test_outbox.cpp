@@ -19,7 +19,7 @@ class OutboxTest : public ::testing::Test {
     auto opened = SqliteDb::open((dir_ / "esrsync.db").string());
     ASSERT_TRUE(opened) << opened.error().to_string();
     db_.emplace(std::move(*opened));
-    const Migration schema[] = {Outbox::kMigration};
+    const Migration schema[] = {Outbox::kMigration, Outbox::kBatchMigration};
     ASSERT_TRUE(db_->migrate(schema));
     outbox_.emplace(*db_, policy_, clock_, 7);
   }

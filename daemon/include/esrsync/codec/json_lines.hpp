@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "esrsync/core/result.hpp"
 #include "esrsync/model/record.hpp"
 
 namespace esrsync::codec {
@@ -17,6 +18,9 @@ void append_json_line(const model::Record& record, std::string_view file, std::s
 // the same bytes, whichever file or line they came from. It is what the store keeps and sinks
 // receive, and what the content hash is taken over.
 void append_canonical_json(const model::Record& record, std::string& out);
+// The record back from its canonical form (what the store and the outbox keep). Errors
+// (Errc::parse): json.syntax, json.entity (unknown entity), json.field (a field the entity lacks).
+Result<model::Record> parse_canonical_json(std::string_view text);
 // SHA-256 (hex) of append_canonical_json: equal exactly when the canonical content is equal
 // (DESIGN.md "Change detection").
 [[nodiscard]] std::string content_hash(const model::Record& record);

@@ -23,9 +23,18 @@ struct DirSourceConfig {
   std::string acks;        // where .ACK files are written
 };
 
+// A directory sink. Without a mapping it writes each batch of changes as JSON lines. With a mapping
+// that has a header and trailer (the ESR DI return), it writes ESR-style files: one per VPD per
+// batch, named from `file_name`, with sequence numbers contiguous per VPD starting at `first_seq`;
+// the receiver's .ACK files for them are read back from `acks`, and ERR lines become dead letters.
 struct DirSinkConfig {
   std::string name;
-  std::string directory;  // delivered changes are written here, one file per batch
+  std::string directory;                                    // delivered changes are written here
+  std::string mapping;                                      // the outbound layout ("" = JSON lines)
+  std::string file_name = "DI_{vpd}_OHS_{date}_{seq}.DAT";  // {vpd}, {date} (YYYYMMDD), {seq} (7 digits)
+  std::int64_t first_seq = 1;
+  std::string acks;         // where the receiver's .ACK files arrive ("" = none read back)
+  std::string ack_mapping;  // their layout (required with acks)
   int max_attempts = 8;
   std::int64_t base_delay_ms = 5000;
   int batch = 500;
@@ -34,7 +43,7 @@ struct DirSinkConfig {
 struct FlowConfig {
   std::string name;
   std::string mapping;      // the inbound file layout
-  std::string ack_mapping;  // the acknowledgement layout
+  std::string ack_mapping;  // the acknowledgement layout ("" = no ACK files written)
   DirSourceConfig source;
   std::vector<DirSinkConfig> sinks;
   std::uint32_t line = 0;  // where the flow is defined

@@ -11,6 +11,12 @@
 //   a bad record                                 -> that record rejected (ACK ERR); the rest applied
 //   the same key twice in the file               -> the last one wins; counted as a warning
 //
+// Files without a header (OH system CSV and XML exports) have no VPD or sequence: they are
+// checked for duplicate content only. Their OH-owned records (immunisation events, clearances)
+// are matched to a person first (recon/matcher.hpp); a record that cannot be matched with
+// confidence is held in the reconciliation queue, not applied, and reaches no sink. A matched
+// record takes the person's number and VPD, so its change can leave in that VPD's DI return file.
+//
 // A file is applied in one transaction with its ledger row and the outbox rows its changes
 // produce (STYLE.md rule 13): a crash at any point leaves all of it or none. In a FULL extract,
 // persons and assignments of the VPD that the file no longer carries are withdrawn (and reported),
@@ -50,6 +56,7 @@ struct InboundContext {
   // Builds the file's acknowledgement from its result; the text is stored with the ledger row in
   // the same transaction (so it can be written again after a crash). Empty: no ACK.
   std::function<Result<std::optional<std::string>>(const InboundResult&)> make_ack;
+  std::string flow;  // names the flow in reconciliation items
 };
 
 enum class Outcome : std::uint8_t { applied, partial, rejected, duplicate, held };
@@ -81,6 +88,7 @@ struct InboundResult {
   std::uint64_t withdrawn = 0;
   std::uint64_t repeated_keys = 0;  // the same key twice in the file (last one won)
   std::uint64_t queued = 0;         // outbox rows written
+  std::uint64_t held = 0;           // records held in the reconciliation queue
   std::vector<RecordRejection> rejections;
   std::vector<Error> file_errors;  // why the file was rejected or held
   std::string ack;                 // the acknowledgement text, when the file gets one

@@ -29,15 +29,18 @@ struct SinkReport {
   std::string flow;
   std::string sink;
   std::uint64_t delivered = 0;
+  std::uint64_t files = 0;    // ESR-style files written
+  std::uint64_t refused = 0;  // changes the receiver refused in an ACK (now dead letters)
   std::uint64_t pending = 0;
   std::uint64_t dead = 0;
-  std::string last_error;
+  std::string last_error;  // the run's delivery problems, one a line
 };
 
 struct SyncReport {
   std::vector<FileReport> files;
   std::vector<SinkReport> sinks;
-  // True when every file was applied (or was a harmless duplicate) and every change delivered.
+  // True when every file was applied (or was a harmless duplicate) with no record held for
+  // review, and every change delivered.
   [[nodiscard]] bool clean() const;
 };
 

@@ -1,6 +1,6 @@
 #pragma once
 // The operator's commands on the store (DESIGN.md): `queue list|show|retry|purge`, `runs`,
-// `status` and `release-gap`, all with --json. They find the store through the configuration.
+// `status`, `release-gap` and `recon list|show`, all with --json. They find the store through the configuration.
 // Exit codes: 0 done, 1 nothing matched (e.g. an unknown id), 2 configuration or store error.
 
 #include <cstdint>
@@ -21,6 +21,9 @@ int run_queue_retry(const AdminOptions& o, std::optional<std::int64_t> id, std::
 int run_queue_purge(const AdminOptions& o, int older_than_days, std::FILE* out, std::FILE* err);
 int run_runs(const AdminOptions& o, int limit, std::FILE* out, std::FILE* err);
 int run_status(const AdminOptions& o, std::FILE* out, std::FILE* err);
+// The reconciliation queue: `state` is open (default), resolved, dismissed or all.
+int run_recon_list(const AdminOptions& o, const std::string& state, int limit, std::FILE* out, std::FILE* err);
+int run_recon_show(const AdminOptions& o, std::int64_t id, std::FILE* out, std::FILE* err);
 int run_release_gap(const AdminOptions& o, const std::string& vpd, std::int64_t seq, const std::string& by,
                     std::FILE* out, std::FILE* err);
 

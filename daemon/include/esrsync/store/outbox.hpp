@@ -39,6 +39,8 @@ struct OutboxEntry {
   std::string entity;           // canonical entity name, for listings
   std::string record_key;       // e.g. the event_id or assignment number (no personal data)
   std::string payload;          // the canonical record (JSON)
+  std::string change;           // "inserted", "updated" or "withdrawn" (what the sink is told)
+  std::int64_t batch_id = 0;    // file-based sinks: the outbound file holding it (0 = none yet)
   OutboxState state = OutboxState::pending;
   int attempts = 0;
   std::int64_t created_ms = 0;
@@ -48,8 +50,10 @@ struct OutboxEntry {
 
 class Outbox {
  public:
-  // The outbox's part of the schema; store/schema.cpp lists it among the migrations.
+  // The outbox's part of the schema; store/schema.cpp lists it among the migrations. The second
+  // step adds the change kind and the outbound-file batch of a row.
   static const Migration kMigration;
+  static const Migration kBatchMigration;
 
   Outbox(SqliteDb& db, RetryPolicy policy, const Clock& clock, std::uint64_t jitter_seed);
 
@@ -57,8 +61,13 @@ class Outbox {
   // whose idempotency key is already queued is not added twice (returns false). Errors: store.*.
   Result<bool> enqueue(const OutboxEntry& entry);
 
-  // Up to `limit` due pending rows for `sink`, oldest first, each leased until now + lease_ms.
+  // Up to `limit` due pending rows for `sink` not yet in an outbound file, oldest first, each
+  // leased until now + lease_ms.
   Result<std::vector<OutboxEntry>> claim(std::string_view sink, int limit);
+  // File-based sinks (ESR DI return files): the rows placed in outbound file `batch_id`, in the
+  // order they were placed. Such a row is delivered with its file, never claimed on its own again.
+  Status assign_batch(std::int64_t id, std::int64_t batch_id);
+  Result<std::vector<OutboxEntry>> batch(std::int64_t batch_id);
 
   // The sink confirmed: the row is delivered (kept until purged by retention).
   Status delivered(std::int64_t id);
@@ -67,6 +76,9 @@ class Outbox {
   Status retry_later(std::int64_t id, std::string_view reason);
   // The sink refused the change for good (e.g. an ERR line in an ACK): a dead letter at once.
   Status rejected(std::int64_t id, std::string_view reason);
+  // The receiver refused a change it had been delivered (an ERR line in ESR's ACK of a DI file): a
+  // dead letter, taken out of its file, so `queue retry` sends it again in a new one.
+  Status refused_after_delivery(std::int64_t id, std::string_view reason);
 
   // At start-up, when this process holds the store exclusively: leases left by a process that
   // died mid-delivery are released, so those changes are offered again at once.

@@ -1,0 +1,104 @@
+#include "esrsync/store/person_index.hpp"
+
+#include "esrsync/model/names.hpp"
+
+namespace esrsync::store {
+
+const Migration PersonIndex::kMigration{5, R"sql(
+CREATE TABLE person_index (
+  person_number         TEXT PRIMARY KEY,
+  vpd                   TEXT NOT NULL,
+  employee_number       TEXT NOT NULL,
+  nhs_number            TEXT NOT NULL,
+  ni_number             TEXT NOT NULL,
+  date_of_birth         TEXT NOT NULL,
+  surname_key           TEXT NOT NULL,
+  previous_surname_key  TEXT NOT NULL,
+  forenames_key         TEXT NOT NULL,
+  postcode_key          TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX person_index_employee ON person_index (employee_number) WHERE employee_number <> '';
+CREATE INDEX person_index_nhs ON person_index (nhs_number) WHERE nhs_number <> '';
+CREATE INDEX person_index_ni ON person_index (ni_number) WHERE ni_number <> '';
+CREATE INDEX person_index_dob ON person_index (date_of_birth);
+CREATE INDEX person_index_surname ON person_index (surname_key);
+)sql"};
+
+namespace {
+
+constexpr std::string_view kColumns =
+    "person_number, vpd, employee_number, nhs_number, ni_number, date_of_birth, surname_key, previous_surname_key, "
+    "forenames_key, postcode_key";
+
+PersonKeys read_keys(const Statement& row) {
+  PersonKeys k;
+  std::string* fields[] = {&k.person_number, &k.vpd,           &k.employee_number, &k.nhs_number,
+                           &k.ni_number,     &k.date_of_birth, &k.surname_key,     &k.previous_surname_key,
+                           &k.forenames_key, &k.postcode_key};
+  for (int i = 0; i < 10; ++i)
+    *fields[i] = row.column_text(i);
+  return k;
+}
+
+std::string fold_postcode(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == ' ') continue;
+    out.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+  }
+  return out;
+}
+
+}  // namespace
+
+PersonKeys PersonKeys::from(const model::Record& person, std::string_view vpd) {
+  PersonKeys k;
+  k.person_number = person.get("person_number");
+  k.vpd = vpd;
+  k.employee_number = person.get("employee_number");
+  k.nhs_number = person.get("nhs_number");
+  k.ni_number = person.get("ni_number");
+  k.date_of_birth = person.get("date_of_birth");
+  k.surname_key = model::fold_name(person.get("surname"));
+  k.previous_surname_key = model::fold_name(person.get("previous_surname"));
+  k.forenames_key = model::fold_name(person.get("forenames"));
+  k.postcode_key = fold_postcode(person.get("postcode"));
+  return k;
+}
+
+Status PersonIndex::put(const PersonKeys& k) {
+  auto stmt = db_.cached("INSERT OR REPLACE INTO person_index (" + std::string(kColumns) +
+                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+  if (!stmt) return fail(std::move(stmt).error());
+  const std::string_view values[] = {k.person_number, k.vpd,           k.employee_number, k.nhs_number,
+                                     k.ni_number,     k.date_of_birth, k.surname_key,     k.previous_surname_key,
+                                     k.forenames_key, k.postcode_key};
+  for (int i = 0; i < 10; ++i) {
+    if (auto ok = (*stmt)->bind(i + 1, values[i]); !ok) return ok;
+  }
+  return (*stmt)->run();
+}
+
+Result<std::optional<PersonKeys>> PersonIndex::get(std::string_view person_number) {
+  auto stmt = db_.cached("SELECT " + std::string(kColumns) + " FROM person_index WHERE person_number = ?1");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = (*stmt)->bind(1, person_number); !ok) return fail(std::move(ok).error());
+  auto rows = (*stmt)->collect(read_keys);
+  if (!rows) return fail(std::move(rows).error());
+  if (rows->empty()) return std::optional<PersonKeys>{};
+  return std::optional<PersonKeys>(std::move(rows->front()));
+}
+
+Result<std::vector<PersonKeys>> PersonIndex::find(std::string_view column, std::string_view value) {
+  if (column != "employee_number" && column != "nhs_number" && column != "ni_number") {
+    return fail(Errc::config, "person_index.column", "not an indexed identifier: " + std::string(column));
+  }
+  // The "<> ''" term lets SQLite use the partial index.
+  auto stmt = db_.cached("SELECT " + std::string(kColumns) + " FROM person_index WHERE " + std::string(column) +
+                         " = ?1 AND " + std::string(column) + " <> '' ORDER BY person_number");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = (*stmt)->bind(1, value); !ok) return fail(std::move(ok).error());
+  return (*stmt)->collect(read_keys);
+}
+
+}  // namespace esrsync::store
