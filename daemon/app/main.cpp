@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <optional>
 #include <string>
@@ -23,6 +24,15 @@ esrsync::model::Date parse_today(const std::string& text) {
   auto date = esrsync::model::parse_iso_date(text);
   if (!date) throw CLI::ValidationError("--today", "must be a date yyyy-mm-dd");
   return *date;
+}
+
+// Who an operator's decision is recorded as, unless --by says: the login behind sudo, else the user.
+std::string default_actor() {
+  for (const char* var : {"SUDO_USER", "USER", "LOGNAME"}) {
+    const char* v = std::getenv(var);
+    if (v != nullptr && *v != '\0') return v;
+  }
+  return "operator";
 }
 
 }  // namespace
@@ -112,6 +122,32 @@ int main(int argc, char** argv) {
   auto* recon_show = recon_cmd->add_subcommand("show", "Show one item with its held record and candidates");
   admin_options(recon_show);
   recon_show->add_option("id", recon_id, "Item id")->required();
+  std::string recon_person;
+  std::string recon_reason;
+  std::string recon_by = default_actor();
+  auto* recon_resolve = recon_cmd->add_subcommand(
+      "resolve",
+      "Decide an item: link its held record to a person (--person), accept a conflicting event, or "
+      "acknowledge a flag; the record then flows on to the sinks");
+  admin_options(recon_resolve);
+  recon_resolve->add_option("id", recon_id, "Item id")->required();
+  recon_resolve->add_option("--person", recon_person, "The person (ESR person number) the record belongs to");
+  recon_resolve->add_option("--reason", recon_reason, "Why (recorded)")->required();
+  recon_resolve->add_option("--by", recon_by, "Who decides (recorded; default: the login name)");
+  auto* recon_dismiss = recon_cmd->add_subcommand("dismiss", "Close an item without applying its record");
+  admin_options(recon_dismiss);
+  recon_dismiss->add_option("id", recon_id, "Item id")->required();
+  recon_dismiss->add_option("--reason", recon_reason, "Why (recorded)")->required();
+  recon_dismiss->add_option("--by", recon_by, "Who decides (recorded; default: the login name)");
+  std::string history_entity = "immunisation";
+  std::string history_key;
+  int history_limit = 50;
+  auto* recon_history =
+      recon_cmd->add_subcommand("history", "Every matching decision, automatic or human, newest first");
+  admin_options(recon_history);
+  recon_history->add_option("--key", history_key, "Only this record (e.g. OHP01:OHR0000101)");
+  recon_history->add_option("--entity", history_entity, "The record's entity (default immunisation)");
+  recon_history->add_option("--limit", history_limit, "At most this many (default 50)");
 
   try {
     app.parse(argc, argv);
@@ -135,6 +171,17 @@ int main(int argc, char** argv) {
     if (queue_purge->parsed()) return esrsync::ops::run_queue_purge(admin, purge_days, stdout, stderr);
     if (recon_list->parsed()) return esrsync::ops::run_recon_list(admin, recon_state, recon_limit, stdout, stderr);
     if (recon_show->parsed()) return esrsync::ops::run_recon_show(admin, recon_id, stdout, stderr);
+    if (recon_resolve->parsed()) {
+      return esrsync::ops::run_recon_resolve(
+          admin, recon_id, recon_person.empty() ? std::nullopt : std::optional<std::string>(recon_person), recon_reason,
+          recon_by, stdout, stderr);
+    }
+    if (recon_dismiss->parsed()) {
+      return esrsync::ops::run_recon_dismiss(admin, recon_id, recon_reason, recon_by, stdout, stderr);
+    }
+    if (recon_history->parsed()) {
+      return esrsync::ops::run_recon_history(admin, history_entity, history_key, history_limit, stdout, stderr);
+    }
     if (runs_cmd->parsed()) return esrsync::ops::run_runs(admin, runs_limit, stdout, stderr);
     if (status_cmd->parsed()) return esrsync::ops::run_status(admin, stdout, stderr);
     if (gap_cmd->parsed()) return esrsync::ops::run_release_gap(admin, gap_vpd, gap_seq, gap_by, stdout, stderr);

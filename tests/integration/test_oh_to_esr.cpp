@@ -51,8 +51,9 @@ TEST_F(OhToEsr, MatchedEventsLeaveAsDiFilesWithContiguousSequence) {
   EXPECT_THAT(test::read_file(dir_ / "oh-acks/oh_export_20260805.ACK"),
               HasSubstr("ERR|9|immunisation|OHR0000107|lookup.unknown_code|"));
 
-  // The second export: one record matched by NI + date of birth + surname folded ("OBRIEN"),
-  // three held for review. Only the matched one leaves, in the next sequence.
+  // The second export: one record matched by NI + date of birth + surname folded ("OBRIEN"), one
+  // by the scored comparison (surname misspelt), three held for review. Only the matched ones
+  // leave, in the next sequence.
   drop_oh("oh_export_20260806.csv");
   const auto second = sync({"--json"});
   EXPECT_EQ(second.exit_code, 1);  // records held for review
@@ -61,8 +62,9 @@ TEST_F(OhToEsr, MatchedEventsLeaveAsDiFilesWithContiguousSequence) {
   const std::string di2 = test::read_file(dir_ / "di-out/DI_245_OHS_0000002.DAT");
   EXPECT_THAT(di2, ::testing::StartsWith("HDR|OHS-ESR|1.0|245|DELTA|2|"));
   EXPECT_THAT(di2, HasSubstr("IMM|A|10000001|OHR0000201|MMR_RUBELLA|"));
-  EXPECT_EQ(lines(di2), 3u);
-  for (const auto* held : {"OHR0000202", "OHR0000203", "OHR0000204"}) {
+  EXPECT_THAT(di2, HasSubstr("IMM|A|10000003|OHR0000204|VARICELLA|"));
+  EXPECT_EQ(lines(di2), 4u);
+  for (const auto* held : {"OHR0000202", "OHR0000203", "OHR0000205"}) {
     EXPECT_THAT(di1 + di2, Not(HasSubstr(held)));
   }
 
@@ -70,6 +72,7 @@ TEST_F(OhToEsr, MatchedEventsLeaveAsDiFilesWithContiguousSequence) {
   EXPECT_EQ(recon.exit_code, 0) << recon.err;
   EXPECT_THAT(recon.out, HasSubstr("\"kind\": \"no_match\""));
   EXPECT_THAT(recon.out, HasSubstr("\"kind\": \"identifier_conflict\""));
+  EXPECT_THAT(recon.out, HasSubstr("\"kind\": \"possible_match\""));  // day and month swapped, "Dan"
   EXPECT_THAT(recon.out, HasSubstr("\"source\": \"oh_export_20260806.csv:4\""));
   EXPECT_THAT(recon.out, Not(HasSubstr("Achterberg")));  // listings carry keys, not personal data
   const auto shown = esrsync({"recon", "show", "2"});
@@ -82,8 +85,49 @@ TEST_F(OhToEsr, MatchedEventsLeaveAsDiFilesWithContiguousSequence) {
   drop_oh("oh_export_20260806.csv");
   const auto again = sync();
   EXPECT_THAT(names("di-out"), ElementsAre("DI_245_OHS_0000001.DAT", "DI_245_OHS_0000002.DAT"));
-  EXPECT_THAT(names("oh-processed"), ::testing::SizeIs(3));                   // the repeat is a duplicate, moved aside
-  EXPECT_THAT(esrsync({"recon", "list"}).out, HasSubstr("     3 no_match"));  // still three items, not six
+  EXPECT_THAT(names("oh-processed"), ::testing::SizeIs(3));  // the repeat is a duplicate, moved aside
+  EXPECT_THAT(esrsync({"recon", "list"}).out, HasSubstr("     3 possible_match"));  // still three items, not six
+}
+
+TEST_F(OhToEsr, AHeldRecordReachesNoSinkUntilResolvedAndThenExactlyOnce) {
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  drop_oh("oh_export_20260806.csv");
+  sync();
+  ASSERT_THAT(names("di-out"), ElementsAre("DI_245_OHS_0000001.DAT"));
+  EXPECT_THAT(test::read_file(dir_ / "di-out/DI_245_OHS_0000001.DAT"), Not(HasSubstr("OHR0000205")));
+  // Still held after more runs.
+  sync();
+  EXPECT_THAT(names("di-out"), ElementsAre("DI_245_OHS_0000001.DAT"));
+
+  // Item 3 is the possible match (day and month swapped). Resolving needs a person and a reason.
+  EXPECT_EQ(esrsync({"recon", "resolve", "3", "--reason", "x"}).exit_code, 1);
+  EXPECT_THAT(esrsync({"recon", "resolve", "3", "--person", "99999999", "--reason", "x"}).err,
+              HasSubstr("recon.unknown_person"));
+  const auto resolved =
+      esrsync({"recon", "resolve", "3", "--person", "10000002", "--reason", "DOB typed US-style", "--by", "OH admin"});
+  EXPECT_EQ(resolved.exit_code, 0) << resolved.err;
+  EXPECT_THAT(resolved.out, HasSubstr("applied to person 10000002; 1 change(s) queued"));
+  EXPECT_EQ(esrsync({"recon", "resolve", "3", "--person", "10000002", "--reason", "again"}).exit_code, 1);
+
+  sync();
+  ASSERT_THAT(names("di-out"), ElementsAre("DI_245_OHS_0000001.DAT", "DI_245_OHS_0000002.DAT"));
+  const std::string di2 = test::read_file(dir_ / "di-out/DI_245_OHS_0000002.DAT");
+  EXPECT_THAT(di2, HasSubstr("IMM|A|10000002|OHR0000205|MMR_MUMPS|"));
+  EXPECT_EQ(lines(di2), 3u);
+  sync();
+  EXPECT_THAT(names("di-out"), ElementsAre("DI_245_OHS_0000001.DAT", "DI_245_OHS_0000002.DAT"));  // once
+
+  // A dismissed item is closed and its record never leaves.
+  EXPECT_EQ(esrsync({"recon", "dismiss", "1", "--reason", "not one of ours"}).exit_code, 0);
+  sync();
+  EXPECT_EQ(names("di-out").size(), 2u);
+  const auto history = esrsync({"recon", "history", "--key", "OHP01:OHR0000205", "--json"});
+  EXPECT_THAT(history.out, HasSubstr("\"rule\": \"match.possible\""));
+  EXPECT_THAT(history.out, HasSubstr("\"actor\": \"OH admin\""));
+  EXPECT_THAT(history.out, HasSubstr("\"reason\": \"DOB typed US-style\""));
+  const auto all = esrsync({"recon", "list", "--state", "all", "--json"});
+  EXPECT_THAT(all.out, HasSubstr("\"state\": \"dismissed\""));
+  EXPECT_THAT(all.out, HasSubstr("\"decided_by\": \"OH admin\""));
 }
 
 TEST_F(OhToEsr, EsrAckErrLinesBecomeDeadLettersAndARetryLeavesInTheNextFile) {

@@ -86,6 +86,22 @@ class Reader {
     return v;
   }
 
+  double fraction(const toml::table& t, std::string_view key, double fallback) {
+    const toml::node* node = t.get(key);
+    if (node == nullptr) return fallback;
+    if (!node->is_floating_point() && !node->is_integer()) {
+      problem(node, "config.type", "'" + std::string(key) + "' must be a number between 0 and 1");
+      return fallback;
+    }
+    const double v =
+        node->is_integer() ? static_cast<double>(node->as_integer()->get()) : node->as_floating_point()->get();
+    if (v < 0 || v > 1) {
+      problem(node, "config.value", "'" + std::string(key) + "' must be between 0 and 1");
+      return fallback;
+    }
+    return v;
+  }
+
   const std::string& path() const { return path_; }
 
  private:
@@ -187,7 +203,16 @@ Result<Config> parse_config(std::string_view text, const std::string& path, std:
     return fail(std::move(err));
   }
   Reader r(path, problems);
-  r.only_keys(root, {"store", "esr", "flows"}, "the configuration");
+  r.only_keys(root, {"store", "esr", "matching", "flows"}, "the configuration");
+  if (const auto* matching = r.table(root, "matching", false)) {
+    r.only_keys(*matching, {"auto", "review", "margin"}, "[matching]");
+    config.matching.auto_threshold = r.fraction(*matching, "auto", config.matching.auto_threshold);
+    config.matching.review_threshold = r.fraction(*matching, "review", config.matching.review_threshold);
+    config.matching.margin = r.fraction(*matching, "margin", config.matching.margin);
+    if (config.matching.review_threshold > config.matching.auto_threshold) {
+      r.problem(matching, "config.value", "[matching] review must not be above auto");
+    }
+  }
   if (const auto* store = r.table(root, "store", true)) {
     r.only_keys(*store, {"path"}, "[store]");
     config.store_path = r.path_value(*store, "path", true, "[store]");

@@ -8,9 +8,7 @@
 #include "esrsync/codec/decoder.hpp"
 #include "esrsync/codec/json_lines.hpp"
 #include "esrsync/core/checksum.hpp"
-#include "esrsync/recon/matcher.hpp"
-#include "esrsync/store/person_index.hpp"
-#include "esrsync/store/recon_queue.hpp"
+#include "esrsync/flow/applier.hpp"
 
 namespace esrsync::flow {
 
@@ -33,24 +31,6 @@ std::string_view to_string(Outcome o) noexcept {
 namespace {
 
 using model::Entity;
-
-// The store key of a canonical record (DOMAIN.md "Canonical model": ESR owns persons by person
-// number and assignments by assignment number; OH events are unique per provider).
-std::string record_key(const model::Record& r) {
-  switch (r.entity) {
-    case Entity::person:
-      return std::string(r.get("person_number"));
-    case Entity::assignment:
-      return std::string(r.get("assignment_number"));
-    case Entity::immunisation:
-      return std::string(r.get("provider_code")) + ":" + std::string(r.get("event_id"));
-    case Entity::clearance:
-      return std::string(r.get("assignment_number")) + ":" + std::string(r.get("clearance_type")) + ":" +
-             std::string(r.get("provider_code"));
-    default:
-      return std::string(r.key());
-  }
-}
 
 std::int64_t to_int(std::string_view text) {
   std::int64_t v = 0;
@@ -95,145 +75,6 @@ Result<std::int64_t> record_unapplied(InboundContext& ctx, const std::string& pa
   }
   return id;
 }
-
-class Applier {
- public:
-  Applier(InboundContext& ctx, InboundResult& result) : ctx_(ctx), result_(result) {}
-
-  // Applies one valid data record inside the file's transaction.
-  Status apply(model::Record& record, const std::string& file_name) {
-    if (record.entity == Entity::assignment) record.set("vpd", result_.vpd);
-    std::string vpd = result_.vpd;
-    if (record.entity == Entity::immunisation || record.entity == Entity::clearance) {
-      auto person = match(record, file_name);
-      if (!person) return fail(std::move(person).error());
-      if (!*person) return {};  // held for review
-      record.set("person_number", (*person)->first);
-      vpd = std::move((*person)->second);
-    }
-    const std::string key = record_key(record);
-    const auto& def = model::entity_def(record.entity);
-    store::Change change = store::Change::unchanged;
-    std::string hash;
-    payload_.clear();
-    if (record.get("action") == "D") {
-      auto withdrawn = ctx_.records.withdraw(def.name, key, file_id_);
-      if (!withdrawn) return fail(std::move(withdrawn).error());
-      change = *withdrawn;
-      hash = "withdrawn";
-      codec::append_canonical_json(record, payload_);
-    } else {
-      // The action is how ESR sent it, not part of the content: an A then a C of the same data is
-      // no change.
-      const std::string action(record.get("action"));
-      record.set("action", "");
-      codec::append_canonical_json(record, payload_);
-      hash = codec::content_hash(record);
-      record.set("action", action);
-      auto applied = ctx_.records.apply(def.name, key, vpd, payload_, hash, file_id_);
-      if (!applied) return fail(std::move(applied).error());
-      change = applied->change;
-      if (applied->repeated) ++result_.repeated_keys;
-      if (record.entity == Entity::person && (change == store::Change::inserted || change == store::Change::updated)) {
-        if (auto ok = persons_.put(store::PersonKeys::from(record, vpd)); !ok) return ok;
-      }
-    }
-    return count_and_queue(def.name, key, change, hash);
-  }
-
-  // Matches an OH record to a person: the person's (number, VPD), or nothing when the record was
-  // held for review. Every decision is logged.
-  Result<std::optional<std::pair<std::string, std::string>>> match(const model::Record& record,
-                                                                   const std::string& file_name) {
-    auto m = recon::match_person(record, persons_);
-    if (!m) return fail(std::move(m).error());
-    const std::string key = record_key(record);
-    const std::string entity(model::entity_def(record.entity).name);
-    const std::string source = file_name + ":" + std::to_string(record.line);
-    store::MatchDecision decision{0,         entity, key,       source, m->rule, m->score, m->person_number,
-                                  "esrsync", 0,      m->detail, 0};
-    std::optional<std::pair<std::string, std::string>> out;
-    if (m->matched) {
-      out.emplace(m->person_number, m->vpd);
-    } else {
-      payload_.clear();
-      codec::append_canonical_json(record, payload_);
-      auto id = recon_.hold(store::ReconItem{0, m->kind, store::ReconState::open, ctx_.flow, entity, key, payload_,
-                                             source, m->rule, m->detail, recon::candidates_json(m->candidates)});
-      if (!id) return fail(std::move(id).error());
-      decision.item_id = *id;
-      ++result_.held;
-    }
-    if (auto ok = recon_.log_decision(decision); !ok) return fail(std::move(ok).error());
-    return out;
-  }
-
-  Status count_and_queue(std::string_view entity, const std::string& key, store::Change change,
-                         const std::string& hash) {
-    switch (change) {
-      case store::Change::inserted:
-        ++result_.inserted;
-        break;
-      case store::Change::updated:
-        ++result_.updated;
-        break;
-      case store::Change::unchanged:
-        ++result_.unchanged;
-        return {};
-      case store::Change::withdrawn:
-        ++result_.withdrawn;
-        break;
-    }
-    for (const auto& sink : ctx_.sinks) {
-      store::OutboxEntry entry;
-      entry.sink = sink;
-      // Stable across retries and crashes: the change and the file it came from (never a row id).
-      entry.idempotency_key = sink + ":" + std::string(entity) + ":" + key + ":" + std::string(to_string(change)) +
-                              ":" + hash + ":" + file_identity();
-      entry.entity = entity;
-      entry.record_key = key;
-      entry.payload = payload_;
-      entry.change = to_string(change);
-      auto queued = ctx_.outbox.enqueue(entry);
-      if (!queued) return fail(std::move(queued).error());
-      if (*queued) ++result_.queued;
-    }
-    return {};
-  }
-
-  // FULL extracts: what the VPD had and this file does not carry is withdrawn.
-  Status withdraw_unseen() {
-    for (const auto entity : {Entity::person, Entity::assignment}) {
-      const auto name = model::entity_def(entity).name;
-      auto keys = ctx_.records.withdraw_unseen(name, result_.vpd, file_id_);
-      if (!keys) return fail(std::move(keys).error());
-      for (const auto& key : *keys) {
-        auto stored = ctx_.records.get(name, key);
-        if (!stored) return fail(std::move(stored).error());
-        payload_ = *stored ? (*stored)->payload : std::string("{}");
-        if (auto ok = count_and_queue(name, key, store::Change::withdrawn, "gone"); !ok) return ok;
-      }
-    }
-    return {};
-  }
-
-  void set_file_id(std::int64_t id) { file_id_ = id; }
-
- private:
-  // The file a change came from, stable across crashes and retries: ESR files by (VPD, seq),
-  // files without a header by their content.
-  std::string file_identity() const {
-    if (!result_.vpd.empty()) return result_.vpd + "-" + std::to_string(result_.seq);
-    return "sha256-" + result_.checksum.substr(0, 32);
-  }
-
-  InboundContext& ctx_;
-  InboundResult& result_;
-  store::PersonIndex persons_{ctx_.db};
-  store::ReconQueue recon_{ctx_.db, ctx_.records.clock()};
-  std::int64_t file_id_ = 0;
-  std::string payload_;
-};
 
 // ESR files: the header decides whether the file may be applied at all (its VPD, sequence and
 // interface). Returns true when the file is not to be applied (its ledger row is written).
@@ -357,8 +198,13 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
   auto file_id =
       ctx.ledger.add(store::FileRow{0, file_name, result.checksum, result.vpd, result.interface, result.seq});
   if (!file_id) return abandon(std::move(file_id).error());
-  Applier applier(ctx, result);
-  applier.set_file_id(*file_id);
+  ApplyCounts counts;
+  Applier applier(ctx.db, ctx.records, ctx.outbox, ctx.sinks, ctx.flow, ctx.matching, counts);
+  // The file a change came from, stable across crashes and retries: ESR files by (VPD, seq),
+  // files without a header by their content.
+  applier.set_source(ApplySource{
+      *file_id, file_name,
+      result.vpd.empty() ? "sha256-" + result.checksum.substr(0, 32) : result.vpd + "-" + std::to_string(result.seq)});
   for (;;) {
     const auto next = decoder->next(record, errors);
     if (next == codec::Next::end) break;
@@ -371,7 +217,7 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
       continue;
     }
     if (record.entity == Entity::file_header || record.entity == Entity::file_trailer) continue;
-    if (auto ok = applier.apply(record, file_name); !ok) return abandon(std::move(ok).error());
+    if (auto ok = applier.apply(record, result.vpd); !ok) return abandon(std::move(ok).error());
   }
   result.records_read = decoder->stats().records_read;
   result.accepted = decoder->stats().accepted;
@@ -382,16 +228,22 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
     result.outcome = Outcome::rejected;
     result.accepted = 0;  // nothing of a rejected file is applied
     result.rejected = result.records_read;
-    result.inserted = result.updated = result.unchanged = result.withdrawn = result.queued = result.repeated_keys = 0;
-    result.held = 0;
     auto id = record_unapplied(ctx, path, result, store::FileStatus::rejected);
     if (!id) return fail(std::move(id).error());
     result.ledger_id = *id;
     return result;
   }
   if (result.extract_type == "FULL") {
-    if (auto ok = applier.withdraw_unseen(); !ok) return abandon(std::move(ok).error());
+    if (auto ok = applier.withdraw_unseen(result.vpd); !ok) return abandon(std::move(ok).error());
   }
+  result.inserted = counts.inserted;
+  result.updated = counts.updated;
+  result.unchanged = counts.unchanged;
+  result.withdrawn = counts.withdrawn;
+  result.repeated_keys = counts.repeated_keys;
+  result.queued = counts.queued;
+  result.held = counts.held;
+  result.flagged = counts.flagged;
   result.outcome = result.rejected == 0 ? Outcome::applied : Outcome::partial;
   if (auto ok = build_ack(ctx, result); !ok) return abandon(std::move(ok).error());
   if (auto ok = ctx.ledger.finish(

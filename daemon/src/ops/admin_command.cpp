@@ -6,6 +6,7 @@
 
 #include "esrsync/core/clock.hpp"
 #include "esrsync/flow/config.hpp"
+#include "esrsync/flow/resolve.hpp"
 #include "esrsync/store/outbound_files.hpp"
 #include "esrsync/store/outbox.hpp"
 #include "esrsync/store/recon_queue.hpp"
@@ -18,7 +19,7 @@ namespace {
 using nlohmann::json;
 
 // Opens the store the configuration names; prints the problem and returns nullopt on failure.
-std::optional<store::SqliteDb> open_store(const AdminOptions& o, std::FILE* err) {
+std::optional<store::SqliteDb> open_store(const AdminOptions& o, std::FILE* err, flow::Config* config_out = nullptr) {
   std::vector<Error> problems;
   auto config = flow::load_config(o.config, &problems);
   if (!config) {
@@ -35,6 +36,7 @@ std::optional<store::SqliteDb> open_store(const AdminOptions& o, std::FILE* err)
     std::fprintf(err, "%s\n", ok.error().to_string().c_str());
     return std::nullopt;
   }
+  if (config_out != nullptr) *config_out = std::move(*config);
   return std::optional<store::SqliteDb>(std::move(*db));
 }
 
@@ -323,6 +325,91 @@ int run_status(const AdminOptions& o, std::FILE* out, std::FILE* err) {
   for (const auto& f : *files) {
     std::fprintf(out, "  %-12s %s (VPD %s, sequence %lld): %s\n", f.sink.c_str(), f.name.c_str(), f.vpd.c_str(),
                  static_cast<long long>(f.seq), std::string(to_string(f.state)).c_str());
+  }
+  return 0;
+}
+
+int run_recon_resolve(const AdminOptions& o, std::int64_t id, const std::optional<std::string>& person,
+                      const std::string& reason, const std::string& by, std::FILE* out, std::FILE* err) {
+  flow::Config config;
+  auto db = open_store(o, err, &config);
+  if (!db) return 2;
+  auto done = flow::resolve_item(*db, config, id, person, by, reason, kClock);
+  if (!done) {
+    std::fprintf(err, "recon: %s: %s\n", done.error().rule.c_str(), done.error().message.c_str());
+    return done.error().code == Errc::validation ? 1 : 2;
+  }
+  if (o.json) {
+    std::fprintf(out, "%s\n",
+                 json{{"id", id},
+                      {"entity", done->entity},
+                      {"key", done->record_key},
+                      {"decision", done->decision},
+                      {"queued", done->counts.queued},
+                      {"held_again", done->counts.held},
+                      {"flagged", done->counts.flagged}}
+                     .dump(2)
+                     .c_str());
+  } else {
+    std::fprintf(out, "recon: item %lld resolved: %s %s %s; %llu change(s) queued for delivery\n",
+                 static_cast<long long>(id), done->entity.c_str(), done->record_key.c_str(), done->decision.c_str(),
+                 static_cast<unsigned long long>(done->counts.queued));
+    if (done->counts.held > 0) {
+      std::fprintf(out,
+                   "recon: the record was held again (see esrsync recon list): it conflicts with what is stored\n");
+    }
+  }
+  return 0;
+}
+
+int run_recon_dismiss(const AdminOptions& o, std::int64_t id, const std::string& reason, const std::string& by,
+                      std::FILE* out, std::FILE* err) {
+  auto db = open_store(o, err);
+  if (!db) return 2;
+  if (auto ok = flow::dismiss_item(*db, id, by, reason, kClock); !ok) {
+    std::fprintf(err, "recon: %s: %s\n", ok.error().rule.c_str(), ok.error().message.c_str());
+    return ok.error().code == Errc::validation ? 1 : 2;
+  }
+  if (o.json) {
+    std::fprintf(out, "%s\n", json{{"id", id}, {"state", "dismissed"}}.dump().c_str());
+  } else {
+    std::fprintf(out, "recon: item %lld dismissed; its record was not applied\n", static_cast<long long>(id));
+  }
+  return 0;
+}
+
+int run_recon_history(const AdminOptions& o, const std::string& entity, const std::string& key, int limit,
+                      std::FILE* out, std::FILE* err) {
+  auto db = open_store(o, err);
+  if (!db) return 2;
+  store::ReconQueue queue(*db, kClock);
+  auto rows = key.empty() ? queue.recent_decisions(limit) : queue.decisions(entity, key);
+  if (!rows) return store_error(rows.error(), err);
+  if (o.json) {
+    json all = json::array();
+    for (const auto& d : *rows) {
+      all.push_back({{"id", d.id},
+                     {"entity", d.entity},
+                     {"key", d.record_key},
+                     {"source", d.source},
+                     {"rule", d.rule},
+                     {"score", d.score},
+                     {"person_number", d.person_number},
+                     {"actor", d.actor},
+                     {"at_ms", d.at_ms},
+                     {"reason", d.reason},
+                     {"item", d.item_id}});
+    }
+    std::fprintf(out, "%s\n", all.dump(2).c_str());
+    return 0;
+  }
+  std::fprintf(out, "%8s %-13s %-20s %-26s %6s %-9s %-14s %5s  %s\n", "id", "entity", "key", "rule", "score", "person",
+               "actor", "item", "reason");
+  for (const auto& d : *rows) {
+    std::fprintf(out, "%8lld %-13s %-20s %-26s %6.3f %-9s %-14s %5s  %s\n", static_cast<long long>(d.id),
+                 d.entity.c_str(), d.record_key.c_str(), d.rule.c_str(), d.score,
+                 d.person_number.empty() ? "-" : d.person_number.c_str(), d.actor.c_str(),
+                 d.item_id != 0 ? std::to_string(d.item_id).c_str() : "-", d.reason.substr(0, 60).c_str());
   }
   return 0;
 }

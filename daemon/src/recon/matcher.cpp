@@ -4,6 +4,7 @@
 
 #include "esrsync/codec/json_lines.hpp"
 #include "esrsync/model/names.hpp"
+#include "esrsync/model/validators.hpp"
 
 namespace esrsync::recon {
 namespace {
@@ -33,9 +34,101 @@ void add_candidate(std::vector<Candidate>& out, const std::string& person_number
   }
 }
 
+// ISO dates "yyyy-mm-dd": day and month swapped (when that is a date at all).
+std::string swapped_dob(std::string_view dob) {
+  if (dob.size() != 10) return {};
+  std::string out = std::string(dob.substr(0, 5)) + std::string(dob.substr(8, 2)) + "-" + std::string(dob.substr(5, 2));
+  return model::parse_iso_date(out) ? out : std::string{};
+}
+
+double dob_similarity(std::string_view a, std::string_view b) {
+  if (a.empty() || b.empty() || a.size() != b.size()) return 0;
+  if (a == b) return 1;
+  if (swapped_dob(a) == b) return 0.85;
+  int differ = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    differ += a[i] != b[i] ? 1 : 0;
+  return differ == 1 ? 0.75 : 0;
+}
+
+std::string fold_postcode(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == ' ') continue;
+    out.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+  }
+  return out;
+}
+
 }  // namespace
 
-Result<MatchResult> match_person(const model::Record& ref, store::PersonIndex& index) {
+double jaro_winkler(std::string_view a, std::string_view b) noexcept {
+  if (a.empty() && b.empty()) return 1;
+  if (a.empty() || b.empty()) return 0;
+  if (a == b) return 1;
+  const std::size_t window = std::max<std::size_t>(std::max(a.size(), b.size()) / 2, 1) - 1;
+  std::vector<char> a_match(a.size(), 0);
+  std::vector<char> b_match(b.size(), 0);
+  std::size_t matches = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const std::size_t from = i > window ? i - window : 0;
+    const std::size_t to = std::min(i + window + 1, b.size());
+    for (std::size_t j = from; j < to; ++j) {
+      if (b_match[j] != 0 || a[i] != b[j]) continue;
+      a_match[i] = b_match[j] = 1;
+      ++matches;
+      break;
+    }
+  }
+  if (matches == 0) return 0;
+  std::size_t transpositions = 0;
+  for (std::size_t i = 0, j = 0; i < a.size(); ++i) {
+    if (a_match[i] == 0) continue;
+    while (b_match[j] == 0)
+      ++j;
+    if (a[i] != b[j]) ++transpositions;
+    ++j;
+  }
+  const double m = static_cast<double>(matches);
+  const double jaro = (m / static_cast<double>(a.size()) + m / static_cast<double>(b.size()) +
+                       (m - static_cast<double>(transpositions) / 2) / m) /
+                      3;
+  std::size_t prefix = 0;
+  while (prefix < 4 && prefix < a.size() && prefix < b.size() && a[prefix] == b[prefix])
+    ++prefix;
+  return jaro + static_cast<double>(prefix) * 0.1 * (1 - jaro);
+}
+
+double score(const model::Record& ref, const store::PersonKeys& p) {
+  const std::string surname = model::fold_name(ref.get("surname"));
+  double sur = jaro_winkler(surname, p.surname_key);
+  if (!p.previous_surname_key.empty()) sur = std::max(sur, 0.97 * jaro_winkler(surname, p.previous_surname_key));
+  const std::string ref_previous = model::fold_name(ref.get("previous_surname"));
+  if (!ref_previous.empty()) sur = std::max(sur, 0.97 * jaro_winkler(ref_previous, p.surname_key));
+  const std::string forenames = model::fold_name(ref.get("forenames"));
+  const double fore = forenames.empty() ? 0.5 : jaro_winkler(forenames, p.forenames_key);
+  const auto dob = ref.get("date_of_birth");
+  const double birth = dob.empty() ? 0.5 : dob_similarity(dob, p.date_of_birth);
+  double total = 0.35 * sur + 0.2 * fore + 0.35 * birth;
+  double weights = 0.9;
+  const std::string postcode = fold_postcode(ref.get("postcode"));
+  if (!postcode.empty() && !p.postcode_key.empty()) {
+    const bool same_outward =
+        postcode.size() > 3 && p.postcode_key.size() > 3 &&
+        postcode.substr(0, postcode.size() - 3) == p.postcode_key.substr(0, p.postcode_key.size() - 3);
+    total += 0.1 * (postcode == p.postcode_key ? 1.0 : same_outward ? 0.6 : 0.0);
+    weights += 0.1;
+  }
+  double s = total / weights;
+  // A national number that is not the candidate's speaks against them.
+  for (const auto& [mine, theirs] : {std::pair{ref.get("nhs_number"), std::string_view(p.nhs_number)},
+                                     std::pair{ref.get("ni_number"), std::string_view(p.ni_number)}}) {
+    if (!mine.empty() && !theirs.empty() && mine != theirs) s *= 0.5;
+  }
+  return s;
+}
+
+Result<MatchResult> match_person(const model::Record& ref, store::PersonIndex& index, const MatchOptions& options) {
   std::vector<Pointer> pointers;
   if (const auto pn = ref.get("person_number"); !pn.empty()) {
     auto person = index.get(pn);
@@ -98,17 +191,81 @@ Result<MatchResult> match_person(const model::Record& ref, store::PersonIndex& i
     if (hits == 1) return matched(*hit, "match.ni_dob_surname");
   }
 
+  // Rule 5: candidates from the blocking indexes, scored.
+  std::vector<store::PersonKeys> pool;
+  const auto gather = [&](std::string_view column, std::string_view value) -> Status {
+    auto found = index.find(column, value);
+    if (!found) return fail(std::move(found).error());
+    for (auto& k : *found) {
+      if (std::none_of(pool.begin(), pool.end(),
+                       [&](const store::PersonKeys& p) { return p.person_number == k.person_number; })) {
+        pool.push_back(std::move(k));
+      }
+    }
+    return {};
+  };
+  const std::string surname = model::fold_name(ref.get("surname"));
+  const auto dob = ref.get("date_of_birth");
+  for (const auto& [column, value] : {std::pair<std::string_view, std::string>{"date_of_birth", std::string(dob)},
+                                      {"date_of_birth", swapped_dob(dob)},
+                                      {"surname_key", surname},
+                                      {"previous_surname_key", surname},
+                                      {"surname_key", model::fold_name(ref.get("previous_surname"))}}) {
+    if (auto ok = gather(column, value); !ok) return fail(std::move(ok).error());
+  }
+  for (const auto& p : pointers) {
+    for (const auto& person : p.persons) {
+      if (std::none_of(pool.begin(), pool.end(),
+                       [&](const store::PersonKeys& k) { return k.person_number == person.person_number; })) {
+        pool.push_back(person);
+      }
+    }
+  }
+  std::vector<std::pair<double, const store::PersonKeys*>> scored;
+  scored.reserve(pool.size());
+  for (const auto& p : pool)
+    scored.emplace_back(score(ref, p), &p);
+  std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second->person_number < b.second->person_number;
+  });
+  const double best = scored.empty() ? 0 : scored.front().first;
+  const double second = scored.size() > 1 ? scored[1].first : 0;
+  if (best >= options.auto_threshold && best - second >= options.margin) {
+    MatchResult m = matched(*scored.front().second, "match.score");
+    m.score = best;
+    return m;
+  }
+
   MatchResult m;
+  // A review item ranks the candidates worth a look; a no_match item shows the nearest few.
+  const bool review = best >= options.review_threshold;
+  for (std::size_t i = 0; i < scored.size() && i < 5; ++i) {
+    if (review && scored[i].first < options.review_threshold) break;
+    if (!review && i >= 3) break;
+    const auto* p = scored[i].second;
+    std::string why;
+    for (const auto& ptr : pointers) {
+      for (const auto& person : ptr.persons) {
+        if (person.person_number == p->person_number) why += (why.empty() ? "" : ",") + std::string(ptr.identifier);
+      }
+    }
+    m.candidates.push_back(Candidate{p->person_number, scored[i].first, why.empty() ? "score" : why});
+  }
+  if (review) {
+    m.rule = "match.possible";
+    m.kind = store::ReconKind::possible_match;
+    m.score = best;
+    m.detail = best >= options.auto_threshold
+                   ? "more than one person scores within " + std::to_string(options.margin) + " of the best"
+                   : "the best candidate scores below the automatic threshold";
+    return m;
+  }
   m.rule = "match.none";
   m.kind = store::ReconKind::no_match;
-  for (const auto& p : pointers) {
-    for (const auto& person : p.persons)
-      add_candidate(m.candidates, person.person_number, p.identifier);
-  }
-  m.detail = m.candidates.empty()
-                 ? "no person holds any of the record's identifiers"
-                 : "identifiers point at known persons, but no matching rule is satisfied (name or date of birth "
-                   "differ, or an identifier is shared)";
+  m.score = best;
+  m.detail = m.candidates.empty() ? "no person holds any of the record's identifiers, and no candidate shares its "
+                                    "date of birth or surname"
+                                  : "no candidate scores above the review threshold";
   return m;
 }
 

@@ -24,6 +24,20 @@ CREATE INDEX person_index_dob ON person_index (date_of_birth);
 CREATE INDEX person_index_surname ON person_index (surname_key);
 )sql"};
 
+const Migration PersonIndex::kEventsMigration{7, R"sql(
+CREATE INDEX person_index_previous ON person_index (previous_surname_key) WHERE previous_surname_key <> '';
+CREATE TABLE person_event (
+  person_number  TEXT NOT NULL,
+  event_key      TEXT NOT NULL,
+  antigen        TEXT NOT NULL,
+  kind           TEXT NOT NULL,
+  status         TEXT NOT NULL,
+  event_date     TEXT NOT NULL,
+  PRIMARY KEY (event_key)
+) WITHOUT ROWID;
+CREATE INDEX person_event_person ON person_event (person_number, antigen, event_date);
+)sql"};
+
 namespace {
 
 constexpr std::string_view kColumns =
@@ -90,15 +104,44 @@ Result<std::optional<PersonKeys>> PersonIndex::get(std::string_view person_numbe
 }
 
 Result<std::vector<PersonKeys>> PersonIndex::find(std::string_view column, std::string_view value) {
-  if (column != "employee_number" && column != "nhs_number" && column != "ni_number") {
-    return fail(Errc::config, "person_index.column", "not an indexed identifier: " + std::string(column));
+  // Partial indexes (identifiers are often blank) need the "<> ''" term to be used.
+  const bool partial = column == "employee_number" || column == "nhs_number" || column == "ni_number" ||
+                       column == "previous_surname_key";
+  if (!partial && column != "date_of_birth" && column != "surname_key") {
+    return fail(Errc::config, "person_index.column", "not an indexed column: " + std::string(column));
   }
-  // The "<> ''" term lets SQLite use the partial index.
+  if (value.empty()) return std::vector<PersonKeys>{};
   auto stmt = db_.cached("SELECT " + std::string(kColumns) + " FROM person_index WHERE " + std::string(column) +
-                         " = ?1 AND " + std::string(column) + " <> '' ORDER BY person_number");
+                         " = ?1" + (partial ? " AND " + std::string(column) + " <> ''" : std::string()) +
+                         " ORDER BY person_number LIMIT 1000");
   if (!stmt) return fail(std::move(stmt).error());
   if (auto ok = (*stmt)->bind(1, value); !ok) return fail(std::move(ok).error());
   return (*stmt)->collect(read_keys);
+}
+
+Status PersonIndex::put_event(std::string_view person_number, const PersonEvent& e) {
+  auto stmt = db_.cached(
+      "INSERT OR REPLACE INTO person_event (person_number, event_key, antigen, kind, status, event_date) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!stmt) return fail(std::move(stmt).error());
+  const std::string_view values[] = {person_number, e.event_key, e.antigen, e.kind, e.status, e.event_date};
+  for (int i = 0; i < 6; ++i) {
+    if (auto ok = (*stmt)->bind(i + 1, values[i]); !ok) return ok;
+  }
+  return (*stmt)->run();
+}
+
+Result<std::vector<PersonEvent>> PersonIndex::events(std::string_view person_number) {
+  auto stmt = db_.cached(
+      "SELECT event_key, antigen, kind, status, event_date FROM person_event WHERE person_number = ?1 "
+      "ORDER BY antigen, event_date, event_key");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = (*stmt)->bind(1, person_number); !ok) return fail(std::move(ok).error());
+  return (*stmt)->collect([](const Statement& row) {
+    return PersonEvent{std::string(row.column_text(0)), std::string(row.column_text(1)),
+                       std::string(row.column_text(2)), std::string(row.column_text(3)),
+                       std::string(row.column_text(4))};
+  });
 }
 
 }  // namespace esrsync::store

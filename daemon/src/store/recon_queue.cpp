@@ -199,29 +199,62 @@ Status ReconQueue::log_decision(const MatchDecision& d) {
   return (*stmt)->run();
 }
 
-Result<std::vector<MatchDecision>> ReconQueue::decisions(std::string_view entity, std::string_view record_key) {
+Status ReconQueue::decide(std::int64_t id, ReconState state, std::string_view by, std::string_view decision,
+                          std::string_view reason) {
   auto stmt = db_.cached(
-      "SELECT id, entity, record_key, source, rule, score_milli, person_number, actor, at_ms, reason, "
-      "coalesce(item_id, 0) "
-      "FROM match_decision WHERE entity = ?1 AND record_key = ?2 ORDER BY id");
+      "UPDATE recon_item SET state = ?2, decided_ms = ?3, decided_by = ?4, decision = ?5, reason = ?6 "
+      "WHERE id = ?1 AND state = 'open'");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = (*stmt)->bind(1, id); !ok) return ok;
+  if (auto ok = (*stmt)->bind(2, to_string(state)); !ok) return ok;
+  if (auto ok = (*stmt)->bind(3, clock_.now_ms()); !ok) return ok;
+  if (auto ok = (*stmt)->bind(4, by); !ok) return ok;
+  if (auto ok = (*stmt)->bind(5, decision); !ok) return ok;
+  if (auto ok = (*stmt)->bind(6, reason); !ok) return ok;
+  if (auto ok = (*stmt)->run(); !ok) return ok;
+  if (db_.changes() != 1) {
+    return fail(Errc::validation, "recon.not_open", "item " + std::to_string(id) + " is not open");
+  }
+  return {};
+}
+
+namespace {
+
+constexpr std::string_view kDecisionColumns =
+    "id, entity, record_key, source, rule, score_milli, person_number, actor, at_ms, reason, coalesce(item_id, 0)";
+
+MatchDecision read_decision(const Statement& row) {
+  MatchDecision d;
+  d.id = row.column_int64(0);
+  d.entity = row.column_text(1);
+  d.record_key = row.column_text(2);
+  d.source = row.column_text(3);
+  d.rule = row.column_text(4);
+  d.score = static_cast<double>(row.column_int64(5)) / 1000.0;
+  d.person_number = row.column_text(6);
+  d.actor = row.column_text(7);
+  d.at_ms = row.column_int64(8);
+  d.reason = row.column_text(9);
+  d.item_id = row.column_int64(10);
+  return d;
+}
+
+}  // namespace
+
+Result<std::vector<MatchDecision>> ReconQueue::decisions(std::string_view entity, std::string_view record_key) {
+  auto stmt = db_.cached("SELECT " + std::string(kDecisionColumns) +
+                         " FROM match_decision WHERE entity = ?1 AND record_key = ?2 ORDER BY id");
   if (!stmt) return fail(std::move(stmt).error());
   if (auto ok = (*stmt)->bind(1, entity); !ok) return fail(std::move(ok).error());
   if (auto ok = (*stmt)->bind(2, record_key); !ok) return fail(std::move(ok).error());
-  return (*stmt)->collect([](const Statement& row) {
-    MatchDecision d;
-    d.id = row.column_int64(0);
-    d.entity = row.column_text(1);
-    d.record_key = row.column_text(2);
-    d.source = row.column_text(3);
-    d.rule = row.column_text(4);
-    d.score = static_cast<double>(row.column_int64(5)) / 1000.0;
-    d.person_number = row.column_text(6);
-    d.actor = row.column_text(7);
-    d.at_ms = row.column_int64(8);
-    d.reason = row.column_text(9);
-    d.item_id = row.column_int64(10);
-    return d;
-  });
+  return (*stmt)->collect(read_decision);
+}
+
+Result<std::vector<MatchDecision>> ReconQueue::recent_decisions(int limit) {
+  auto stmt = db_.cached("SELECT " + std::string(kDecisionColumns) + " FROM match_decision ORDER BY id DESC LIMIT ?1");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = (*stmt)->bind(1, static_cast<std::int64_t>(limit)); !ok) return fail(std::move(ok).error());
+  return (*stmt)->collect(read_decision);
 }
 
 }  // namespace esrsync::store

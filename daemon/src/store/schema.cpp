@@ -11,8 +11,9 @@
 namespace esrsync::store {
 
 std::span<const Migration> schema_migrations() noexcept {
-  static const std::array kMigrations{Outbox::kMigration,        RecordStore::kMigration, Outbox::kBatchMigration,
-                                      OutboundFiles::kMigration, PersonIndex::kMigration, ReconQueue::kMigration};
+  static const std::array kMigrations{Outbox::kMigration,           RecordStore::kMigration, Outbox::kBatchMigration,
+                                      OutboundFiles::kMigration,    PersonIndex::kMigration, ReconQueue::kMigration,
+                                      PersonIndex::kEventsMigration};
   return kMigrations;
 }
 

@@ -12,7 +12,9 @@ namespace esrsync::recon {
 namespace {
 
 model::Record person(const std::string& number, const std::string& employee, const std::string& ni,
-                     const std::string& nhs, const std::string& surname, const std::string& dob) {
+                     const std::string& nhs, const std::string& surname, const std::string& dob,
+                     const std::string& forenames = "Ada", const std::string& previous = "",
+                     const std::string& postcode = "") {
   model::Record r;
   r.reset(model::Entity::person);
   r.set("person_number", number);
@@ -20,8 +22,10 @@ model::Record person(const std::string& number, const std::string& employee, con
   r.set("ni_number", ni);
   r.set("nhs_number", nhs);
   r.set("surname", surname);
-  r.set("forenames", "Ada");
+  r.set("forenames", forenames);
+  r.set("previous_surname", previous);
   r.set("date_of_birth", dob);
+  r.set("postcode", postcode);
   return r;
 }
 
@@ -41,6 +45,13 @@ class Matcher : public ::testing::Test {
     // Two people sharing an NI number by data error, with different surnames.
     add(person("10000008", "E8", "PR771204A", "", "Nowak", "1970-01-01"), "245");
     add(person("10000009", "E9", "PR771204A", "", "Nowakowska", "1970-01-01"), "245");
+    // For the scored comparison: accents, hyphens, apostrophes, a married name, twins of a kind.
+    add(person("30000001", "E31", "", "", "Ní Bhriain", "1991-07-04", "Siobhán", "", "LS6 1AN"), "245");
+    add(person("30000002", "E32", "", "", "Okonkwo-Adeyemi", "1985-12-03", "Chidi"), "245");
+    add(person("30000003", "E33", "", "", "Hughes", "1983-02-11", "Megan", "D'Arcy", "CF10 1AA"), "245");
+    add(person("30000004", "E34", "", "", "Smith", "1980-01-01", "John"), "245");
+    add(person("30000005", "E35", "", "", "Smith", "1980-01-01", "John"), "245");
+    add(person("30000006", "E36", "", "", "Patel", "1990-05-06", "Priya"), "245");
   }
   void add(const model::Record& r, const std::string& vpd) {
     ASSERT_TRUE(index_->put(store::PersonKeys::from(r, vpd)));
@@ -127,8 +138,70 @@ TEST_F(Matcher, Rule6IdentifiersOfTwoPersonsAreAConflictWhateverElseMatches) {
                   .matched);
 }
 
+TEST_F(Matcher, Rule5AccentsCaseHyphensAndApostrophes) {
+  // The OH system dropped the accents and wrote the name in capitals; no identifiers at all.
+  const auto m = match(ref({{"surname", "NI BHRIAIN"}, {"forenames", "SIOBHAN"}, {"date_of_birth", "1991-07-04"}}));
+  EXPECT_TRUE(m.matched);
+  EXPECT_EQ(m.person_number, "30000001");
+  EXPECT_EQ(m.rule, "match.score");
+  EXPECT_GE(m.score, 0.92);
+  // A hyphenated name written with a space, forename typo.
+  const auto h = match(ref({{"surname", "Okonkwo Adeyemi"}, {"forenames", "Chid"}, {"date_of_birth", "1985-12-03"}}));
+  EXPECT_TRUE(h.matched);
+  EXPECT_EQ(h.person_number, "30000002");
+}
+
+TEST_F(Matcher, Rule5PreviousSurnameAndSwappedDateOfBirth) {
+  // OH still has her maiden name, which ESR holds as the previous surname.
+  const auto maiden = match(ref({{"surname", "D'Arcy"}, {"forenames", "Megan"}, {"date_of_birth", "1983-02-11"}}));
+  EXPECT_TRUE(maiden.matched);
+  EXPECT_EQ(maiden.person_number, "30000003");
+  // Day and month swapped, nothing else wrong: found through the swapped-date index.
+  const auto swapped = match(ref({{"surname", "Patel"}, {"forenames", "Priya"}, {"date_of_birth", "1990-06-05"}}));
+  EXPECT_TRUE(swapped.matched);
+  EXPECT_EQ(swapped.person_number, "30000006");
+  // Swapped date and a misspelt surname: close, but for a human.
+  const auto both = match(ref({{"surname", "Patil"}, {"forenames", "Priya"}, {"date_of_birth", "1990-06-05"}}));
+  EXPECT_FALSE(both.matched);
+  EXPECT_EQ(both.kind, store::ReconKind::possible_match);
+  ASSERT_FALSE(both.candidates.empty());
+  EXPECT_EQ(both.candidates[0].person_number, "30000006");
+}
+
+TEST_F(Matcher, Rule5TwoPeopleSharingANameAndDateOfBirthAreNeverGuessed) {
+  const auto m = match(ref({{"surname", "Smith"}, {"forenames", "John"}, {"date_of_birth", "1980-01-01"}}));
+  EXPECT_FALSE(m.matched);
+  EXPECT_EQ(m.kind, store::ReconKind::possible_match);
+  ASSERT_EQ(m.candidates.size(), 2u);
+  EXPECT_DOUBLE_EQ(m.candidates[0].score, m.candidates[1].score);
+  EXPECT_THAT(m.detail, ::testing::HasSubstr("more than one person"));
+}
+
+TEST_F(Matcher, Rule5ADifferentNationalNumberSpeaksAgainstTheCandidate) {
+  // Same name and date of birth as 30000006, but an NHS number that is not hers (and not known).
+  model::Record r = ref({{"surname", "Patel"}, {"forenames", "Priya"}, {"date_of_birth", "1990-05-06"}});
+  EXPECT_TRUE(match(r).matched);
+  add(person("30000007", "E37", "", "9434766656", "Patel", "1990-05-06", "Priya"), "245");  // a namesake
+  // Without the number the two are indistinguishable: for a human.
+  EXPECT_EQ(match(r).kind, store::ReconKind::possible_match);
+  // With it, the namesake (whose NHS number differs) drops out; the one without a number on file stays.
+  r.set("nhs_number", "9434765870");
+  const auto m = match(r);
+  EXPECT_TRUE(m.matched);
+  EXPECT_EQ(m.person_number, "30000006");
+  EXPECT_LT(score(r, *index_->get("30000007").value()), 0.6);
+}
+
+TEST_F(Matcher, JaroWinklerKnownValues) {
+  EXPECT_NEAR(jaro_winkler("martha", "marhta"), 0.961, 0.001);
+  EXPECT_NEAR(jaro_winkler("dixon", "dicksonx"), 0.813, 0.001);
+  EXPECT_DOUBLE_EQ(jaro_winkler("", ""), 1.0);
+  EXPECT_DOUBLE_EQ(jaro_winkler("abc", ""), 0.0);
+  EXPECT_DOUBLE_EQ(jaro_winkler("abc", "xyz"), 0.0);
+}
+
 TEST_F(Matcher, NoIdentifierKnownIsNoMatch) {
-  const auto m = match(ref({{"surname", "Achterberg"}, {"date_of_birth", "1990-06-05"}}));
+  const auto m = match(ref({{"surname", "Achterberg"}, {"date_of_birth", "1991-08-15"}}));
   EXPECT_FALSE(m.matched);
   EXPECT_EQ(m.kind, store::ReconKind::no_match);
   EXPECT_EQ(m.rule, "match.none");

@@ -49,10 +49,18 @@ struct FlowConfig {
   std::uint32_t line = 0;  // where the flow is defined
 };
 
+// Thresholds of the scored comparison (DOMAIN.md matching rule 5; recon/matcher.hpp).
+struct MatchingConfig {
+  double auto_threshold = 0.92;
+  double review_threshold = 0.70;
+  double margin = 0.05;
+};
+
 struct Config {
   std::string path;
   std::string store_path;
   std::vector<std::string> vpds;
+  MatchingConfig matching;
   std::vector<FlowConfig> flows;
 };
 

@@ -36,6 +36,7 @@
 #include "esrsync/mapping/mapping.hpp"
 #include "esrsync/model/record.hpp"
 #include "esrsync/model/validators.hpp"
+#include "esrsync/recon/matcher.hpp"
 #include "esrsync/store/outbox.hpp"
 #include "esrsync/store/record_store.hpp"
 
@@ -57,6 +58,7 @@ struct InboundContext {
   // the same transaction (so it can be written again after a crash). Empty: no ACK.
   std::function<Result<std::optional<std::string>>(const InboundResult&)> make_ack;
   std::string flow;  // names the flow in reconciliation items
+  recon::MatchOptions matching;
 };
 
 enum class Outcome : std::uint8_t { applied, partial, rejected, duplicate, held };
@@ -89,6 +91,7 @@ struct InboundResult {
   std::uint64_t repeated_keys = 0;  // the same key twice in the file (last one won)
   std::uint64_t queued = 0;         // outbox rows written
   std::uint64_t held = 0;           // records held in the reconciliation queue
+  std::uint64_t flagged = 0;        // records applied with an item raised for review
   std::vector<RecordRejection> rejections;
   std::vector<Error> file_errors;  // why the file was rejected or held
   std::string ack;                 // the acknowledgement text, when the file gets one

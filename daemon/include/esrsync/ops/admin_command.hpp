@@ -1,7 +1,7 @@
 #pragma once
 // The operator's commands on the store (DESIGN.md): `queue list|show|retry|purge`, `runs`,
-// `status`, `release-gap` and `recon list|show`, all with --json. They find the store through the configuration.
-// Exit codes: 0 done, 1 nothing matched (e.g. an unknown id), 2 configuration or store error.
+// `status`, `release-gap` and `recon list|show|resolve|dismiss|history`, all with --json. They find the store through
+// the configuration. Exit codes: 0 done, 1 nothing matched (e.g. an unknown id), 2 configuration or store error.
 
 #include <cstdint>
 #include <cstdio>
@@ -24,6 +24,14 @@ int run_status(const AdminOptions& o, std::FILE* out, std::FILE* err);
 // The reconciliation queue: `state` is open (default), resolved, dismissed or all.
 int run_recon_list(const AdminOptions& o, const std::string& state, int limit, std::FILE* out, std::FILE* err);
 int run_recon_show(const AdminOptions& o, std::int64_t id, std::FILE* out, std::FILE* err);
+// `recon resolve ID [--person N] --reason TEXT [--by NAME]`, `recon dismiss`, `recon history`:
+// exit 1 when the item is unknown, already settled, or needs --person.
+int run_recon_resolve(const AdminOptions& o, std::int64_t id, const std::optional<std::string>& person,
+                      const std::string& reason, const std::string& by, std::FILE* out, std::FILE* err);
+int run_recon_dismiss(const AdminOptions& o, std::int64_t id, const std::string& reason, const std::string& by,
+                      std::FILE* out, std::FILE* err);
+int run_recon_history(const AdminOptions& o, const std::string& entity, const std::string& key, int limit,
+                      std::FILE* out, std::FILE* err);
 int run_release_gap(const AdminOptions& o, const std::string& vpd, std::int64_t seq, const std::string& by,
                     std::FILE* out, std::FILE* err);
 

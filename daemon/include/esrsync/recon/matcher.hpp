@@ -8,11 +8,15 @@
 //   2. employee_number exact (one person holds it)        -> match
 //   3. valid nhs_number exact                             -> match
 //   4. ni_number + date_of_birth + folded surname equal   -> match
-//   otherwise                                             -> held for review (no_match), with the
-//                                                            persons any identifier pointed at as
-//                                                            candidates
+//   5. scored comparison of the candidates the indexes give (same date of birth or day/month
+//      swapped, same folded surname or previous surname, persons an identifier pointed at):
+//      best score >= auto and clear of the runner-up by `margin`  -> match
+//      best score >= review                                       -> possible_match, ranked
+//      otherwise                                                  -> no_match
 //
-// The scored comparison of rule 5 (possible_match with ranked candidates) is issue #5's. Values
+// Scores (0..1) weigh surname (Jaro-Winkler on folded names; a previous surname counts),
+// forenames, date of birth (exact; day and month swapped; one digit off) and postcode (when the
+// record has one); an NHS or NI number that differs from the candidate's halves the score. Values
 // arrive validated and normalised by the mapping (NHS check digit, NI format), so equality is exact.
 // Used from the store's thread (it reads the person index).
 
@@ -43,7 +47,19 @@ struct MatchResult {
   std::vector<Candidate> candidates;
 };
 
-Result<MatchResult> match_person(const model::Record& reference, store::PersonIndex& index);
+struct MatchOptions {
+  double auto_threshold = 0.92;
+  double review_threshold = 0.70;
+  double margin = 0.05;  // an automatic match must beat the runner-up by at least this much
+};
+
+Result<MatchResult> match_person(const model::Record& reference, store::PersonIndex& index,
+                                 const MatchOptions& options = {});
+
+// Jaro-Winkler similarity of two strings (0..1), by bytes; used on folded names.
+[[nodiscard]] double jaro_winkler(std::string_view a, std::string_view b) noexcept;
+// The rule-5 score of `reference` against one person.
+[[nodiscard]] double score(const model::Record& reference, const store::PersonKeys& person);
 
 // Candidates as the JSON array the reconciliation queue keeps.
 [[nodiscard]] std::string candidates_json(const std::vector<Candidate>& candidates);

@@ -34,16 +34,32 @@ struct PersonKeys {
   static PersonKeys from(const model::Record& person, std::string_view vpd);
 };
 
+// One immunisation event of a person, as the derived status and the staff history need it.
+struct PersonEvent {
+  std::string event_key;  // "<provider>:<event_id>", the canonical record key
+  std::string antigen;
+  std::string kind;    // vaccination, serology, screening
+  std::string status;  // COMPLETED, IMMUNE, NON_IMMUNE, ...
+  std::string event_date;
+};
+
 class PersonIndex {
  public:
   static const Migration kMigration;
+  // Blocking for the scored comparison (previous surnames) and the per-person event list.
+  static const Migration kEventsMigration;
 
   explicit PersonIndex(SqliteDb& db) : db_(db) {}
 
   Status put(const PersonKeys& keys);
   Result<std::optional<PersonKeys>> get(std::string_view person_number);
-  // Persons with this identifier. `column` is one of employee_number, nhs_number, ni_number.
+  // Persons with this value. `column` is one of employee_number, nhs_number, ni_number (the
+  // identifiers), date_of_birth, surname_key, previous_surname_key (blocking keys for scoring).
   Result<std::vector<PersonKeys>> find(std::string_view column, std::string_view value);
+
+  // The person's events (kept in step with the immunisation records applied for them).
+  Status put_event(std::string_view person_number, const PersonEvent& event);
+  Result<std::vector<PersonEvent>> events(std::string_view person_number);
 
  private:
   SqliteDb& db_;

@@ -79,8 +79,15 @@ class ReconQueue {
   Result<std::optional<ReconItem>> get(std::int64_t id);
   Result<std::uint64_t> count(ReconState state);
 
+  // Settles an open item (resolved or dismissed) with who, what and why. Errors:
+  // recon.not_open when the item is unknown or already settled.
+  Status decide(std::int64_t id, ReconState state, std::string_view by, std::string_view decision,
+                std::string_view reason);
+
   Status log_decision(const MatchDecision& decision);
   Result<std::vector<MatchDecision>> decisions(std::string_view entity, std::string_view record_key);
+  // The latest decisions, newest first.
+  Result<std::vector<MatchDecision>> recent_decisions(int limit);
 
  private:
   SqliteDb& db_;

@@ -1,0 +1,98 @@
+#pragma once
+// Applying canonical records to the store, one at a time, inside the caller's transaction: the
+// step that inbound files and reconciliation decisions share (DESIGN.md "Data flow": match ->
+// store -> outbox), so a record released by a human goes exactly the way a file's record does.
+//
+// ESR-owned records (persons, assignments) are applied as sent. OH-owned records (immunisation
+// events, clearances) are first matched to a person (recon/matcher.hpp) and then checked against
+// what is known (DOMAIN.md "Matching a record to a person", "Field ownership"):
+//
+//   no confident match, identifier conflict        -> held (possible_match, no_match,
+//                                                     identifier_conflict): not applied
+//   same event_id from the same provider with a
+//   different date, antigen or result              -> held (event_conflict): the stored version stays
+//   identity fields that differ from ESR's         -> identity_discrepancy raised; the OH-owned data
+//   (strong matches: rules 1-4)                       is applied all the same, the person unchanged
+//   NON_IMMUNE serology after an IMMUNE one         -> status_regression raised; applied (history)
+//
+// Every change is written to the outbox for each sink with a stable idempotency key; every
+// matching decision is logged. Used from the store's thread.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "esrsync/core/result.hpp"
+#include "esrsync/model/record.hpp"
+#include "esrsync/recon/matcher.hpp"
+#include "esrsync/store/outbox.hpp"
+#include "esrsync/store/person_index.hpp"
+#include "esrsync/store/recon_queue.hpp"
+#include "esrsync/store/record_store.hpp"
+
+namespace esrsync::flow {
+
+struct ApplyCounts {
+  std::uint64_t inserted = 0;
+  std::uint64_t updated = 0;
+  std::uint64_t unchanged = 0;
+  std::uint64_t withdrawn = 0;
+  std::uint64_t repeated_keys = 0;  // the same key twice in one file (the last one won)
+  std::uint64_t queued = 0;         // outbox rows written
+  std::uint64_t held = 0;           // records held in the reconciliation queue
+  std::uint64_t flagged = 0;        // applied, with an item raised for review
+};
+
+// Where the records come from: the ledger row of the file (0 for a human decision), a name for
+// item sources ("file.csv"), and an identity that is stable across crashes and retries (the
+// file's VPD and sequence, or its checksum; "recon-<item>" for a decision).
+struct ApplySource {
+  std::int64_t file_id = 0;
+  std::string name;
+  std::string identity;
+};
+
+// The store key of a canonical record (DOMAIN.md "Canonical model": ESR owns persons by person
+// number and assignments by assignment number; OH events are unique per provider).
+[[nodiscard]] std::string record_key(const model::Record& record);
+
+class Applier {
+ public:
+  Applier(store::SqliteDb& db, store::RecordStore& records, store::Outbox& outbox, std::vector<std::string> sinks,
+          std::string flow, recon::MatchOptions matching, ApplyCounts& counts);
+
+  void set_source(ApplySource source) { source_ = std::move(source); }
+
+  // One valid data record. `vpd` is the file's (ESR records); OH records take their person's.
+  Status apply(model::Record& record, std::string_view vpd);
+  // A held OH record a human linked to `person_number` (already checked to exist): applied as if
+  // it had matched. `accept_conflict`: the record replaces a conflicting stored version.
+  Status apply_resolved(model::Record& record, const std::string& person_number, bool accept_conflict);
+  // FULL extracts: what the VPD had and this file does not carry is withdrawn.
+  Status withdraw_unseen(std::string_view vpd);
+
+ private:
+  Status apply_owned(model::Record& record, std::string_view vpd, std::string_view match_rule, bool accept_conflict);
+  Status store_and_queue(model::Record& record, std::string_view vpd);
+  Status queue(std::string_view entity, const std::string& key, store::Change change, const std::string& hash);
+  Result<std::int64_t> raise(store::ReconKind kind, const model::Record& record, std::string rule, std::string detail,
+                             std::string candidates);
+  Status check_identity(const model::Record& record, const store::PersonKeys& person);
+  Result<bool> conflicts_with_stored(const model::Record& record);
+  Status check_regression(const model::Record& record);
+
+  store::SqliteDb& db_;
+  store::RecordStore& records_;
+  store::Outbox& outbox_;
+  std::vector<std::string> sinks_;
+  std::string flow_;
+  recon::MatchOptions matching_;
+  ApplyCounts& counts_;
+  store::PersonIndex persons_;
+  store::ReconQueue recon_;
+  ApplySource source_;
+  std::string payload_;
+};
+
+}  // namespace esrsync::flow

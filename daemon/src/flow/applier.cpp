@@ -1,0 +1,265 @@
+#include "esrsync/flow/applier.hpp"
+
+#include "esrsync/codec/json_lines.hpp"
+#include "esrsync/model/names.hpp"
+
+namespace esrsync::flow {
+
+using model::Entity;
+
+std::string record_key(const model::Record& r) {
+  switch (r.entity) {
+    case Entity::person:
+      return std::string(r.get("person_number"));
+    case Entity::assignment:
+      return std::string(r.get("assignment_number"));
+    case Entity::immunisation:
+      return std::string(r.get("provider_code")) + ":" + std::string(r.get("event_id"));
+    case Entity::clearance:
+      return std::string(r.get("assignment_number")) + ":" + std::string(r.get("clearance_type")) + ":" +
+             std::string(r.get("provider_code"));
+    default:
+      return std::string(r.key());
+  }
+}
+
+Applier::Applier(store::SqliteDb& db, store::RecordStore& records, store::Outbox& outbox,
+                 std::vector<std::string> sinks, std::string flow, recon::MatchOptions matching, ApplyCounts& counts)
+    : db_(db),
+      records_(records),
+      outbox_(outbox),
+      sinks_(std::move(sinks)),
+      flow_(std::move(flow)),
+      matching_(matching),
+      counts_(counts),
+      persons_(db),
+      recon_(db, records.clock()) {}
+
+Status Applier::apply(model::Record& record, std::string_view vpd) {
+  if (record.entity == Entity::assignment) record.set("vpd", vpd);
+  if (record.entity != Entity::immunisation && record.entity != Entity::clearance) {
+    return store_and_queue(record, vpd);
+  }
+  auto m = recon::match_person(record, persons_, matching_);
+  if (!m) return fail(std::move(m).error());
+  const std::string key = record_key(record);
+  const std::string entity(model::entity_def(record.entity).name);
+  store::MatchDecision decision{0,
+                                entity,
+                                key,
+                                source_.name + ":" + std::to_string(record.line),
+                                m->rule,
+                                m->score,
+                                m->person_number,
+                                "esrsync",
+                                0,
+                                m->detail,
+                                0};
+  if (!m->matched) {
+    auto id = raise(m->kind, record, m->rule, m->detail, recon::candidates_json(m->candidates));
+    if (!id) return fail(std::move(id).error());
+    decision.item_id = *id;
+    ++counts_.held;
+    return recon_.log_decision(decision);
+  }
+  if (auto ok = recon_.log_decision(decision); !ok) return ok;
+  record.set("person_number", m->person_number);
+  return apply_owned(record, m->vpd, m->rule, false);
+}
+
+Status Applier::apply_resolved(model::Record& record, const std::string& person_number, bool accept_conflict) {
+  auto person = persons_.get(person_number);
+  if (!person) return fail(std::move(person).error());
+  if (!*person) {
+    return fail(Errc::validation, "recon.unknown_person", "no person " + person_number + " is known");
+  }
+  record.set("person_number", person_number);
+  return apply_owned(record, (*person)->vpd, "human", accept_conflict);
+}
+
+// OH-owned data for a matched person.
+Status Applier::apply_owned(model::Record& record, std::string_view vpd, std::string_view match_rule,
+                            bool accept_conflict) {
+  // Field ownership: identity belongs to ESR. Where a strong identifier matched and the OH record
+  // disagrees about who this is, a human should know; the OH-owned data is applied regardless.
+  if (match_rule != "match.score" && match_rule != "human") {
+    auto person = persons_.get(record.get("person_number"));
+    if (!person) return fail(std::move(person).error());
+    if (*person) {
+      if (auto ok = check_identity(record, **person); !ok) return ok;
+    }
+  }
+  if (record.entity == Entity::immunisation && !accept_conflict) {
+    auto conflict = conflicts_with_stored(record);
+    if (!conflict) return fail(std::move(conflict).error());
+    if (*conflict) return {};
+  }
+  if (auto ok = store_and_queue(record, vpd); !ok) return ok;
+  if (record.entity == Entity::immunisation && record.get("action") != "D") {
+    const std::string person(record.get("person_number"));
+    if (auto ok = persons_.put_event(
+            person,
+            store::PersonEvent{record_key(record), std::string(record.get("antigen")), std::string(record.get("kind")),
+                               std::string(record.get("status")), std::string(record.get("event_date"))});
+        !ok) {
+      return ok;
+    }
+    return check_regression(record);
+  }
+  return {};
+}
+
+Status Applier::check_identity(const model::Record& record, const store::PersonKeys& person) {
+  std::vector<std::string> differ;
+  const auto both = [](std::string_view a, std::string_view b) { return !a.empty() && !b.empty() && a != b; };
+  if (both(record.get("date_of_birth"), person.date_of_birth)) differ.emplace_back("date_of_birth");
+  if (both(record.get("nhs_number"), person.nhs_number)) differ.emplace_back("nhs_number");
+  if (both(record.get("ni_number"), person.ni_number)) differ.emplace_back("ni_number");
+  const std::string surname = model::fold_name(record.get("surname"));
+  if (!surname.empty() && surname != person.surname_key && surname != person.previous_surname_key) {
+    differ.emplace_back("surname");
+  }
+  if (differ.empty()) return {};
+  std::string fields;
+  for (const auto& f : differ)
+    fields += (fields.empty() ? "" : ", ") + f;
+  auto id = raise(store::ReconKind::identity_discrepancy, record, "ownership.identity",
+                  "the OH record's " + fields + " differ from ESR's for person " + person.person_number +
+                      "; ESR's identity is kept, the OH data was applied",
+                  recon::candidates_json({{person.person_number, 1, "matched"}}));
+  if (!id) return fail(std::move(id).error());
+  ++counts_.flagged;
+  return {};
+}
+
+Result<bool> Applier::conflicts_with_stored(const model::Record& record) {
+  auto stored = records_.get("immunisation", record_key(record));
+  if (!stored) return fail(std::move(stored).error());
+  if (!*stored || (*stored)->withdrawn) return false;
+  auto before = codec::parse_canonical_json((*stored)->payload);
+  if (!before) return fail(std::move(before).error());
+  std::string fields;
+  for (const std::string_view field : {"event_date", "antigen", "result"}) {
+    if (before->get(field) != record.get(field)) fields += (fields.empty() ? "" : ", ") + std::string(field);
+  }
+  if (before->get("person_number") != record.get("person_number")) {
+    fields += (fields.empty() ? "" : ", ") + std::string("person");
+  }
+  if (fields.empty()) return false;
+  auto id = raise(store::ReconKind::event_conflict, record, "event.conflict",
+                  "event " + record_key(record) + " was received before with a different " + fields +
+                      "; the stored version stays until someone decides",
+                  recon::candidates_json({{std::string(record.get("person_number")), 1, "matched"}}));
+  if (!id) return fail(std::move(id).error());
+  ++counts_.held;
+  return true;
+}
+
+Status Applier::check_regression(const model::Record& record) {
+  if (record.get("kind") != "serology" || record.get("status") != "NON_IMMUNE") return {};
+  auto events = persons_.events(record.get("person_number"));
+  if (!events) return fail(std::move(events).error());
+  for (const auto& e : *events) {
+    if (e.antigen == record.get("antigen") && e.kind == "serology" && e.status == "IMMUNE" &&
+        e.event_date <= record.get("event_date") && e.event_key != record_key(record)) {
+      auto id = raise(store::ReconKind::status_regression, record, "status.regression",
+                      "a NON_IMMUNE " + std::string(record.get("antigen")) + " result follows the IMMUNE result " +
+                          e.event_key + " of " + e.event_date,
+                      recon::candidates_json({{std::string(record.get("person_number")), 1, "matched"}}));
+      if (!id) return fail(std::move(id).error());
+      ++counts_.flagged;
+      return {};
+    }
+  }
+  return {};
+}
+
+Result<std::int64_t> Applier::raise(store::ReconKind kind, const model::Record& record, std::string rule,
+                                    std::string detail, std::string candidates) {
+  payload_.clear();
+  codec::append_canonical_json(record, payload_);
+  return recon_.hold(store::ReconItem{0, kind, store::ReconState::open, flow_,
+                                      std::string(model::entity_def(record.entity).name), record_key(record), payload_,
+                                      source_.name + ":" + std::to_string(record.line), std::move(rule),
+                                      std::move(detail), std::move(candidates)});
+}
+
+Status Applier::store_and_queue(model::Record& record, std::string_view vpd) {
+  const std::string key = record_key(record);
+  const auto& def = model::entity_def(record.entity);
+  store::Change change = store::Change::unchanged;
+  std::string hash;
+  payload_.clear();
+  if (record.get("action") == "D") {
+    auto withdrawn = records_.withdraw(def.name, key, source_.file_id);
+    if (!withdrawn) return fail(std::move(withdrawn).error());
+    change = *withdrawn;
+    hash = "withdrawn";
+    codec::append_canonical_json(record, payload_);
+  } else {
+    // The action is how the sender sent it, not part of the content: an A then a C of the same
+    // data is no change.
+    const std::string action(record.get("action"));
+    record.set("action", "");
+    codec::append_canonical_json(record, payload_);
+    hash = codec::content_hash(record);
+    record.set("action", action);
+    auto applied = records_.apply(def.name, key, vpd, payload_, hash, source_.file_id);
+    if (!applied) return fail(std::move(applied).error());
+    change = applied->change;
+    if (applied->repeated) ++counts_.repeated_keys;
+    if (record.entity == Entity::person && (change == store::Change::inserted || change == store::Change::updated)) {
+      if (auto ok = persons_.put(store::PersonKeys::from(record, vpd)); !ok) return ok;
+    }
+  }
+  return queue(def.name, key, change, hash);
+}
+
+Status Applier::queue(std::string_view entity, const std::string& key, store::Change change, const std::string& hash) {
+  switch (change) {
+    case store::Change::inserted:
+      ++counts_.inserted;
+      break;
+    case store::Change::updated:
+      ++counts_.updated;
+      break;
+    case store::Change::unchanged:
+      ++counts_.unchanged;
+      return {};
+    case store::Change::withdrawn:
+      ++counts_.withdrawn;
+      break;
+  }
+  for (const auto& sink : sinks_) {
+    store::OutboxEntry entry;
+    entry.sink = sink;
+    // Stable across retries and crashes: the change and where it came from (never a row id).
+    entry.idempotency_key = sink + ":" + std::string(entity) + ":" + key + ":" + std::string(to_string(change)) + ":" +
+                            hash + ":" + source_.identity;
+    entry.entity = entity;
+    entry.record_key = key;
+    entry.payload = payload_;
+    entry.change = to_string(change);
+    auto queued = outbox_.enqueue(entry);
+    if (!queued) return fail(std::move(queued).error());
+    if (*queued) ++counts_.queued;
+  }
+  return {};
+}
+
+Status Applier::withdraw_unseen(std::string_view vpd) {
+  for (const auto entity : {Entity::person, Entity::assignment}) {
+    const auto name = model::entity_def(entity).name;
+    auto keys = records_.withdraw_unseen(name, vpd, source_.file_id);
+    if (!keys) return fail(std::move(keys).error());
+    for (const auto& key : *keys) {
+      auto stored = records_.get(name, key);
+      if (!stored) return fail(std::move(stored).error());
+      payload_ = *stored ? (*stored)->payload : std::string("{}");
+      if (auto ok = queue(name, key, store::Change::withdrawn, "gone"); !ok) return ok;
+    }
+  }
+  return {};
+}
+
+}  // namespace esrsync::flow

@@ -1,0 +1,152 @@
+// The checks an OH record meets after matching (DOMAIN.md "Field ownership" and "Matching a record
+// to a person"): identity discrepancies are flagged while the OH data is applied, a contradicting
+// event is held, a NON_IMMUNE after an IMMUNE is flagged, and a resolution applies a held record
+// once. A real SQLite store; each case checks the store, the queue and the outbox.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "esrsync/codec/json_lines.hpp"
+#include "esrsync/flow/applier.hpp"
+#include "esrsync/flow/resolve.hpp"
+#include "esrsync/store/schema.hpp"
+#include "support/capture.hpp"
+
+namespace esrsync::flow {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ApplierTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = store::SqliteDb::open((dir_ / "a.db").string());
+    ASSERT_TRUE(opened);
+    db_.emplace(std::move(*opened));
+    ASSERT_TRUE(db_->migrate(store::schema_migrations()));
+    records_.emplace(*db_, clock_);
+    outbox_.emplace(*db_, store::RetryPolicy{}, clock_, 1);
+    applier_.emplace(*db_, *records_, *outbox_, std::vector<std::string>{"esr-return"}, "oh", recon::MatchOptions{},
+                     counts_);
+    applier_->set_source(ApplySource{1, "export.csv", "test-1"});
+    model::Record p;
+    p.reset(model::Entity::person);
+    for (const auto& [k, v] : {std::pair{"person_number", "10000001"},
+                               {"employee_number", "E1"},
+                               {"ni_number", "AB123456C"},
+                               {"nhs_number", "9434765919"},
+                               {"surname", "O'Brien"},
+                               {"forenames", "Siobhan"},
+                               {"date_of_birth", "1988-03-14"}}) {
+      p.set(k, v);
+    }
+    ASSERT_TRUE(applier_->apply(p, "245"));
+  }
+
+  model::Record event(const std::string& id, const std::string& antigen, const std::string& status,
+                      const std::string& date, const std::string& result = "Positive") {
+    model::Record r;
+    r.reset(model::Entity::immunisation);
+    for (const auto& [k, v] : {std::pair<const char*, std::string>{"event_id", id},
+                               {"provider_code", "OHP01"},
+                               {"person_number", "10000001"},
+                               {"surname", "O'Brien"},
+                               {"date_of_birth", "1988-03-14"},
+                               {"antigen", antigen},
+                               {"kind", "serology"},
+                               {"status", status},
+                               {"event_date", date},
+                               {"result", result},
+                               {"evidence", "SEROLOGY"}}) {
+      r.set(k, v);
+    }
+    r.line = 7;
+    return r;
+  }
+  std::vector<store::ReconItem> items() { return *store::ReconQueue(*db_, clock_).list(std::nullopt, 100); }
+  std::size_t queued_for(const std::string& key) {
+    std::size_t n = 0;
+    for (const auto& e : *outbox_->list(std::nullopt, 1000))
+      n += e.record_key == key ? 1 : 0;
+    return n;
+  }
+
+  test::TempDir dir_;
+  ManualClock clock_;
+  std::optional<store::SqliteDb> db_;
+  std::optional<store::RecordStore> records_;
+  std::optional<store::Outbox> outbox_;
+  ApplyCounts counts_;
+  std::optional<Applier> applier_;
+};
+
+TEST_F(ApplierTest, IdentityDiscrepancyIsFlaggedAndTheOhDataStillApplied) {
+  auto r = event("E1", "MMR_MEASLES", "IMMUNE", "2026-07-12");
+  r.set("date_of_birth", "1988-04-14");  // the OH system has another date of birth
+  r.set("nhs_number", "9434766281");     // ... and another NHS number; the person number decides
+  ASSERT_TRUE(applier_->apply(r, ""));
+  EXPECT_EQ(counts_.held, 0u);
+  EXPECT_EQ(counts_.flagged, 1u);
+  EXPECT_EQ(queued_for("OHP01:E1"), 1u);  // applied and queued
+  const auto all = items();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].kind, store::ReconKind::identity_discrepancy);
+  EXPECT_THAT(all[0].detail, HasSubstr("date_of_birth, nhs_number"));
+  EXPECT_THAT(all[0].detail, ::testing::Not(HasSubstr("1988-04-14")));  // field names, not values
+  // ESR's identity is untouched.
+  auto person = records_->get("person", "10000001");
+  EXPECT_THAT((*person)->payload, HasSubstr("\"date_of_birth\":\"1988-03-14\""));
+}
+
+TEST_F(ApplierTest, AContradictingEventIsHeldAndTheStoredVersionStays) {
+  auto first = event("E2", "HEPB", "IMMUNE", "2026-07-12", "145");
+  ASSERT_TRUE(applier_->apply(first, ""));
+  const auto before = (*records_->get("immunisation", "OHP01:E2"))->payload;
+  // Same provider and event id, another result: a conflict, not an update.
+  auto changed = event("E2", "HEPB", "IMMUNE", "2026-07-12", "8");
+  ASSERT_TRUE(applier_->apply(changed, ""));
+  EXPECT_EQ(counts_.held, 1u);
+  EXPECT_EQ((*records_->get("immunisation", "OHP01:E2"))->payload, before);
+  EXPECT_EQ(queued_for("OHP01:E2"), 1u);
+  ASSERT_EQ(items().size(), 1u);
+  EXPECT_EQ(items()[0].kind, store::ReconKind::event_conflict);
+  EXPECT_THAT(items()[0].detail, HasSubstr("different result"));
+  // A different status or dose of the same event is an ordinary update.
+  auto restated = event("E2", "HEPB", "EQUIVOCAL", "2026-07-12", "145");
+  ASSERT_TRUE(applier_->apply(restated, ""));
+  EXPECT_EQ(counts_.updated, 1u);
+  EXPECT_EQ(queued_for("OHP01:E2"), 2u);
+
+  // A human accepts the new version: applied, queued once.
+  Config config;
+  config.flows.push_back(FlowConfig{"oh", "", "", {}, {DirSinkConfig{"esr-return"}}});
+  auto done = resolve_item(*db_, config, items()[0].id, std::nullopt, "OH admin", "lab corrected the titre", clock_);
+  ASSERT_TRUE(done) << done.error().to_string();
+  EXPECT_THAT((*records_->get("immunisation", "OHP01:E2"))->payload, HasSubstr("\"result\":\"8\""));
+  EXPECT_EQ(queued_for("OHP01:E2"), 3u);
+  EXPECT_FALSE(resolve_item(*db_, config, items()[0].id, std::nullopt, "OH admin", "again", clock_));
+}
+
+TEST_F(ApplierTest, NonImmuneAfterImmuneIsFlaggedAndKeptInTheHistory) {
+  auto first = event("E3", "VARICELLA", "IMMUNE", "2025-01-10");
+  ASSERT_TRUE(applier_->apply(first, ""));
+  auto later = event("E4", "VARICELLA", "NON_IMMUNE", "2026-02-01", "Negative");
+  ASSERT_TRUE(applier_->apply(later, ""));
+  EXPECT_EQ(counts_.flagged, 1u);
+  EXPECT_EQ(counts_.inserted, 3u);  // the person and both events
+  ASSERT_EQ(items().size(), 1u);
+  EXPECT_EQ(items()[0].kind, store::ReconKind::status_regression);
+  EXPECT_THAT(items()[0].detail, HasSubstr("OHP01:E3"));
+  // Another antigen is no regression.
+  auto other = event("E5", "MMR_RUBELLA", "NON_IMMUNE", "2026-02-01", "Negative");
+  ASSERT_TRUE(applier_->apply(other, ""));
+  EXPECT_EQ(counts_.flagged, 1u);
+  // Acknowledged by a human: nothing to apply.
+  Config config;
+  auto done = resolve_item(*db_, config, items()[0].id, std::nullopt, "OH nurse", "booster booked", clock_);
+  ASSERT_TRUE(done) << done.error().to_string();
+  EXPECT_EQ(done->decision, "acknowledged");
+}
+
+}  // namespace
+}  // namespace esrsync::flow
