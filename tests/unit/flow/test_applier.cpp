@@ -67,7 +67,7 @@ class ApplierTest : public ::testing::Test {
   std::size_t queued_for(const std::string& key) {
     std::size_t n = 0;
     for (const auto& e : *outbox_->list(std::nullopt, 1000))
-      n += e.record_key == key ? 1 : 0;
+      n += e.record_key == key ? 1U : 0U;
     return n;
   }
 
