@@ -35,7 +35,17 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Tests validate FHIR output with the `fhir` npm package, run by node. A node that is already
+# installed (from any source) is used as it is; otherwise Debian's nodejs and npm.
+if [ "$what" != build ]; then
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update
   $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+fhir_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/fhir"
+if [ "$what" != build ] && [ ! -d "$fhir_dir/node_modules/fhir" ]; then
+  (cd "$fhir_dir" && npm ci --no-audit --no-fund)
 fi

@@ -149,6 +149,17 @@ int main(int argc, char** argv) {
   recon_history->add_option("--entity", history_entity, "The record's entity (default immunisation)");
   recon_history->add_option("--limit", history_limit, "At most this many (default 50)");
 
+  std::string export_person;
+  std::string export_format = "fhir";
+  std::string export_provider;
+  auto* export_cmd = app.add_subcommand("export", "A person's staff history as a FHIR R4 Bundle (personal data)");
+  export_cmd->add_option("--config,-c", admin.config, "Configuration file (names the store)")->required();
+  export_cmd->add_option("--person", export_person, "The ESR person number")->required();
+  export_cmd->add_option("--format", export_format,
+                         "fhir (the staff history, default) or status (the derived status per antigen)");
+  export_cmd->add_flag("--json", admin.json, "With --format status: print JSON");
+  export_cmd->add_option("--provider", export_provider, "The sending provider's code (default: [provider] code)");
+
   try {
     app.parse(argc, argv);
     if (map_cmd->parsed()) {
@@ -169,6 +180,9 @@ int main(int argc, char** argv) {
       return esrsync::ops::run_queue_retry(admin, retry_all ? std::nullopt : retry_id, stdout, stderr);
     }
     if (queue_purge->parsed()) return esrsync::ops::run_queue_purge(admin, purge_days, stdout, stderr);
+    if (export_cmd->parsed()) {
+      return esrsync::ops::run_export(admin, export_person, export_format, export_provider, stdout, stderr);
+    }
     if (recon_list->parsed()) return esrsync::ops::run_recon_list(admin, recon_state, recon_limit, stdout, stderr);
     if (recon_show->parsed()) return esrsync::ops::run_recon_show(admin, recon_id, stdout, stderr);
     if (recon_resolve->parsed()) {

@@ -49,6 +49,27 @@ class SyncEnvironment : public ::testing::Test {
                    "ack_mapping = \"" +
                    src + "/mappings/esr/ack.xml\"\n");
   }
+  // Appends a flow importing FHIR staff-history bundles (*.json) from fhir-inbox.
+  void add_fhir_flow() {
+    for (const auto* d : {"fhir-inbox", "fhir-processed", "fhir-quarantine", "fhir-acks"})
+      std::filesystem::create_directories(dir_ / d);
+    const std::string src = ESRSYNC_SOURCE_DIR;
+    write_file(dir_ / "esrsync.toml",
+               read_file(dir_ / "esrsync.toml") + "[[flows]]\nname = \"fhir\"\nmapping = \"" + src +
+                   "/mappings/fhir/staff_history.xml\"\nack_mapping = \"" + src +
+                   "/mappings/esr/ack.xml\"\n[flows.source]\nadapter = \"dir\"\ninbox = \"fhir-inbox\"\n"
+                   "pattern = \"*.json\"\nprocessed = \"fhir-processed\"\nquarantine = \"fhir-quarantine\"\n"
+                   "acks = \"fhir-acks\"\n");
+  }
+  // Forgets everything synced so far: an empty store and empty output directories.
+  void reset_store() {
+    for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
+      if (e.is_directory()) {
+        for (const auto& f : std::filesystem::directory_iterator(e.path()))
+          std::filesystem::remove_all(f.path());
+      }
+    }
+  }
   void drop_oh(const std::string& sample) {
     std::filesystem::copy_file(std::string(ESRSYNC_SOURCE_DIR) + "/sample-data/oh/" + sample,
                                dir_ / "oh-inbox" / sample);

@@ -20,6 +20,8 @@ std::unique_ptr<Decoder> make_decoder(const mapping::Mapping& mapping, ByteSourc
       return make_csv_decoder(mapping, source, options);
     case mapping::Format::xml:
       return make_xml_decoder(mapping, source, options);
+    case mapping::Format::fhir_bundle:
+      return make_fhir_decoder(mapping, source, options);
   }
   return nullptr;
 }

@@ -11,5 +11,6 @@ std::unique_ptr<Decoder> make_delimited_decoder(const mapping::Mapping& mapping,
                                                 DecodeOptions options);
 std::unique_ptr<Decoder> make_csv_decoder(const mapping::Mapping& mapping, ByteSource& source, DecodeOptions options);
 std::unique_ptr<Decoder> make_xml_decoder(const mapping::Mapping& mapping, ByteSource& source, DecodeOptions options);
+std::unique_ptr<Decoder> make_fhir_decoder(const mapping::Mapping& mapping, ByteSource& source, DecodeOptions options);
 
 }  // namespace esrsync::codec

@@ -16,8 +16,10 @@ using mapping::StepKind;
 Encoder::Encoder(std::shared_ptr<const mapping::Mapping> mapping) : mapping_(std::move(mapping)) {}
 
 Result<std::unique_ptr<Encoder>> Encoder::create(std::shared_ptr<const mapping::Mapping> mapping) {
-  if (mapping->format == Format::xml) {
-    return fail(Errc::mapping, "encode.format", "xml mappings are decode-only", Origin{mapping->path});
+  if (mapping->format == Format::xml || mapping->format == Format::fhir_bundle) {
+    return fail(Errc::mapping, "encode.format",
+                "xml and fhir-bundle mappings are decode-only (staff histories are written by esrsync export)",
+                Origin{mapping->path});
   }
   for (const auto& record : mapping->records) {
     for (const auto& field : record.fields) {

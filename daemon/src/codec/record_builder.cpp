@@ -5,6 +5,7 @@
 #include <ctime>
 #include <regex>
 
+#include "esrsync/model/fields.hpp"
 #include "esrsync/model/text_encoding.hpp"
 #include "esrsync/model/validators.hpp"
 
@@ -26,10 +27,6 @@ model::Date today_local() {
 
 namespace {
 
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
@@ -49,16 +46,7 @@ Error field_error(Errc code, std::string rule, std::string message) {
   return make_error(code, std::move(rule), std::move(message));
 }
 
-// Codes and enumerated values are not personal data and may be echoed in messages; cap them so a
-// junk field cannot flood a report.
-std::string quoted_code(std::string_view v) {
-  std::string out = "'";
-  for (const char c : v.substr(0, 64))
-    out += (static_cast<unsigned char>(c) < 0x20) ? '?' : c;
-  if (v.size() > 64) out += "...";
-  out += "'";
-  return out;
-}
+using model::quoted_code;
 
 // Canonical ISO text of a parsed date (and time), written in place without allocating.
 void write_iso(const model::DateTime& dt, bool with_time, std::string& out) {
@@ -219,101 +207,11 @@ bool RecordBuilder::apply_step(const Step& step, FieldType type, std::string& va
 }
 
 bool RecordBuilder::validate_type(const model::FieldDef& def, std::string& value, Error& error) const {
-  switch (def.type) {
-    case FieldType::text:
-      return true;
-    case FieldType::enumeration:
-      if (std::find(def.allowed.begin(), def.allowed.end(), value) == def.allowed.end()) {
-        std::string allowed;
-        for (const auto a : def.allowed) {
-          if (!allowed.empty()) allowed += ", ";
-          allowed += a;
-        }
-        error = field_error(Errc::validation, "enum.value", quoted_code(value) + " is not one of " + allowed);
-        return false;
-      }
-      return true;
-    case FieldType::person_number:
-      if (value.size() != 8 || !all_digits(value)) {
-        error = field_error(Errc::validation, "person_number.format", "person number must be 8 digits");
-        return false;
-      }
-      return true;
-    case FieldType::assignment_number: {
-      const auto dash = value.find('-');
-      if (dash != 8 || !all_digits(std::string_view(value).substr(0, 8)) || value.size() < 10 || value.size() > 12 ||
-          !all_digits(std::string_view(value).substr(9))) {
-        error = field_error(Errc::validation, "assignment_number.format",
-                            "assignment number must be 8 digits, '-', and 1 to 3 digits (e.g. 12345678-2)");
-        return false;
-      }
-      return true;
-    }
-    case FieldType::nhs_number:
-    case FieldType::ni_number: {
-      auto normalised =
-          def.type == FieldType::nhs_number ? model::normalise_nhs_number(value) : model::normalise_ni_number(value);
-      if (!normalised) {
-        error = std::move(normalised).error();
-        return false;
-      }
-      value = std::move(*normalised);
-      return true;
-    }
-    case FieldType::date:
-    case FieldType::date_of_birth: {
-      // A <date> step already parsed and checked it; otherwise the value must be canonical ISO.
-      auto date = have_parsed_date_ ? Result<model::Date>(parsed_date_) : model::parse_iso_date(value);
-      if (!date) {
-        error = std::move(date).error();
-        error.message += " (canonical dates are yyyy-mm-dd; declare the source's <date format=...>)";
-        return false;
-      }
-      if (def.type == FieldType::date_of_birth) {
-        auto in_range = model::check_date_of_birth(*date, options_.today);
-        if (!in_range) {
-          error = std::move(in_range).error();
-          return false;
-        }
-      }
-      return true;
-    }
-    case FieldType::timestamp: {
-      auto ts = model::parse_iso_timestamp(value);
-      if (!ts) {
-        error = std::move(ts).error();
-        return false;
-      }
-      return true;
-    }
-    case FieldType::flag:
-      if (value != "Y" && value != "N") {
-        error = field_error(Errc::validation, "flag.value", quoted_code(value) + " is not Y or N");
-        return false;
-      }
-      return true;
-    case FieldType::count:
-      if (!all_digits(value) || value.size() > 18) {
-        error = field_error(Errc::validation, "count.format", "must be a non-negative whole number");
-        return false;
-      }
-      return true;
-    case FieldType::vpd:
-      if (value.size() != 3 || !std::all_of(value.begin(), value.end(), [](char c) {
-            return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-          })) {
-        error = field_error(Errc::validation, "vpd.format", "VPD must be 3 letters or digits");
-        return false;
-      }
-      return true;
-    case FieldType::snomed:
-      if (value.size() < 6 || value.size() > 18 || !all_digits(value)) {
-        error = field_error(Errc::validation, "snomed.format", "SNOMED CT concept id must be 6 to 18 digits");
-        return false;
-      }
-      return true;
-  }
-  return true;
+  // A <date> step already parsed and checked a date; otherwise the value must be canonical.
+  auto ok = model::check_field(def, value, options_.today, have_parsed_date_ ? &parsed_date_ : nullptr);
+  if (ok) return true;
+  error = std::move(ok).error();
+  return false;
 }
 
 const std::vector<RecordBuilder::FastField>& RecordBuilder::plan_for(const RecordSpec& spec) {

@@ -203,7 +203,11 @@ Result<Config> parse_config(std::string_view text, const std::string& path, std:
     return fail(std::move(err));
   }
   Reader r(path, problems);
-  r.only_keys(root, {"store", "esr", "matching", "flows"}, "the configuration");
+  r.only_keys(root, {"store", "esr", "provider", "matching", "flows"}, "the configuration");
+  if (const auto* provider = r.table(root, "provider", false)) {
+    r.only_keys(*provider, {"code"}, "[provider]");
+    config.provider_code = r.text(*provider, "code", true, "[provider]");
+  }
   if (const auto* matching = r.table(root, "matching", false)) {
     r.only_keys(*matching, {"auto", "review", "margin"}, "[matching]");
     config.matching.auto_threshold = r.fraction(*matching, "auto", config.matching.auto_threshold);

@@ -95,8 +95,10 @@ class Loader {
       mapping_.format = Format::csv;
     } else if (format == "xml") {
       mapping_.format = Format::xml;
+    } else if (format == "fhir-bundle") {
+      mapping_.format = Format::fhir_bundle;
     } else {
-      add(root, "mapping.format", "format must be delimited, csv or xml");
+      add(root, "mapping.format", "format must be delimited, csv, xml or fhir-bundle");
       return;
     }
     if (const auto enc = root.attribute("encoding"); enc) {
@@ -466,6 +468,12 @@ class Loader {
 
   // Cross-record rules, once every record is read.
   void check_records(pugi::xml_node root) {
+    if (mapping_.format == Format::fhir_bundle) {
+      if (!mapping_.records.empty()) {
+        add(root, "mapping.record_type", "a fhir-bundle mapping defines no <record>: FHIR fixes the structure");
+      }
+      return;
+    }
     const auto data_count = std::count_if(mapping_.records.begin(), mapping_.records.end(),
                                           [](const RecordSpec& r) { return r.role == RecordSpec::Role::data; });
     if (data_count == 0) add(root, "mapping.record_type", "the mapping defines no data <record>");

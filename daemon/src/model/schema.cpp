@@ -161,4 +161,11 @@ std::optional<std::string_view> antigen_target_disease(std::string_view antigen)
   return std::nullopt;
 }
 
+std::optional<std::string_view> antigen_for_disease(std::string_view snomed) noexcept {
+  for (std::size_t i = 0; i < kAntigens.size(); ++i) {
+    if (kAntigenDiseases[i] == snomed) return kAntigens[i];
+  }
+  return std::nullopt;
+}
+
 }  // namespace esrsync::model

@@ -2,13 +2,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include <ctime>
 #include <optional>
 
 #include "esrsync/core/clock.hpp"
+#include "esrsync/fhir/staff_history.hpp"
 #include "esrsync/flow/config.hpp"
 #include "esrsync/flow/resolve.hpp"
+#include "esrsync/flow/transfer.hpp"
+#include "esrsync/recon/status.hpp"
 #include "esrsync/store/outbound_files.hpp"
 #include "esrsync/store/outbox.hpp"
+#include "esrsync/store/person_index.hpp"
 #include "esrsync/store/recon_queue.hpp"
 #include "esrsync/store/record_store.hpp"
 #include "esrsync/store/schema.hpp"
@@ -94,6 +99,39 @@ json item_json(const store::ReconItem& i, bool with_payload) {
 }
 
 const SystemClock kClock;
+
+// The derived per-antigen status of one person (recon/status.hpp).
+int print_status(store::SqliteDb& db, const std::string& person, bool as_json, std::FILE* out, std::FILE* err) {
+  store::PersonIndex index(db);
+  auto known = index.get(person);
+  if (!known) return store_error(known.error(), err);
+  if (!*known) {
+    std::fprintf(err, "export: no person %s is known\n", person.c_str());
+    return 1;
+  }
+  auto events = index.events(person);
+  if (!events) return store_error(events.error(), err);
+  const auto statuses = recon::derive_status(std::move(*events));
+  if (as_json) {
+    json all = json::array();
+    for (const auto& s : statuses) {
+      all.push_back({{"antigen", s.antigen},
+                     {"status", s.status},
+                     {"as_of", s.as_of},
+                     {"basis", s.basis},
+                     {"doses", s.doses},
+                     {"flagged", s.flagged}});
+    }
+    std::fprintf(out, "%s\n", json{{"person_number", person}, {"antigens", all}}.dump(2).c_str());
+    return 0;
+  }
+  std::fprintf(out, "%-12s %-11s %-10s %5s %-8s %s\n", "antigen", "status", "as of", "doses", "flagged", "basis");
+  for (const auto& s : statuses) {
+    std::fprintf(out, "%-12s %-11s %-10s %5d %-8s %s\n", s.antigen.c_str(), s.status.c_str(), s.as_of.c_str(), s.doses,
+                 s.flagged ? "REVIEW" : "-", s.basis.c_str());
+  }
+  return 0;
+}
 
 }  // namespace
 
@@ -411,6 +449,38 @@ int run_recon_history(const AdminOptions& o, const std::string& entity, const st
                  d.person_number.empty() ? "-" : d.person_number.c_str(), d.actor.c_str(),
                  d.item_id != 0 ? std::to_string(d.item_id).c_str() : "-", d.reason.substr(0, 60).c_str());
   }
+  return 0;
+}
+
+int run_export(const AdminOptions& o, const std::string& person, const std::string& format, const std::string& provider,
+               std::FILE* out, std::FILE* err) {
+  if (format != "fhir" && format != "status") {
+    std::fprintf(err, "export: --format is fhir (the staff history) or status (the derived status per antigen)\n");
+    return 2;
+  }
+  flow::Config config;
+  auto db = open_store(o, err, &config);
+  if (!db) return 2;
+  if (format == "status") return print_status(*db, person, o.json, out, err);
+  const std::string sender = provider.empty() ? config.provider_code : provider;
+  if (sender.empty()) {
+    std::fprintf(err, "export: no provider code: set [provider] code in %s or give --provider\n", o.config.c_str());
+    return 2;
+  }
+  auto history = flow::load_staff_history(*db, person, kClock);
+  if (!history) return store_error(history.error(), err);
+  if (!*history) {
+    std::fprintf(err, "export: no person %s is known\n", person.c_str());
+    return 1;
+  }
+  const std::time_t now = static_cast<std::time_t>(kClock.now_ms() / 1000);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  const std::string bundle =
+      fhir::to_bundle((*history)->person, (*history)->events, fhir::BundleOptions{sender, stamp});
+  std::fwrite(bundle.data(), 1, bundle.size(), out);
   return 0;
 }
 

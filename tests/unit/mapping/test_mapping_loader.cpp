@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "esrsync/codec/encoder.hpp"
 #include "esrsync/mapping/mapping.hpp"
 #include "esrsync/ops/map_command.hpp"
 #include "support/capture.hpp"
@@ -155,7 +156,7 @@ TEST(ShippedMappings, AllAreValid) {
                                          out.get(), err.get());
   EXPECT_EQ(err.text(), "");
   EXPECT_EQ(rc, 0);
-  EXPECT_THAT(out.text(), HasSubstr("5 mapping definition(s), 3 lookup table(s), 5 valid, 0 problem(s)"));
+  EXPECT_THAT(out.text(), HasSubstr("6 mapping definition(s), 3 lookup table(s), 6 valid, 0 problem(s)"));
 }
 
 TEST(CheckCommand, ListsEveryProblemWithItsLocation) {
@@ -206,6 +207,26 @@ TEST(CheckCommand, MissingDirectory) {
   test::CapturedFile err;
   EXPECT_EQ(ops::run_check_mappings(ops::CheckMappingsOptions{{}, {"/nonexistent/esrsync"}}, out.get(), err.get()), 1);
   EXPECT_THAT(err.text(), HasSubstr("/nonexistent/esrsync: check.directory"));
+}
+
+}  // namespace
+}  // namespace esrsync::mapping
+
+namespace esrsync::mapping {
+namespace {
+
+TEST(FhirBundleMapping, DeclaresNoRecordsAndIsDecodeOnly) {
+  auto ok = parse_mapping("<mapping name=\"f\" format=\"fhir-bundle\"/>", "f.xml");
+  ASSERT_TRUE(ok) << ok.error().to_string();
+  EXPECT_EQ((*ok)->format, Format::fhir_bundle);
+  EXPECT_FALSE(codec::Encoder::create(*ok));
+  std::vector<Error> problems;
+  EXPECT_FALSE(
+      parse_mapping("<mapping name=\"f\" format=\"fhir-bundle\">\n<record entity=\"immunisation\">"
+                    "<field target=\"antigen\" value=\"HEPB\"/></record></mapping>",
+                    "f.xml", &problems));
+  ASSERT_FALSE(problems.empty());
+  EXPECT_EQ(problems.front().rule, "mapping.record_type");
 }
 
 }  // namespace

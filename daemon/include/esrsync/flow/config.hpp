@@ -61,6 +61,7 @@ struct Config {
   std::string store_path;
   std::vector<std::string> vpds;
   MatchingConfig matching;
+  std::string provider_code;  // [provider] code: this installation's OH provider (sends staff histories)
   std::vector<FlowConfig> flows;
 };
 

@@ -25,7 +25,9 @@
 
 namespace esrsync::mapping {
 
-enum class Format : std::uint8_t { delimited, csv, xml };
+// fhir_bundle: FHIR R4 staff-history bundles (fhir/staff_history.hpp); the structure is the
+// standard's, so such a mapping declares no records.
+enum class Format : std::uint8_t { delimited, csv, xml, fhir_bundle };
 
 enum class StepKind : std::uint8_t {
   trim,           // remove leading and trailing white space

@@ -63,5 +63,7 @@ struct EntityDef {
 
 // DOMAIN.md "Antigens": canonical antigen code -> SNOMED CT target-disease concept id.
 [[nodiscard]] std::optional<std::string_view> antigen_target_disease(std::string_view antigen) noexcept;
+// The reverse: the canonical antigen whose target disease is `snomed`.
+[[nodiscard]] std::optional<std::string_view> antigen_for_disease(std::string_view snomed) noexcept;
 
 }  // namespace esrsync::model

@@ -32,6 +32,11 @@ int run_recon_dismiss(const AdminOptions& o, std::int64_t id, const std::string&
                       std::FILE* out, std::FILE* err);
 int run_recon_history(const AdminOptions& o, const std::string& entity, const std::string& key, int limit,
                       std::FILE* out, std::FILE* err);
+// `export --person N --format fhir [--provider CODE]`: the person's staff history as a FHIR R4
+// Bundle on stdout (personal data: for the operator or a transfer). Exit 1 when the person is not
+// known, 2 on configuration or store errors (or no provider code).
+int run_export(const AdminOptions& o, const std::string& person, const std::string& format, const std::string& provider,
+               std::FILE* out, std::FILE* err);
 int run_release_gap(const AdminOptions& o, const std::string& vpd, std::int64_t seq, const std::string& by,
                     std::FILE* out, std::FILE* err);
 
