@@ -18,7 +18,7 @@ demo=build/demo
 rm -rf "$demo"
 mkdir -p "$demo/state" "$demo/esr/inbox" "$demo/esr/processed" "$demo/esr/quarantine" "$demo/esr/acks" \
   "$demo/oh/outbox" "$demo/oh/inbox" "$demo/oh/processed" "$demo/oh/quarantine" "$demo/oh/acks" \
-  "$demo/esr/outbound" "$demo/esr/di-acks"
+  "$demo/esr/outbound" "$demo/esr/di-acks" "$demo/transfers"
 cp sample-data/esr/DE_*.DAT "$demo/esr/inbox/"
 cp sample-data/oh/*.csv "$demo/oh/inbox/"
 

@@ -160,6 +160,12 @@ int main(int argc, char** argv) {
   export_cmd->add_flag("--json", admin.json, "With --format status: print JSON");
   export_cmd->add_option("--provider", export_provider, "The sending provider's code (default: [provider] code)");
 
+  int transfers_limit = 50;
+  auto* transfers_cmd =
+      app.add_subcommand("transfers", "Trainee moves between organisations and whether their staff history was sent");
+  admin_options(transfers_cmd);
+  transfers_cmd->add_option("--limit", transfers_limit, "At most this many (default 50)");
+
   try {
     app.parse(argc, argv);
     if (map_cmd->parsed()) {
@@ -180,6 +186,7 @@ int main(int argc, char** argv) {
       return esrsync::ops::run_queue_retry(admin, retry_all ? std::nullopt : retry_id, stdout, stderr);
     }
     if (queue_purge->parsed()) return esrsync::ops::run_queue_purge(admin, purge_days, stdout, stderr);
+    if (transfers_cmd->parsed()) return esrsync::ops::run_transfers(admin, transfers_limit, stdout, stderr);
     if (export_cmd->parsed()) {
       return esrsync::ops::run_export(admin, export_person, export_format, export_provider, stdout, stderr);
     }

@@ -140,3 +140,90 @@ TEST_F(Fhir, BadBundlesAreRefusedWithLocatedErrors) {
 
 }  // namespace
 }  // namespace esrsync
+
+namespace esrsync {
+namespace {
+
+// A trainee rotating to another organisation: their history leaves only with consent.
+class Transfers : public test::SyncEnvironment {
+ protected:
+  void SetUp() override {
+    SyncEnvironment::SetUp();
+    for (const auto* d : {"oh-inbox", "oh-processed", "oh-quarantine", "oh-acks", "transfers"})
+      std::filesystem::create_directories(dir_ / d);
+    const std::string src = ESRSYNC_SOURCE_DIR;
+    test::write_file(
+        dir_ / "esrsync.toml",
+        "[store]\npath = \"state/esrsync.db\"\n[esr]\nvpds = [\"245\"]\n[provider]\ncode = \"OHP01\"\n"
+        "[[flows]]\nname = \"esr\"\nmapping = \"" +
+            src + "/mappings/esr/de_extract.xml\"\nack_mapping = \"" + src +
+            "/mappings/esr/ack.xml\"\n[flows.source]\nadapter = \"dir\"\ninbox = \"inbox\"\npattern = \"DE_*.DAT\"\n"
+            "processed = \"processed\"\nquarantine = \"quarantine\"\nacks = \"acks\"\n"
+            "[[flows.sinks]]\nname = \"oh\"\nadapter = \"dir\"\ndirectory = \"out\"\n"
+            "[[flows.sinks]]\nname = \"rotations\"\nadapter = \"dir\"\nkind = \"staff-history\"\n"
+            "directory = \"transfers\"\n"
+            "[[flows]]\nname = \"oh-results\"\nmapping = \"" +
+            src +
+            "/mappings/oh/generic_csv.xml\"\n[flows.source]\nadapter = \"dir\"\ninbox = \"oh-inbox\"\n"
+            "pattern = \"*.csv\"\nprocessed = \"oh-processed\"\nquarantine = \"oh-quarantine\"\n");
+  }
+};
+
+std::string asg(const std::string& person, const std::string& n, const std::string& org, const std::string& trainee) {
+  return "ASG|A|" + person + "|" + person + "-" + n + "|" + org +
+         "|Specialty Registrar|Medical and Dental|M03|Paediatrics|Bradford Royal Infirmary|20270205||Y|Y|" + trainee +
+         "|ST5|N\n";
+}
+
+TEST_F(Transfers, ATraineesMoveSendsTheirHistoryOnlyWithConsent) {
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  std::filesystem::copy_file(std::string(ESRSYNC_SOURCE_DIR) + "/sample-data/oh/oh_export_20260805.csv",
+                             dir_ / "oh-inbox/oh_export_20260805.csv");
+  sync();
+  EXPECT_TRUE(names("transfers").empty());  // a first extract is nobody's move
+
+  const std::string body = asg("10000001", "2", "RCF", "Y") +  // consent Y: sent
+                           asg("10000002", "2", "RCF", "Y") +  // consent N: refused
+                           asg("10000003", "3", "RCF", "Y") +  // consent blank: not sent
+                           asg("10000006", "3", "RCF", "N") +  // not a trainee
+                           asg("10000004", "2", "RR8", "Y");   // same organisation
+  test::write_file(dir_ / "inbox/DE_245_OHS_20260802_0000002.DAT",
+                   "HDR|ESR-OHS|1.0|245|DELTA|2|20260802020000\n" + body + "TRL|5\n");
+  const auto r = sync();
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  ASSERT_EQ(names("transfers").size(), 1u);
+  const std::string sent = names("transfers").front();
+  EXPECT_THAT(sent, ::testing::StartsWith("staff_history_10000001_RCF_"));
+  const std::string bundle = test::read_file(dir_ / "transfers" / sent);
+  EXPECT_THAT(bundle, HasSubstr("\"source\": \"urn:esrsync:provider:OHP01\""));
+  EXPECT_THAT(bundle, HasSubstr("OHR0000101"));
+  EXPECT_THAT(bundle, ::testing::Not(HasSubstr("10000002")));
+  const auto v = test::run_process({"/usr/bin/env", "node", std::string(ESRSYNC_SOURCE_DIR) + "/tests/fhir/validate.js",
+                                    (dir_ / "transfers" / sent).string()});
+  EXPECT_EQ(v.exit_code, 0) << v.out;
+
+  const auto log = esrsync({"transfers", "--json"});
+  EXPECT_EQ(log.exit_code, 0) << log.err;
+  EXPECT_THAT(log.out, HasSubstr("\"decision\": \"queued\""));
+  EXPECT_THAT(log.out, HasSubstr("\"decision\": \"refused\""));
+  EXPECT_THAT(log.out, HasSubstr("\"reason\": \"transfer_consent is N: the person refused; nothing was sent\""));
+  EXPECT_THAT(log.out, HasSubstr("\"decision\": \"no_consent\""));
+  EXPECT_EQ(std::count(log.out.begin(), log.out.end(), '{'), 3);  // the non-trainee and the same-org move: none
+
+  // Nothing is sent twice.
+  sync();
+  EXPECT_EQ(names("transfers").size(), 1u);
+}
+
+TEST_F(Transfers, AStaffHistorySinkNeedsTheProviderCode) {
+  std::string config = test::read_file(dir_ / "esrsync.toml");
+  const std::string provider = "[provider]\ncode = \"OHP01\"\n";
+  config.erase(config.find(provider), provider.size());
+  test::write_file(dir_ / "esrsync.toml", config);
+  const auto r = esrsync({"check"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("sends staff histories: set [provider] code"));
+}
+
+}  // namespace
+}  // namespace esrsync

@@ -2,6 +2,7 @@
 
 #include "esrsync/codec/json_lines.hpp"
 #include "esrsync/model/names.hpp"
+#include "esrsync/store/transfer_log.hpp"
 
 namespace esrsync::flow {
 
@@ -211,8 +212,70 @@ Status Applier::store_and_queue(model::Record& record, std::string_view vpd) {
     if (record.entity == Entity::person && (change == store::Change::inserted || change == store::Change::updated)) {
       if (auto ok = persons_.put(store::PersonKeys::from(record, vpd)); !ok) return ok;
     }
+    if (record.entity == Entity::assignment && change == store::Change::inserted && record.get("trainee") == "Y" &&
+        !transfer_sinks_.empty()) {
+      if (auto ok = check_transfer(record); !ok) return ok;
+    }
   }
   return queue(def.name, key, change, hash);
+}
+
+Status Applier::check_transfer(const model::Record& assignment) {
+  const std::string person(assignment.get("person_number"));
+  const std::string to_org(assignment.get("org_code"));
+  auto others = records_.with_prefix("assignment", person + "-");
+  if (!others) return fail(std::move(others).error());
+  std::string from_org;
+  std::string latest_start;
+  for (const auto& other : *others) {
+    if (other.key == assignment.get("assignment_number")) continue;
+    auto earlier = codec::parse_canonical_json(other.payload);
+    if (!earlier) return fail(std::move(earlier).error());
+    if (earlier->get("org_code") != to_org && earlier->get("start_date") >= latest_start) {
+      latest_start = earlier->get("start_date");
+      from_org = earlier->get("org_code");
+    }
+  }
+  if (from_org.empty()) return {};  // not a move between organisations
+  store::TransferRow row{0, person, std::string(assignment.get("assignment_number")), from_org, to_org, "", "", 0};
+  auto stored = records_.get("person", person);
+  if (!stored) return fail(std::move(stored).error());
+  std::string consent;
+  if (*stored) {
+    auto p = codec::parse_canonical_json((*stored)->payload);
+    if (!p) return fail(std::move(p).error());
+    consent = p->get("transfer_consent");
+  }
+  if (consent == "Y") {
+    row.decision = "queued";
+    row.reason = "transfer_consent is Y";
+    payload_ =
+        "{\"person_number\":\"" + person + "\",\"assignment_number\":\"" + row.assignment_number + "\",\"from_org\":";
+    codec::append_json_string(from_org, payload_);
+    payload_ += ",\"to_org\":";
+    codec::append_json_string(to_org, payload_);
+    payload_ += "}";
+    for (const auto& sink : transfer_sinks_) {
+      store::OutboxEntry entry;
+      entry.sink = sink;
+      entry.idempotency_key = sink + ":staff_history:" + row.assignment_number + ":" + source_.identity;
+      entry.entity = "staff_history";
+      entry.record_key = person;
+      entry.payload = payload_;
+      entry.change = "inserted";
+      auto queued = outbox_.enqueue(entry);
+      if (!queued) return fail(std::move(queued).error());
+      if (*queued) ++counts_.queued;
+    }
+  } else if (consent == "N") {
+    row.decision = "refused";
+    row.reason = "transfer_consent is N: the person refused; nothing was sent";
+  } else {
+    row.decision = "no_consent";
+    row.reason = *stored ? "transfer_consent is not recorded: nothing is sent without consent"
+                         : "the person is not known: nothing is sent without consent";
+  }
+  return store::TransferLog(db_, records_.clock()).add(row);
 }
 
 Status Applier::queue(std::string_view entity, const std::string& key, store::Change change, const std::string& hash) {

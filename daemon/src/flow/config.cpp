@@ -141,7 +141,7 @@ void read_flow(Reader& r, const toml::table& t, Config& config) {
       for (const auto& node : *sinks->as_array()) {
         const auto& s = *node.as_table();
         r.only_keys(s,
-                    {"name", "adapter", "directory", "mapping", "file_name", "first_seq", "acks", "ack_mapping",
+                    {"name", "adapter", "kind", "directory", "mapping", "file_name", "first_seq", "acks", "ack_mapping",
                      "max_attempts", "base_delay_ms", "batch"},
                     "[[flows.sinks]]");
         DirSinkConfig sink;
@@ -149,6 +149,10 @@ void read_flow(Reader& r, const toml::table& t, Config& config) {
         const std::string adapter = r.text(s, "adapter", true, "[[flows.sinks]]");
         if (!adapter.empty() && adapter != "dir") {
           r.problem(s.get("adapter"), "config.value", "unknown sink adapter '" + adapter + "' (available: dir)");
+        }
+        sink.kind = r.text(s, "kind", false, "[[flows.sinks]]", sink.kind);
+        if (sink.kind != "changes" && sink.kind != "staff-history") {
+          r.problem(s.get("kind"), "config.value", "'kind' is changes or staff-history");
         }
         sink.directory = r.path_value(s, "directory", true, "[[flows.sinks]]");
         sink.mapping = r.path_value(s, "mapping", false, "[[flows.sinks]]");
@@ -245,6 +249,14 @@ Result<Config> parse_config(std::string_view text, const std::string& path, std:
     }
   } else {
     r.problem(&root, "config.missing_key", "no [[flows]] defined");
+  }
+  for (const auto& flow : config.flows) {
+    for (const auto& sink : flow.sinks) {
+      if (sink.kind == "staff-history" && config.provider_code.empty()) {
+        r.problem(&root, "config.missing_key",
+                  "sink '" + sink.name + "' sends staff histories: set [provider] code (the sending provider)");
+      }
+    }
   }
   if (problems_out != nullptr) problems_out->insert(problems_out->end(), problems.begin(), problems.end());
   if (!problems.empty()) return fail(problems.front());

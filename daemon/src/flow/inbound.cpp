@@ -200,6 +200,7 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
   if (!file_id) return abandon(std::move(file_id).error());
   ApplyCounts counts;
   Applier applier(ctx.db, ctx.records, ctx.outbox, ctx.sinks, ctx.flow, ctx.matching, counts);
+  applier.set_transfer_sinks(ctx.transfer_sinks);
   // The file a change came from, stable across crashes and retries: ESR files by (VPD, seq),
   // files without a header by their content.
   applier.set_source(ApplySource{

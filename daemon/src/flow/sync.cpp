@@ -4,6 +4,8 @@
 #include <fnmatch.h>
 #include <sys/file.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -14,8 +16,10 @@
 #include "esrsync/codec/json_lines.hpp"
 #include "esrsync/core/atomic_file.hpp"
 #include "esrsync/core/unique_fd.hpp"
+#include "esrsync/fhir/staff_history.hpp"
 #include "esrsync/flow/ack.hpp"
 #include "esrsync/flow/esr_file_sink.hpp"
+#include "esrsync/flow/transfer.hpp"
 #include "esrsync/store/schema.hpp"
 
 namespace esrsync::flow {
@@ -116,11 +120,57 @@ Status deliver_json_lines(store::SqliteDb& db, store::Outbox& outbox, const Flow
   return {};
 }
 
-Status deliver(store::SqliteDb& db, const FlowConfig& flow, const DirSinkConfig& sink, const Clock& clock,
-               SinkReport& report) {
+// Staff-history sinks: one FHIR Bundle file per queued transfer, built from the store when it is
+// sent (so it carries everything known by then).
+Status deliver_staff_histories(store::SqliteDb& db, store::Outbox& outbox, const DirSinkConfig& sink,
+                               const std::string& provider_code, const Clock& clock, SinkReport& report) {
+  for (;;) {
+    auto batch = outbox.claim(sink.name, sink.batch);
+    if (!batch) return fail(std::move(batch).error());
+    if (batch->empty()) return {};
+    for (const auto& e : *batch) {
+      const auto payload = nlohmann::json::parse(e.payload, nullptr, false);
+      const std::string person = payload.value("person_number", "");
+      const std::string to_org = payload.value("to_org", "");
+      Status written = [&]() -> Status {
+        auto history = load_staff_history(db, person, clock);
+        if (!history) return fail(std::move(history).error());
+        if (!*history) return fail(Errc::validation, "transfer.unknown_person", "person " + person + " is not known");
+        const std::time_t now = static_cast<std::time_t>(clock.now_ms() / 1000);
+        std::tm tm{};
+        gmtime_r(&now, &tm);
+        char stamp[32];
+        std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        const std::string bundle =
+            fhir::to_bundle((*history)->person, (*history)->events, fhir::BundleOptions{provider_code, stamp});
+        return write_file_atomically(fs::path(sink.directory) / ("staff_history_" + person + "_" + to_org + "_" +
+                                                                 std::to_string(e.id) + ".json"),
+                                     bundle);
+      }();
+      if (auto ok = db.begin(); !ok) return ok;
+      auto settled = written ? outbox.delivered(e.id) : outbox.retry_later(e.id, written.error().to_string());
+      if (!settled) {
+        db.rollback();
+        return settled;
+      }
+      if (auto ok = db.commit(); !ok) return ok;
+      if (!written) {
+        report.last_error += (report.last_error.empty() ? "" : "\n") + written.error().to_string();
+        continue;
+      }
+      ++report.delivered;
+      ++report.files;
+    }
+  }
+}
+
+Status deliver(store::SqliteDb& db, const FlowConfig& flow, const DirSinkConfig& sink, const std::string& provider_code,
+               const Clock& clock, SinkReport& report) {
   store::Outbox outbox(db, store::RetryPolicy{sink.max_attempts, sink.base_delay_ms, 3'600'000, 300'000}, clock,
                        static_cast<std::uint64_t>(clock.now_ms()));
-  if (!sink.mapping.empty()) {
+  if (sink.kind == "staff-history") {
+    if (auto ok = deliver_staff_histories(db, outbox, sink, provider_code, clock, report); !ok) return ok;
+  } else if (!sink.mapping.empty()) {
     if (auto ok = deliver_esr_files(db, sink, clock, report); !ok) return ok;
   } else {
     if (auto ok = deliver_json_lines(db, outbox, flow, sink, report); !ok) return ok;
@@ -214,15 +264,19 @@ Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, c
       if (!loaded) return fail(std::move(loaded).error());
       ack_mapping = std::move(*loaded);
     }
-    std::vector<std::string> sinks;
+    std::vector<std::string> sinks;           // receive every change
+    std::vector<std::string> transfer_sinks;  // receive staff histories
     for (const auto& s : flow.sinks)
-      sinks.push_back(s.name);
+      (s.kind == "staff-history" ? transfer_sinks : sinks).push_back(s.name);
     auto files = waiting_files(flow.source);
     if (!files) return fail(std::move(files).error());
     for (const auto& file : *files) {
       const std::string name = file.filename().string();
       InboundContext ctx{*db,   records,       ledger, outbox,  **mapping, config.vpds,
                          sinks, options.today, false,  nullptr, flow.name};
+      ctx.matching =
+          recon::MatchOptions{config.matching.auto_threshold, config.matching.review_threshold, config.matching.margin};
+      ctx.transfer_sinks = transfer_sinks;
       if (ack_mapping) {
         ctx.make_ack = [&](const InboundResult& r) { return make_ack(r, name, utc(clock.now_ms()), ack_mapping); };
       }
@@ -267,7 +321,7 @@ Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, c
     }
     for (const auto& sink : flow.sinks) {
       SinkReport sr{flow.name, sink.name};
-      if (auto ok = deliver(*db, flow, sink, clock, sr); !ok) return fail(std::move(ok).error());
+      if (auto ok = deliver(*db, flow, sink, config.provider_code, clock, sr); !ok) return fail(std::move(ok).error());
       report.sinks.push_back(std::move(sr));
     }
     if (auto ok = log_run(*db, flow.name, started_ms, clock.now_ms(), report); !ok) return fail(std::move(ok).error());

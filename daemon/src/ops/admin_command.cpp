@@ -17,6 +17,7 @@
 #include "esrsync/store/recon_queue.hpp"
 #include "esrsync/store/record_store.hpp"
 #include "esrsync/store/schema.hpp"
+#include "esrsync/store/transfer_log.hpp"
 
 namespace esrsync::ops {
 namespace {
@@ -481,6 +482,37 @@ int run_export(const AdminOptions& o, const std::string& person, const std::stri
   const std::string bundle =
       fhir::to_bundle((*history)->person, (*history)->events, fhir::BundleOptions{sender, stamp});
   std::fwrite(bundle.data(), 1, bundle.size(), out);
+  return 0;
+}
+
+int run_transfers(const AdminOptions& o, int limit, std::FILE* out, std::FILE* err) {
+  auto db = open_store(o, err);
+  if (!db) return 2;
+  auto rows = store::TransferLog(*db, kClock).recent(limit);
+  if (!rows) return store_error(rows.error(), err);
+  if (o.json) {
+    json all = json::array();
+    for (const auto& t : *rows) {
+      all.push_back({{"id", t.id},
+                     {"person_number", t.person_number},
+                     {"assignment_number", t.assignment_number},
+                     {"from_org", t.from_org},
+                     {"to_org", t.to_org},
+                     {"decision", t.decision},
+                     {"reason", t.reason},
+                     {"at_ms", t.at_ms}});
+    }
+    std::fprintf(out, "%s\n", all.dump(2).c_str());
+    return 0;
+  }
+  std::fprintf(out, "%6s %-9s %-12s %-6s %-6s %-10s %s\n", "id", "person", "assignment", "from", "to", "decision",
+               "reason");
+  for (const auto& t : *rows) {
+    std::fprintf(out, "%6lld %-9s %-12s %-6s %-6s %-10s %s\n", static_cast<long long>(t.id), t.person_number.c_str(),
+                 t.assignment_number.c_str(), t.from_org.c_str(), t.to_org.c_str(), t.decision.c_str(),
+                 t.reason.c_str());
+  }
+  if (rows->empty()) std::fprintf(out, "(no trainee moves seen yet)\n");
   return 0;
 }
 

@@ -151,6 +151,29 @@ Result<std::optional<StoredRecord>> RecordStore::get(std::string_view entity, st
   return std::optional<StoredRecord>(std::move(r));
 }
 
+Result<std::vector<StoredRecord>> RecordStore::with_prefix(std::string_view entity, std::string_view prefix) {
+  // A range on the (entity, record_key) index: prefix <= key < prefix with its last byte + 1.
+  std::string upper(prefix);
+  if (upper.empty() || static_cast<unsigned char>(upper.back()) == 0xFF) {
+    return fail(Errc::config, "store.prefix", "a key prefix must be non-empty and end below 0xFF");
+  }
+  upper.back() = static_cast<char>(upper.back() + 1);
+  auto stmt = db_.cached(
+      "SELECT record_key, vpd, content_hash, payload, withdrawn, last_file_id FROM canonical_record "
+      "WHERE entity = ?1 AND record_key >= ?2 AND record_key < ?3 ORDER BY record_key");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = bind_texts(**stmt, {entity, prefix, upper}); !ok) return fail(std::move(ok).error());
+  return (*stmt)->collect([&](const Statement& row) {
+    return StoredRecord{std::string(entity),
+                        std::string(row.column_text(0)),
+                        std::string(row.column_text(1)),
+                        std::string(row.column_text(2)),
+                        std::string(row.column_text(3)),
+                        row.column_int64(4) != 0,
+                        row.column_int64(5)};
+  });
+}
+
 Status RecordStore::append_history(std::string_view entity, std::string_view key, Change change, std::string_view hash,
                                    std::string_view payload, std::int64_t file_id) {
   auto stmt = db_.cached(

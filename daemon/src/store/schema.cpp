@@ -7,13 +7,14 @@
 #include "esrsync/store/person_index.hpp"
 #include "esrsync/store/recon_queue.hpp"
 #include "esrsync/store/record_store.hpp"
+#include "esrsync/store/transfer_log.hpp"
 
 namespace esrsync::store {
 
 std::span<const Migration> schema_migrations() noexcept {
-  static const std::array kMigrations{Outbox::kMigration,           RecordStore::kMigration, Outbox::kBatchMigration,
-                                      OutboundFiles::kMigration,    PersonIndex::kMigration, ReconQueue::kMigration,
-                                      PersonIndex::kEventsMigration};
+  static const std::array kMigrations{
+      Outbox::kMigration,      RecordStore::kMigration, Outbox::kBatchMigration,       OutboundFiles::kMigration,
+      PersonIndex::kMigration, ReconQueue::kMigration,  PersonIndex::kEventsMigration, TransferLog::kMigration};
   return kMigrations;
 }
 

@@ -15,6 +15,10 @@
 //   (strong matches: rules 1-4)                       is applied all the same, the person unchanged
 //   NON_IMMUNE serology after an IMMUNE one         -> status_regression raised; applied (history)
 //
+// A new trainee assignment at another organisation than the person's earlier ones is a rotation:
+// with transfer_consent Y the staff history is queued for the staff-history sinks; otherwise the
+// refusal or missing consent is logged with its reason and nothing is queued.
+//
 // Every change is written to the outbox for each sink with a stable idempotency key; every
 // matching decision is logged. Used from the store's thread.
 
@@ -63,6 +67,9 @@ class Applier {
           std::string flow, recon::MatchOptions matching, ApplyCounts& counts);
 
   void set_source(ApplySource source) { source_ = std::move(source); }
+  // Sinks of kind staff-history: a trainee's new assignment at another organisation queues their
+  // staff history for them, where the person consented (the decision is logged either way).
+  void set_transfer_sinks(std::vector<std::string> sinks) { transfer_sinks_ = std::move(sinks); }
 
   // One valid data record. `vpd` is the file's (ESR records); OH records take their person's.
   Status apply(model::Record& record, std::string_view vpd);
@@ -81,11 +88,13 @@ class Applier {
   Status check_identity(const model::Record& record, const store::PersonKeys& person);
   Result<bool> conflicts_with_stored(const model::Record& record);
   Status check_regression(const model::Record& record);
+  Status check_transfer(const model::Record& assignment);
 
   store::SqliteDb& db_;
   store::RecordStore& records_;
   store::Outbox& outbox_;
   std::vector<std::string> sinks_;
+  std::vector<std::string> transfer_sinks_;
   std::string flow_;
   recon::MatchOptions matching_;
   ApplyCounts& counts_;

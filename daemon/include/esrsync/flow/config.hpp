@@ -27,8 +27,13 @@ struct DirSourceConfig {
 // that has a header and trailer (the ESR DI return), it writes ESR-style files: one per VPD per
 // batch, named from `file_name`, with sequence numbers contiguous per VPD starting at `first_seq`;
 // the receiver's .ACK files for them are read back from `acks`, and ERR lines become dead letters.
+// kind "staff-history": the sink receives no changes; it sends a trainee's staff history (a FHIR
+// Bundle, fhir/staff_history.hpp) when an ESR extract shows their new assignment at another
+// organisation and they consented (DOMAIN.md "Inter-provider staff history"), one file per
+// transfer named staff_history_<person>_<to org>_<id>.json.
 struct DirSinkConfig {
   std::string name;
+  std::string kind = "changes";                             // changes | staff-history
   std::string directory;                                    // delivered changes are written here
   std::string mapping;                                      // the outbound layout ("" = JSON lines)
   std::string file_name = "DI_{vpd}_OHS_{date}_{seq}.DAT";  // {vpd}, {date} (YYYYMMDD), {seq} (7 digits)

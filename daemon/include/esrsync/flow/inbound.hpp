@@ -59,6 +59,7 @@ struct InboundContext {
   std::function<Result<std::optional<std::string>>(const InboundResult&)> make_ack;
   std::string flow;  // names the flow in reconciliation items
   recon::MatchOptions matching;
+  std::vector<std::string> transfer_sinks;  // staff-history sinks of this flow
 };
 
 enum class Outcome : std::uint8_t { applied, partial, rejected, duplicate, held };

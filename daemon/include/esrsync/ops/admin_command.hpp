@@ -37,6 +37,8 @@ int run_recon_history(const AdminOptions& o, const std::string& entity, const st
 // known, 2 on configuration or store errors (or no provider code).
 int run_export(const AdminOptions& o, const std::string& person, const std::string& format, const std::string& provider,
                std::FILE* out, std::FILE* err);
+// `transfers`: every trainee move seen and what was decided (queued, refused, no_consent) and why.
+int run_transfers(const AdminOptions& o, int limit, std::FILE* out, std::FILE* err);
 int run_release_gap(const AdminOptions& o, const std::string& vpd, std::int64_t seq, const std::string& by,
                     std::FILE* out, std::FILE* err);
 

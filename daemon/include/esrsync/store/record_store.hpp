@@ -63,6 +63,9 @@ class RecordStore {
   Result<std::vector<std::string>> withdraw_unseen(std::string_view entity, std::string_view vpd, std::int64_t file_id);
 
   Result<std::optional<StoredRecord>> get(std::string_view entity, std::string_view key);
+  // Live and withdrawn records of `entity` whose key starts with `prefix` (e.g. a person's
+  // assignments, "12345678-"), in key order.
+  Result<std::vector<StoredRecord>> with_prefix(std::string_view entity, std::string_view prefix);
   [[nodiscard]] const Clock& clock() const noexcept { return clock_; }
   // The change history of one record, oldest first: (change, content hash, file id).
   Result<std::vector<std::tuple<Change, std::string, std::int64_t>>> history(std::string_view entity,
