@@ -65,8 +65,9 @@ class ApplierTest : public ::testing::Test {
   }
   std::vector<store::ReconItem> items() { return *store::ReconQueue(*db_, clock_).list(std::nullopt, 100); }
   std::size_t queued_for(const std::string& key) {
+    const auto all = outbox_->list(std::nullopt, 1000);  // kept alive for the loop
     std::size_t n = 0;
-    for (const auto& e : *outbox_->list(std::nullopt, 1000))
+    for (const auto& e : *all)
       n += e.record_key == key ? 1U : 0U;
     return n;
   }
