@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(dir);
   auto db = esrsync::store::SqliteDb::open(dir + "/bench.db");
   if (!db) return 2;
-  const esrsync::store::Migration schema[] = {esrsync::store::Outbox::kMigration};
+  const esrsync::store::Migration schema[] = {esrsync::store::Outbox::kMigration,
+                                              esrsync::store::Outbox::kBatchMigration};
   if (!db->migrate(schema)) return 2;
   esrsync::SystemClock clock;
   esrsync::store::Outbox outbox(*db, esrsync::store::RetryPolicy{}, clock, 1);

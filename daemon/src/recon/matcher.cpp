@@ -48,7 +48,7 @@ double dob_similarity(std::string_view a, std::string_view b) {
   int differ = 0;
   for (std::size_t i = 0; i < a.size(); ++i)
     differ += a[i] != b[i] ? 1 : 0;
-  return differ == 1 ? 0.75 : 0;
+  return differ == 1 ? 0.85 : 0;
 }
 
 std::string fold_postcode(std::string_view text) {
@@ -109,7 +109,9 @@ double score(const model::Record& ref, const store::PersonKeys& p) {
   const double fore = forenames.empty() ? 0.5 : jaro_winkler(forenames, p.forenames_key);
   const auto dob = ref.get("date_of_birth");
   const double birth = dob.empty() ? 0.5 : dob_similarity(dob, p.date_of_birth);
-  double total = 0.35 * sur + 0.2 * fore + 0.35 * birth;
+  // Surname, forenames and date of birth weigh alike: two of them agreeing is a family (twins,
+  // siblings, a parent), not a person.
+  double total = 0.3 * sur + 0.3 * fore + 0.3 * birth;
   double weights = 0.9;
   const std::string postcode = fold_postcode(ref.get("postcode"));
   if (!postcode.empty() && !p.postcode_key.empty()) {
@@ -193,8 +195,7 @@ Result<MatchResult> match_person(const model::Record& ref, store::PersonIndex& i
 
   // Rule 5: candidates from the blocking indexes, scored.
   std::vector<store::PersonKeys> pool;
-  const auto gather = [&](std::string_view column, std::string_view value) -> Status {
-    auto found = index.find(column, value);
+  const auto gather = [&](Result<std::vector<store::PersonKeys>> found) -> Status {
     if (!found) return fail(std::move(found).error());
     for (auto& k : *found) {
       if (std::none_of(pool.begin(), pool.end(),
@@ -204,14 +205,16 @@ Result<MatchResult> match_person(const model::Record& ref, store::PersonIndex& i
     }
     return {};
   };
-  const std::string surname = model::fold_name(ref.get("surname"));
+  // Blocking: the same date of birth (or day and month swapped) and forename initial find name
+  // changes, surname typos and shortened forenames; the same folded names find date-of-birth typos.
   const auto dob = ref.get("date_of_birth");
-  for (const auto& [column, value] : {std::pair<std::string_view, std::string>{"date_of_birth", std::string(dob)},
-                                      {"date_of_birth", swapped_dob(dob)},
-                                      {"surname_key", surname},
-                                      {"previous_surname_key", surname},
-                                      {"surname_key", model::fold_name(ref.get("previous_surname"))}}) {
-    if (auto ok = gather(column, value); !ok) return fail(std::move(ok).error());
+  const std::string forenames = model::fold_name(ref.get("forenames"));
+  const std::string initial = forenames.substr(0, 1);
+  for (const auto& value : {std::string(dob), swapped_dob(dob)}) {
+    if (auto ok = gather(index.find_by_birth(value, initial)); !ok) return fail(std::move(ok).error());
+  }
+  if (auto ok = gather(index.find_by_name(model::fold_name(ref.get("surname")), forenames)); !ok) {
+    return fail(std::move(ok).error());
   }
   for (const auto& p : pointers) {
     for (const auto& person : p.persons) {

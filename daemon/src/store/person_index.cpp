@@ -25,7 +25,10 @@ CREATE INDEX person_index_surname ON person_index (surname_key);
 )sql"};
 
 const Migration PersonIndex::kEventsMigration{7, R"sql(
-CREATE INDEX person_index_previous ON person_index (previous_surname_key) WHERE previous_surname_key <> '';
+DROP INDEX person_index_surname;
+DROP INDEX person_index_dob;
+CREATE INDEX person_index_names ON person_index (surname_key, forenames_key);
+CREATE INDEX person_index_birth ON person_index (date_of_birth, forenames_key);
 CREATE TABLE person_event (
   person_number  TEXT NOT NULL,
   event_key      TEXT NOT NULL,
@@ -105,17 +108,43 @@ Result<std::optional<PersonKeys>> PersonIndex::get(std::string_view person_numbe
 
 Result<std::vector<PersonKeys>> PersonIndex::find(std::string_view column, std::string_view value) {
   // Partial indexes (identifiers are often blank) need the "<> ''" term to be used.
-  const bool partial = column == "employee_number" || column == "nhs_number" || column == "ni_number" ||
-                       column == "previous_surname_key";
-  if (!partial && column != "date_of_birth" && column != "surname_key") {
-    return fail(Errc::config, "person_index.column", "not an indexed column: " + std::string(column));
-  }
+  const bool partial = column == "employee_number" || column == "nhs_number" || column == "ni_number";
+  if (!partial) return fail(Errc::config, "person_index.column", "not an indexed identifier: " + std::string(column));
   if (value.empty()) return std::vector<PersonKeys>{};
   auto stmt = db_.cached("SELECT " + std::string(kColumns) + " FROM person_index WHERE " + std::string(column) +
-                         " = ?1" + (partial ? " AND " + std::string(column) + " <> ''" : std::string()) +
-                         " ORDER BY person_number LIMIT 1000");
+                         " = ?1 AND " + std::string(column) + " <> ''" +
+                         " ORDER BY person_number LIMIT " + std::to_string(kMaxRows));
   if (!stmt) return fail(std::move(stmt).error());
   if (auto ok = (*stmt)->bind(1, value); !ok) return fail(std::move(ok).error());
+  return (*stmt)->collect(read_keys);
+}
+
+Result<std::vector<PersonKeys>> PersonIndex::find_by_birth(std::string_view date_of_birth,
+                                                           std::string_view forenames_prefix) {
+  if (date_of_birth.empty()) return std::vector<PersonKeys>{};
+  // forenames_key in [prefix, prefix + 0xFF...): every key that starts with the prefix.
+  std::string upper(forenames_prefix);
+  upper += '\xFF';
+  auto stmt = db_.cached("SELECT " + std::string(kColumns) +
+                         " FROM person_index WHERE date_of_birth = ?1 AND forenames_key >= ?2 AND forenames_key < ?3 "
+                         "ORDER BY person_number LIMIT " +
+                         std::to_string(kMaxRows));
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = (*stmt)->bind(1, date_of_birth); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->bind(2, forenames_prefix); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->bind(3, upper); !ok) return fail(std::move(ok).error());
+  return (*stmt)->collect(read_keys);
+}
+
+Result<std::vector<PersonKeys>> PersonIndex::find_by_name(std::string_view surname_key, std::string_view forenames_key) {
+  if (surname_key.empty()) return std::vector<PersonKeys>{};
+  auto stmt = db_.cached("SELECT " + std::string(kColumns) +
+                         " FROM person_index WHERE surname_key = ?1 AND forenames_key = ?2 ORDER BY person_number "
+                         "LIMIT " +
+                         std::to_string(kMaxRows));
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = (*stmt)->bind(1, surname_key); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->bind(2, forenames_key); !ok) return fail(std::move(ok).error());
   return (*stmt)->collect(read_keys);
 }
 

@@ -9,7 +9,8 @@
 //   3. valid nhs_number exact                             -> match
 //   4. ni_number + date_of_birth + folded surname equal   -> match
 //   5. scored comparison of the candidates the indexes give (same date of birth or day/month
-//      swapped, same folded surname or previous surname, persons an identifier pointed at):
+//      swapped with the same forename initial, same folded surname and forenames, persons an
+//      identifier pointed at):
 //      best score >= auto and clear of the runner-up by `margin`  -> match
 //      best score >= review                                       -> possible_match, ranked
 //      otherwise                                                  -> no_match

@@ -53,9 +53,15 @@ class PersonIndex {
 
   Status put(const PersonKeys& keys);
   Result<std::optional<PersonKeys>> get(std::string_view person_number);
-  // Persons with this value. `column` is one of employee_number, nhs_number, ni_number (the
-  // identifiers), date_of_birth, surname_key, previous_surname_key (blocking keys for scoring).
+  // At most this many persons come back from one lookup (a blocking key shared by more people than
+  // this is no use for telling them apart).
+  static constexpr int kMaxRows = 1000;
+  // Persons with this identifier: `column` is employee_number, nhs_number or ni_number.
   Result<std::vector<PersonKeys>> find(std::string_view column, std::string_view value);
+  // Blocking keys for the scored comparison: persons born on `date_of_birth` whose folded forenames
+  // start with `forenames_prefix` ("" = any); persons with these folded names.
+  Result<std::vector<PersonKeys>> find_by_birth(std::string_view date_of_birth, std::string_view forenames_prefix);
+  Result<std::vector<PersonKeys>> find_by_name(std::string_view surname_key, std::string_view forenames_key);
 
   // The person's events (kept in step with the immunisation records applied for them).
   Status put_event(std::string_view person_number, const PersonEvent& event);
