@@ -25,8 +25,8 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -102,9 +102,9 @@ enum Noise : int {
   kNoiseCount
 };
 constexpr std::array<const char*, kNoiseCount> kNoiseNames{
-    "person number", "employee number only", "NHS number only", "NI+DOB+surname (case/accents)",
-    "names+DOB, no numbers", "surname typo", "day/month swapped", "DOB one digit off",
-    "maiden name", "short forename", "not in the store"};
+    "person number",         "employee number only", "NHS number only",   "NI+DOB+surname (case/accents)",
+    "names+DOB, no numbers", "surname typo",         "day/month swapped", "DOB one digit off",
+    "maiden name",           "short forename",       "not in the store"};
 // Out of 100.
 constexpr std::array<int, kNoiseCount> kNoiseWeights{25, 10, 10, 10, 10, 8, 7, 7, 5, 5, 3};
 
@@ -137,11 +137,11 @@ int main(int argc, char** argv) {
 
   // Persons streamed from the extract into the index, names made varied, near-duplicates added; a
   // deterministic sample of them is kept to make the references from.
-  constexpr std::array<const char*, 40> kEndings{"",     "s",     "son",   "ley",  "ton",   "field", "wood",  "ford",
-                                                 "worth", "well", "by",    "ham",  "more",  "combe", "dale",  "er",
-                                                 "ington", "bury", "cott",  "hurst", "land", "ridge", "stone", "way",
-                                                 "wick",  "thorne", "brook", "house", "man", "ling",  "den",   "row",
-                                                 "shaw",  "lock",  "gate",  "ey",   "kin",   "ett",   "ock",   "all"};
+  constexpr std::array<const char*, 40> kEndings{"",       "s",      "son",   "ley",   "ton",  "field", "wood",  "ford",
+                                                 "worth",  "well",   "by",    "ham",   "more", "combe", "dale",  "er",
+                                                 "ington", "bury",   "cott",  "hurst", "land", "ridge", "stone", "way",
+                                                 "wick",   "thorne", "brook", "house", "man",  "ling",  "den",   "row",
+                                                 "shaw",   "lock",   "gate",  "ey",    "kin",  "ett",   "ock",   "all"};
   std::mt19937_64 rng(seed);
   std::vector<Person> persons;  // the sample
   const std::size_t sample_size = static_cast<std::size_t>(records) * 2;
@@ -151,7 +151,9 @@ int main(int argc, char** argv) {
   std::string previous_forename = "Alex";
   auto started = std::chrono::steady_clock::now();
   if (!db->begin()) return 2;
-  const auto add = [&](const Person& p) { return static_cast<bool>(index.put(esrsync::store::PersonKeys::from(person_record(p), "245"))); };
+  const auto add = [&](const Person& p) {
+    return static_cast<bool>(index.put(esrsync::store::PersonKeys::from(person_record(p), "245")));
+  };
   std::ifstream in(extract);
   for (std::string line; std::getline(in, line);) {
     if (!line.starts_with("PER|")) continue;
@@ -287,10 +289,9 @@ int main(int argc, char** argv) {
 
   // Match, timed.
   enum Outcome { kAutoRight, kAutoWrong, kReviewFirst, kReviewLower, kReviewAbsent, kNoMatch, kConflict, kOutcomes };
-  constexpr std::array<const char*, kOutcomes> kOutcomeNames{"auto, right person", "auto, WRONG person",
-                                                             "review, truth ranked 1st", "review, truth lower",
-                                                             "review, truth absent", "no_match",
-                                                             "identifier_conflict"};
+  constexpr std::array<const char*, kOutcomes> kOutcomeNames{
+      "auto, right person",   "auto, WRONG person", "review, truth ranked 1st", "review, truth lower",
+      "review, truth absent", "no_match",           "identifier_conflict"};
   std::map<int, std::array<long, kOutcomes>> table;
   std::array<long, kOutcomes> totals{};
   std::array<long, kOutcomes> strangers{};
@@ -314,9 +315,10 @@ int main(int argc, char** argv) {
     if (c.truth.empty()) {
       if (m->matched && std::getenv("MATCH_DEBUG") != nullptr) {
         auto k = index.get(m->person_number);
-        std::fprintf(stderr, "stranger %s|%s|%s matched %s|%s|%s score %.3f\n", std::string(c.ref.get("surname")).c_str(),
-                     std::string(c.ref.get("forenames")).c_str(), std::string(c.ref.get("date_of_birth")).c_str(),
-                     (*k)->surname_key.c_str(), (*k)->forenames_key.c_str(), (*k)->date_of_birth.c_str(), m->score);
+        std::fprintf(stderr, "stranger %s|%s|%s matched %s|%s|%s score %.3f\n",
+                     std::string(c.ref.get("surname")).c_str(), std::string(c.ref.get("forenames")).c_str(),
+                     std::string(c.ref.get("date_of_birth")).c_str(), (*k)->surname_key.c_str(),
+                     (*k)->forenames_key.c_str(), (*k)->date_of_birth.c_str(), m->score);
       }
       ++strangers[static_cast<std::size_t>(o)];
     } else {
@@ -364,7 +366,8 @@ int main(int argc, char** argv) {
   const double rate = records / match_s;
   std::printf("auto-match precision  %.4f%%  (target >= 99.9%%)  %s\n", 100 * precision,
               precision >= 0.999 ? "met" : "NOT MET");
-  std::printf("auto-match recall     %.2f%%  (target >= 95%%)    %s\n", 100 * recall, recall >= 0.95 ? "met" : "NOT MET");
+  std::printf("auto-match recall     %.2f%%  (target >= 95%%)    %s\n", 100 * recall,
+              recall >= 0.95 ? "met" : "NOT MET");
   std::printf("auto or ranked first  %.2f%%  (target >= 99%%)    %s\n", 100 * first, first >= 0.99 ? "met" : "NOT MET");
   std::printf("speed                 %.0f records/s (target >= 20000, 100k in <= 5 s)  %s\n", rate,
               rate >= 20000 ? "met" : "NOT MET");

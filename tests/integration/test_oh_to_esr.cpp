@@ -89,6 +89,34 @@ TEST_F(OhToEsr, MatchedEventsLeaveAsDiFilesWithContiguousSequence) {
   EXPECT_THAT(esrsync({"recon", "list"}).out, HasSubstr("     3 possible_match"));  // still three items, not six
 }
 
+TEST_F(OhToEsr, ClearancesAndEventsShareOneDiSequence) {
+  add_clearance_flow();
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  drop_oh("oh_clearances_20260805.csv");
+  const auto first = sync();
+  EXPECT_EQ(first.exit_code, 1);  // one unknown outcome
+  EXPECT_THAT(first.err, HasSubstr("oh_clearances_20260805.csv:5: lookup.unknown_code"));
+  ASSERT_THAT(names("di-out"), ElementsAre("DI_245_OHS_0000001.DAT"));
+  const std::string di1 = test::read_file(dir_ / "di-out/DI_245_OHS_0000001.DAT");
+  EXPECT_THAT(di1, HasSubstr("CLR|A|10000001|10000001-1|EPP|CLEARED|20260730|20270730|OHP01\n"));
+  EXPECT_THAT(di1, HasSubstr("CLR|A|10000004|10000004-1|STANDARD|PENDING|20260801||OHP01\n"));  // by employee no.
+  EXPECT_THAT(di1, HasSubstr("CLR|A|10000002|10000002-1|STANDARD|CLEARED_WITH_ADJUSTMENTS|"));
+  EXPECT_THAT(di1, HasSubstr("\nTRL|3\n"));
+  // Events from the other flow continue the same sequence.
+  drop_oh("oh_export_20260805.csv");
+  sync();
+  EXPECT_THAT(names("di-out"), ElementsAre("DI_245_OHS_0000001.DAT", "DI_245_OHS_0000002.DAT"));
+  EXPECT_THAT(test::read_file(dir_ / "di-out/DI_245_OHS_0000002.DAT"), HasSubstr("|DELTA|2|"));
+  // A clearance for somebody else's assignment is held, not sent.
+  test::write_file(dir_ / "oh-inbox/oh_clearances_20260901.csv",
+                   "Provider,Staff ID,Person Number,Surname,Forename(s),Date of Birth,NHS Number,Assignment,Clearance,"
+                   "Outcome,Decided,Review By\nOHP01,,10000001,O'Brien,Siobhan,14/03/1988,,10000002-1,Standard,Fit,"
+                   "01/09/2026,\n");
+  sync();
+  EXPECT_EQ(names("di-out").size(), 2u);
+  EXPECT_THAT(esrsync({"recon", "list", "--json"}).out, HasSubstr("\"rule\": \"clearance.assignment\""));
+}
+
 TEST_F(OhToEsr, AHeldRecordReachesNoSinkUntilResolvedAndThenExactlyOnce) {
   drop("DE_245_OHS_20260801_0000001.DAT");
   drop_oh("oh_export_20260806.csv");

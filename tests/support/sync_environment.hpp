@@ -41,13 +41,26 @@ class SyncEnvironment : public ::testing::Test {
                read_file(dir_ / "esrsync.toml") + "[[flows]]\nname = \"oh\"\nmapping = \"" + src +
                    "/mappings/oh/generic_csv.xml\"\nack_mapping = \"" + src +
                    "/mappings/esr/ack.xml\"\n[flows.source]\nadapter = \"dir\"\ninbox = \"oh-inbox\"\n"
-                   "pattern = \"*.csv\"\nprocessed = \"oh-processed\"\nquarantine = \"oh-quarantine\"\n"
-                   "acks = \"oh-acks\"\n[[flows.sinks]]\nname = \"esr-return\"\nadapter = \"dir\"\n"
-                   "directory = \"di-out\"\nmapping = \"" +
-                   src +
-                   "/mappings/esr/di_return.xml\"\nfile_name = \"DI_{vpd}_OHS_{seq}.DAT\"\nacks = \"di-acks\"\n"
-                   "ack_mapping = \"" +
-                   src + "/mappings/esr/ack.xml\"\n");
+                   "pattern = \"oh_export_*.csv\"\nprocessed = \"oh-processed\"\nquarantine = \"oh-quarantine\"\n"
+                   "acks = \"oh-acks\"\n" +
+                   di_sink());
+  }
+  // Appends an OH clearance flow sharing the OH flow's DI sink (one sequence per VPD for both).
+  void add_clearance_flow() {
+    const std::string src = ESRSYNC_SOURCE_DIR;
+    write_file(dir_ / "esrsync.toml",
+               read_file(dir_ / "esrsync.toml") + "[[flows]]\nname = \"clearances\"\nmapping = \"" + src +
+                   "/mappings/oh/generic_clearance_csv.xml\"\n[flows.source]\nadapter = \"dir\"\n"
+                   "inbox = \"oh-inbox\"\npattern = \"oh_clearances_*.csv\"\nprocessed = \"oh-processed\"\n"
+                   "quarantine = \"oh-quarantine\"\n" +
+                   di_sink());
+  }
+  static std::string di_sink() {
+    const std::string src = ESRSYNC_SOURCE_DIR;
+    return "[[flows.sinks]]\nname = \"esr-return\"\nadapter = \"dir\"\ndirectory = \"di-out\"\nmapping = \"" + src +
+           "/mappings/esr/di_return.xml\"\nfile_name = \"DI_{vpd}_OHS_{seq}.DAT\"\nacks = \"di-acks\"\n"
+           "ack_mapping = \"" +
+           src + "/mappings/esr/ack.xml\"\n";
   }
   // Appends a flow importing FHIR staff-history bundles (*.json) from fhir-inbox.
   void add_fhir_flow() {

@@ -90,6 +90,17 @@ Status Applier::apply_owned(model::Record& record, std::string_view vpd, std::st
       if (auto ok = check_identity(record, **person); !ok) return ok;
     }
   }
+  // A clearance is for one of the person's own assignments (ESR numbers them <person>-<n>).
+  if (record.entity == Entity::clearance &&
+      !record.get("assignment_number").starts_with(std::string(record.get("person_number")) + "-")) {
+    auto id = raise(store::ReconKind::identifier_conflict, record, "clearance.assignment",
+                    "assignment " + std::string(record.get("assignment_number")) + " is not one of person " +
+                        std::string(record.get("person_number")) + "'s",
+                    recon::candidates_json({{std::string(record.get("person_number")), 1, "matched"}}));
+    if (!id) return fail(std::move(id).error());
+    ++counts_.held;
+    return {};
+  }
   if (record.entity == Entity::immunisation && !accept_conflict) {
     auto conflict = conflicts_with_stored(record);
     if (!conflict) return fail(std::move(conflict).error());

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <map>
 #include <sstream>
 
 #include "esrsync/mapping/mapping.hpp"
@@ -249,6 +250,22 @@ Result<Config> parse_config(std::string_view text, const std::string& path, std:
     }
   } else {
     r.problem(&root, "config.missing_key", "no [[flows]] defined");
+  }
+  // A sink name used by several flows is one sink (one queue, one DI sequence per VPD): the flows
+  // must describe it alike.
+  std::map<std::string, const DirSinkConfig*> sinks_by_name;
+  for (const auto& flow : config.flows) {
+    for (const auto& sink : flow.sinks) {
+      const auto [it, first] = sinks_by_name.emplace(sink.name, &sink);
+      const DirSinkConfig& a = *it->second;
+      if (!first && (a.kind != sink.kind || a.directory != sink.directory || a.mapping != sink.mapping ||
+                     a.file_name != sink.file_name || a.first_seq != sink.first_seq || a.acks != sink.acks)) {
+        r.problem(&root, "config.duplicate_sink",
+                  "sink '" + sink.name +
+                      "' is declared by several flows with different settings (one name is one "
+                      "sink: declare it alike in each flow)");
+      }
+    }
   }
   for (const auto& flow : config.flows) {
     for (const auto& sink : flow.sinks) {

@@ -111,9 +111,9 @@ Result<std::vector<PersonKeys>> PersonIndex::find(std::string_view column, std::
   const bool partial = column == "employee_number" || column == "nhs_number" || column == "ni_number";
   if (!partial) return fail(Errc::config, "person_index.column", "not an indexed identifier: " + std::string(column));
   if (value.empty()) return std::vector<PersonKeys>{};
-  auto stmt = db_.cached("SELECT " + std::string(kColumns) + " FROM person_index WHERE " + std::string(column) +
-                         " = ?1 AND " + std::string(column) + " <> ''" +
-                         " ORDER BY person_number LIMIT " + std::to_string(kMaxRows));
+  auto stmt =
+      db_.cached("SELECT " + std::string(kColumns) + " FROM person_index WHERE " + std::string(column) + " = ?1 AND " +
+                 std::string(column) + " <> ''" + " ORDER BY person_number LIMIT " + std::to_string(kMaxRows));
   if (!stmt) return fail(std::move(stmt).error());
   if (auto ok = (*stmt)->bind(1, value); !ok) return fail(std::move(ok).error());
   return (*stmt)->collect(read_keys);
@@ -136,7 +136,8 @@ Result<std::vector<PersonKeys>> PersonIndex::find_by_birth(std::string_view date
   return (*stmt)->collect(read_keys);
 }
 
-Result<std::vector<PersonKeys>> PersonIndex::find_by_name(std::string_view surname_key, std::string_view forenames_key) {
+Result<std::vector<PersonKeys>> PersonIndex::find_by_name(std::string_view surname_key,
+                                                          std::string_view forenames_key) {
   if (surname_key.empty()) return std::vector<PersonKeys>{};
   auto stmt = db_.cached("SELECT " + std::string(kColumns) +
                          " FROM person_index WHERE surname_key = ?1 AND forenames_key = ?2 ORDER BY person_number "

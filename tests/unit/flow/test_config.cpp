@@ -89,6 +89,28 @@ TEST(Config, MissingPiecesAndWrongTypes) {
   EXPECT_THAT(problems_of(dir, twice), ElementsAre("23:config.duplicate_flow"));
 }
 
+TEST(Config, MatchingProviderAndSharedSinks) {
+  test::TempDir dir;
+  auto ok = parse_config(kValid + "[matching]\nauto = 0.95\nreview = 0.6\n[provider]\ncode = \"OHP01\"\n",
+                         (dir / "e.toml").string());
+  ASSERT_TRUE(ok) << ok.error().to_string();
+  EXPECT_DOUBLE_EQ(ok->matching.auto_threshold, 0.95);
+  EXPECT_DOUBLE_EQ(ok->matching.review_threshold, 0.6);
+  EXPECT_EQ(ok->provider_code, "OHP01");
+  EXPECT_THAT(problems_of(dir, kValid + "[matching]\nauto = 0.5\nreview = 0.7\nmargin = 2\n"),
+              ElementsAre("26:config.value", "23:config.value"));  // margin out of range; review above auto
+  // The same sink name in a second flow is the same sink: it must be declared alike.
+  std::string second = kValid.substr(kValid.find("[[flows]]"));
+  second.replace(second.find("esr-extract"), 11, "again");
+  EXPECT_THAT(problems_of(dir, kValid + second), ::testing::IsEmpty());
+  second.replace(second.find("directory = \"out\""), 17, "directory = \"elsewhere\"");
+  EXPECT_THAT(problems_of(dir, kValid + second), ElementsAre("1:config.duplicate_sink"));
+  // A staff-history sink needs the sending provider's code.
+  EXPECT_THAT(problems_of(dir, kValid + "  [[flows.sinks]]\n  name = \"t\"\n  adapter = \"dir\"\n  kind = "
+                                        "\"staff-history\"\n  directory = \"out\"\n"),
+              ElementsAre("1:config.missing_key"));
+}
+
 TEST(Config, SyntaxErrorsAndMissingFile) {
   test::TempDir dir;
   EXPECT_THAT(problems_of(dir, "[store]\npath = \"unterminated\n"), ElementsAre("2:config.syntax"));

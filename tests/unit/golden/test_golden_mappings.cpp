@@ -75,8 +75,13 @@ std::vector<GoldenCase> all_cases() {
     }
   }
   for (const auto& entry : fs::directory_iterator(root / "sample-data/oh")) {
-    const std::string rel = "sample-data/oh/" + entry.path().filename().string();
-    if (entry.path().extension() == ".csv") cases.push_back({"mappings/oh/generic_csv.xml", rel});
+    const std::string name = entry.path().filename().string();
+    const std::string rel = "sample-data/oh/" + name;
+    if (name.starts_with("oh_clearances_")) {
+      cases.push_back({"mappings/oh/generic_clearance_csv.xml", rel});
+    } else if (entry.path().extension() == ".csv") {
+      cases.push_back({"mappings/oh/generic_csv.xml", rel});
+    }
     if (entry.path().extension() == ".xml") cases.push_back({"mappings/oh/generic_xml.xml", rel});
   }
   std::sort(cases.begin(), cases.end(), [](const auto& a, const auto& b) { return a.sample < b.sample; });
