@@ -156,7 +156,7 @@ TEST(ShippedMappings, AllAreValid) {
                                          out.get(), err.get());
   EXPECT_EQ(err.text(), "");
   EXPECT_EQ(rc, 0);
-  EXPECT_THAT(out.text(), HasSubstr("6 mapping definition(s), 3 lookup table(s), 6 valid, 0 problem(s)"));
+  EXPECT_THAT(out.text(), HasSubstr("7 mapping definition(s), 5 lookup table(s), 7 valid, 0 problem(s)"));
 }
 
 TEST(CheckCommand, ListsEveryProblemWithItsLocation) {
