@@ -20,17 +20,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::tm utc_tm(std::int64_t ms) {
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  return tm;
-}
-
 std::string file_name(const std::string& pattern, const std::string& vpd, std::int64_t seq, std::int64_t now_ms) {
-  const std::tm tm = utc_tm(now_ms);
+  const auto utc = model::utc_from_ms(now_ms);
   char date[40];
-  std::snprintf(date, sizeof date, "%04d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+  std::snprintf(date, sizeof date, "%04d%02d%02d", utc.date.year, utc.date.month, utc.date.day);
   char seq7[16];
   std::snprintf(seq7, sizeof seq7, "%07lld", static_cast<long long>(seq));
   std::string out = pattern;
@@ -277,9 +270,7 @@ class EsrFileSink {
       header.set("vpd", vpd);
       header.set("extract_type", "DELTA");
       header.set("seq", std::to_string(file.seq));
-      const std::tm tm = utc_tm(file.created_ms);
-      header.set("created", model::to_iso(model::DateTime{
-                                {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday}, tm.tm_hour, tm.tm_min, tm.tm_sec}));
+      header.set("created", model::to_iso(model::utc_from_ms(file.created_ms)));
       if (auto ok = (*encoder)->append(header, file.content); !ok) return fail(std::move(ok).error());
       std::vector<std::pair<std::uint64_t, std::int64_t>> lines;
       std::string line_text;

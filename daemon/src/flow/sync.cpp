@@ -27,13 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-model::DateTime utc(std::int64_t ms) {
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  return model::DateTime{{tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday}, tm.tm_hour, tm.tm_min, tm.tm_sec};
-}
-
 Unexpected io(const char* rule, const std::string& message, const fs::path& path) {
   return fail(Errc::io, rule, message, Origin{path.string()});
 }
@@ -93,6 +86,20 @@ Status write_batch(const DirSinkConfig& sink, const std::string& flow, const std
   return write_file_atomically(fs::path(sink.directory) / name, text);
 }
 
+// After a sink write: the entries are delivered, or (the write failed) scheduled for retry, in one
+// transaction.
+Status settle(store::SqliteDb& db, store::Outbox& outbox, const std::vector<std::int64_t>& ids, const Status& written) {
+  if (auto ok = db.begin(); !ok) return ok;
+  for (const auto id : ids) {
+    auto settled = written ? outbox.delivered(id) : outbox.retry_later(id, written.error().to_string());
+    if (!settled) {
+      db.rollback();
+      return settled;
+    }
+  }
+  return db.commit();
+}
+
 // Sinks without a mapping: batches of changes as JSON-lines files.
 Status deliver_json_lines(store::SqliteDb& db, store::Outbox& outbox, const FlowConfig& flow, const DirSinkConfig& sink,
                           SinkReport& report) {
@@ -101,15 +108,10 @@ Status deliver_json_lines(store::SqliteDb& db, store::Outbox& outbox, const Flow
     if (!batch) return fail(std::move(batch).error());
     if (batch->empty()) break;
     auto written = write_batch(sink, flow.name, *batch);
-    if (auto ok = db.begin(); !ok) return ok;
-    for (const auto& e : *batch) {
-      auto settled = written ? outbox.delivered(e.id) : outbox.retry_later(e.id, written.error().to_string());
-      if (!settled) {
-        db.rollback();
-        return settled;
-      }
-    }
-    if (auto ok = db.commit(); !ok) return ok;
+    std::vector<std::int64_t> ids;
+    for (const auto& e : *batch)
+      ids.push_back(e.id);
+    if (auto ok = settle(db, outbox, ids, written); !ok) return ok;
     if (!written) {
       report.last_error = written.error().to_string();
       break;  // one pass: the outbox has scheduled the retries; a later run (or the daemon) makes them
@@ -136,24 +138,14 @@ Status deliver_staff_histories(store::SqliteDb& db, store::Outbox& outbox, const
         auto history = load_staff_history(db, person, clock);
         if (!history) return fail(std::move(history).error());
         if (!*history) return fail(Errc::validation, "transfer.unknown_person", "person " + person + " is not known");
-        const std::time_t now = static_cast<std::time_t>(clock.now_ms() / 1000);
-        std::tm tm{};
-        gmtime_r(&now, &tm);
-        char stamp[32];
-        std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
         const std::string bundle =
-            fhir::to_bundle((*history)->person, (*history)->events, fhir::BundleOptions{provider_code, stamp});
+            fhir::to_bundle((*history)->person, (*history)->events,
+                            fhir::BundleOptions{provider_code, model::utc_instant(clock.now_ms())});
         return write_file_atomically(fs::path(sink.directory) / ("staff_history_" + person + "_" + to_org + "_" +
                                                                  std::to_string(e.id) + ".json"),
                                      bundle);
       }();
-      if (auto ok = db.begin(); !ok) return ok;
-      auto settled = written ? outbox.delivered(e.id) : outbox.retry_later(e.id, written.error().to_string());
-      if (!settled) {
-        db.rollback();
-        return settled;
-      }
-      if (auto ok = db.commit(); !ok) return ok;
+      if (auto ok = settle(db, outbox, {e.id}, written); !ok) return ok;
       if (!written) {
         report.last_error += (report.last_error.empty() ? "" : "\n") + written.error().to_string();
         continue;
@@ -278,7 +270,9 @@ Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, c
           recon::MatchOptions{config.matching.auto_threshold, config.matching.review_threshold, config.matching.margin};
       ctx.transfer_sinks = transfer_sinks;
       if (ack_mapping) {
-        ctx.make_ack = [&](const InboundResult& r) { return make_ack(r, name, utc(clock.now_ms()), ack_mapping); };
+        ctx.make_ack = [&](const InboundResult& r) {
+          return make_ack(r, name, model::utc_from_ms(clock.now_ms()), ack_mapping);
+        };
       }
       auto result = apply_inbound_file(file.string(), ctx);
       if (!result) return fail(std::move(result).error());

@@ -52,4 +52,13 @@ std::string fold_name(std::string_view name) {
   return out;
 }
 
+std::string fold_postcode(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == ' ') continue;
+    out.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+  }
+  return out;
+}
+
 }  // namespace esrsync::model

@@ -1,5 +1,7 @@
 #include "esrsync/model/validators.hpp"
 
+#include <ctime>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -284,6 +286,17 @@ std::string to_iso(const DateTime& dt) {
   out += ':';
   append_padded(out, dt.second, 2);
   return out;
+}
+
+DateTime utc_from_ms(std::int64_t ms) {
+  const auto seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  return DateTime{{tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday}, tm.tm_hour, tm.tm_min, tm.tm_sec};
+}
+
+std::string utc_instant(std::int64_t ms) {
+  return to_iso(utc_from_ms(ms)) + "Z";
 }
 
 Result<Date> parse_iso_date(std::string_view text) {

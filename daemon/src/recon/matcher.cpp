@@ -51,15 +51,6 @@ double dob_similarity(std::string_view a, std::string_view b) {
   return differ == 1 ? 0.85 : 0;
 }
 
-std::string fold_postcode(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    if (c == ' ') continue;
-    out.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
-  }
-  return out;
-}
-
 }  // namespace
 
 double jaro_winkler(std::string_view a, std::string_view b) noexcept {
@@ -113,7 +104,7 @@ double score(const model::Record& ref, const store::PersonKeys& p) {
   // siblings, a parent), not a person.
   double total = 0.3 * sur + 0.3 * fore + 0.3 * birth;
   double weights = 0.9;
-  const std::string postcode = fold_postcode(ref.get("postcode"));
+  const std::string postcode = model::fold_postcode(ref.get("postcode"));
   if (!postcode.empty() && !p.postcode_key.empty()) {
     const bool same_outward =
         postcode.size() > 3 && p.postcode_key.size() > 3 &&

@@ -57,15 +57,6 @@ PersonKeys read_keys(const Statement& row) {
   return k;
 }
 
-std::string fold_postcode(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    if (c == ' ') continue;
-    out.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
-  }
-  return out;
-}
-
 }  // namespace
 
 PersonKeys PersonKeys::from(const model::Record& person, std::string_view vpd) {
@@ -79,7 +70,7 @@ PersonKeys PersonKeys::from(const model::Record& person, std::string_view vpd) {
   k.surname_key = model::fold_name(person.get("surname"));
   k.previous_surname_key = model::fold_name(person.get("previous_surname"));
   k.forenames_key = model::fold_name(person.get("forenames"));
-  k.postcode_key = fold_postcode(person.get("postcode"));
+  k.postcode_key = model::fold_postcode(person.get("postcode"));
   return k;
 }
 

@@ -13,4 +13,7 @@ namespace esrsync::model {
 // full stops and commas are dropped; any other character is kept as it is, lower-cased if ASCII.
 [[nodiscard]] std::string fold_name(std::string_view name);
 
+// Postcodes compared without spaces and in upper case ("ls6 1an" -> "LS61AN").
+[[nodiscard]] std::string fold_postcode(std::string_view postcode);
+
 }  // namespace esrsync::model

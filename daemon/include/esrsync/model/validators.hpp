@@ -58,6 +58,10 @@ Result<DateTime> parse_datetime(std::string_view text, std::string_view format);
 // Canonical text forms: yyyy-mm-dd and yyyy-mm-ddThh:mm:ss.
 [[nodiscard]] std::string to_iso(const Date& d);
 [[nodiscard]] std::string to_iso(const DateTime& dt);
+// The UTC calendar time of a Unix time in milliseconds (for timestamps esrsync writes).
+[[nodiscard]] DateTime utc_from_ms(std::int64_t ms);
+// "yyyy-mm-ddThh:mm:ssZ": an ISO 8601 instant in UTC (FHIR instant, JSON output).
+[[nodiscard]] std::string utc_instant(std::int64_t ms);
 Result<Date> parse_iso_date(std::string_view text);           // date.format / date.calendar
 Result<DateTime> parse_iso_timestamp(std::string_view text);  // date.format / date.calendar
 
