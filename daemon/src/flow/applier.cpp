@@ -24,6 +24,44 @@ std::string record_key(const model::Record& r) {
   }
 }
 
+Status reindex_persons_if_empty(store::SqliteDb& db) {
+  store::PersonIndex index(db);
+  auto empty = index.empty();
+  if (!empty) return fail(std::move(empty).error());
+  if (!*empty) return {};
+  auto rows = db.prepare(
+      "SELECT entity, vpd, payload FROM canonical_record WHERE entity IN ('person', 'immunisation') AND withdrawn = 0 "
+      "ORDER BY entity DESC");
+  if (!rows) return fail(std::move(rows).error());
+  if (auto ok = db.begin(); !ok) return ok;
+  Status built = [&]() -> Status {
+    for (;;) {
+      auto row = rows->step();
+      if (!row) return fail(std::move(row).error());
+      if (!*row) return {};
+      auto record = codec::parse_canonical_json(rows->column_text(2));
+      if (!record) return fail(std::move(record).error());
+      if (rows->column_text(0) == "person") {
+        if (auto ok = index.put(store::PersonKeys::from(*record, rows->column_text(1))); !ok) return ok;
+      } else if (!record->get("person_number").empty()) {
+        if (auto ok =
+                index.put_event(record->get("person_number"),
+                                store::PersonEvent{record_key(*record), std::string(record->get("antigen")),
+                                                   std::string(record->get("kind")), std::string(record->get("status")),
+                                                   std::string(record->get("event_date"))});
+            !ok) {
+          return ok;
+        }
+      }
+    }
+  }();
+  if (!built) {
+    db.rollback();
+    return built;
+  }
+  return db.commit();
+}
+
 Applier::Applier(store::SqliteDb& db, store::RecordStore& records, store::Outbox& outbox,
                  std::vector<std::string> sinks, std::string flow, recon::MatchOptions matching, ApplyCounts& counts)
     : db_(db),

@@ -18,6 +18,7 @@
 #include "esrsync/core/unique_fd.hpp"
 #include "esrsync/fhir/staff_history.hpp"
 #include "esrsync/flow/ack.hpp"
+#include "esrsync/flow/applier.hpp"
 #include "esrsync/flow/esr_file_sink.hpp"
 #include "esrsync/flow/transfer.hpp"
 #include "esrsync/store/schema.hpp"
@@ -244,6 +245,7 @@ Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, c
   store::FileLedger ledger(*db, clock);
   store::Outbox outbox(*db, store::RetryPolicy{}, clock, 1);
   if (auto released = outbox.release_leases(); !released) return fail(std::move(released).error());
+  if (auto indexed = reindex_persons_if_empty(*db); !indexed) return fail(std::move(indexed).error());
   SyncReport report;
   for (const auto& flow : config.flows) {
     if (!options.only_flow.empty() && flow.name != options.only_flow) continue;

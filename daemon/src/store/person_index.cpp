@@ -75,6 +75,11 @@ PersonKeys PersonKeys::from(const model::Record& person, std::string_view vpd) {
 }
 
 Status PersonIndex::put(const PersonKeys& k) {
+  // Most changes to a person (a new mobile, an e-mail) leave what matching uses alone: then the
+  // index, and its five secondary indexes, are not touched.
+  auto existing = get(k.person_number);
+  if (!existing) return fail(std::move(existing).error());
+  if (*existing && **existing == k) return {};
   auto stmt = db_.cached("INSERT OR REPLACE INTO person_index (" + std::string(kColumns) +
                          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
   if (!stmt) return fail(std::move(stmt).error());
@@ -95,6 +100,14 @@ Result<std::optional<PersonKeys>> PersonIndex::get(std::string_view person_numbe
   if (!rows) return fail(std::move(rows).error());
   if (rows->empty()) return std::optional<PersonKeys>{};
   return std::optional<PersonKeys>(std::move(rows->front()));
+}
+
+Result<bool> PersonIndex::empty() {
+  auto stmt = db_.cached("SELECT NOT EXISTS (SELECT 1 FROM person_index)");
+  if (!stmt) return fail(std::move(stmt).error());
+  auto row = (*stmt)->step();
+  if (!row) return fail(std::move(row).error());
+  return (*stmt)->column_int64(0) != 0;
 }
 
 Result<std::vector<PersonKeys>> PersonIndex::find(std::string_view column, std::string_view value) {

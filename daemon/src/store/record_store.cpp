@@ -72,6 +72,13 @@ CREATE TABLE released_gap (
 CREATE INDEX inbound_file_seq ON inbound_file (vpd, interface, seq);
 )sql"};
 
+// Applying a record rewrites its last_file_id: keeping that column out of the index means an
+// unchanged record costs a row update, not an index move.
+const Migration RecordStore::kVpdIndexMigration{9, R"sql(
+DROP INDEX canonical_record_vpd;
+CREATE INDEX canonical_record_vpd ON canonical_record (entity, vpd, withdrawn);
+)sql"};
+
 std::string_view to_string(Change c) noexcept {
   switch (c) {
     case Change::inserted:

@@ -12,9 +12,15 @@
 namespace esrsync::store {
 
 std::span<const Migration> schema_migrations() noexcept {
-  static const std::array kMigrations{
-      Outbox::kMigration,      RecordStore::kMigration, Outbox::kBatchMigration,       OutboundFiles::kMigration,
-      PersonIndex::kMigration, ReconQueue::kMigration,  PersonIndex::kEventsMigration, TransferLog::kMigration};
+  static const std::array kMigrations{Outbox::kMigration,
+                                      RecordStore::kMigration,
+                                      Outbox::kBatchMigration,
+                                      OutboundFiles::kMigration,
+                                      PersonIndex::kMigration,
+                                      ReconQueue::kMigration,
+                                      PersonIndex::kEventsMigration,
+                                      TransferLog::kMigration,
+                                      RecordStore::kVpdIndexMigration};
   return kMigrations;
 }
 

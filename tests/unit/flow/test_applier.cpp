@@ -149,5 +149,19 @@ TEST_F(ApplierTest, NonImmuneAfterImmuneIsFlaggedAndKeptInTheHistory) {
   EXPECT_EQ(done->decision, "acknowledged");
 }
 
+TEST_F(ApplierTest, APersonIndexMissingAfterAnUpgradeIsRebuilt) {
+  // Persons applied by a store layer that kept no person index (schema before 5).
+  ASSERT_TRUE(db_->exec("DELETE FROM person_index"));
+  auto e = event("E9", "HEPB", "IMMUNE", "2026-07-12");
+  e.set("person_number", "");
+  e.set("employee_number", "E1");
+  ASSERT_TRUE(reindex_persons_if_empty(*db_));
+  ASSERT_TRUE(applier_->apply(e, ""));
+  EXPECT_EQ(counts_.held, 0u);
+  EXPECT_EQ(queued_for("OHP01:E9"), 1u);
+  ASSERT_TRUE(reindex_persons_if_empty(*db_));  // a second call finds the index filled: nothing to do
+  EXPECT_FALSE(*store::PersonIndex(*db_).empty());
+}
+
 }  // namespace
 }  // namespace esrsync::flow

@@ -61,6 +61,11 @@ struct ApplySource {
 // number and assignments by assignment number; OH events are unique per provider).
 [[nodiscard]] std::string record_key(const model::Record& record);
 
+// A store whose persons were applied before the person index existed (schema 5) gets it built from
+// the canonical records, with each person's events, so matching finds them. Does nothing when the
+// index has rows or there are no persons. One transaction.
+Status reindex_persons_if_empty(store::SqliteDb& db);
+
 class Applier {
  public:
   Applier(store::SqliteDb& db, store::RecordStore& records, store::Outbox& outbox, std::vector<std::string> sinks,

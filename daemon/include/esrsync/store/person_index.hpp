@@ -32,6 +32,7 @@ struct PersonKeys {
 
   // From a canonical person record (or a person reference inside an OH record).
   static PersonKeys from(const model::Record& person, std::string_view vpd);
+  bool operator==(const PersonKeys&) const = default;
 };
 
 // One immunisation event of a person, as the derived status and the staff history need it.
@@ -51,7 +52,9 @@ class PersonIndex {
 
   explicit PersonIndex(SqliteDb& db) : db_(db) {}
 
+  // Adds or replaces a person's keys (nothing is written when they are unchanged).
   Status put(const PersonKeys& keys);
+  Result<bool> empty();
   Result<std::optional<PersonKeys>> get(std::string_view person_number);
   // At most this many persons come back from one lookup (a blocking key shared by more people than
   // this is no use for telling them apart).

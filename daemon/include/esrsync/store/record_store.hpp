@@ -45,6 +45,7 @@ struct StoredRecord {
 class RecordStore {
  public:
   static const Migration kMigration;
+  static const Migration kVpdIndexMigration;
 
   RecordStore(SqliteDb& db, const Clock& clock) : db_(db), clock_(clock) {}
 
