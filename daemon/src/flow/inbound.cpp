@@ -9,6 +9,7 @@
 #include "esrsync/codec/json_lines.hpp"
 #include "esrsync/core/checksum.hpp"
 #include "esrsync/flow/applier.hpp"
+#include "esrsync/store/person_index.hpp"
 
 namespace esrsync::flow {
 
@@ -206,6 +207,13 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
   applier.set_source(ApplySource{
       *file_id, file_name,
       result.vpd.empty() ? "sha256-" + result.checksum.substr(0, 32) : result.vpd + "-" + std::to_string(result.seq)});
+  if (result.extract_type == "FULL") {
+    auto empty = store::PersonIndex(ctx.db).empty();
+    if (!empty) return abandon(std::move(empty).error());
+    if (*empty) {
+      if (auto ok = applier.begin_bulk_persons(); !ok) return abandon(std::move(ok).error());
+    }
+  }
   for (;;) {
     const auto next = decoder->next(record, errors);
     if (next == codec::Next::end) break;
@@ -237,6 +245,7 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
   if (result.extract_type == "FULL") {
     if (auto ok = applier.withdraw_unseen(result.vpd); !ok) return abandon(std::move(ok).error());
   }
+  if (auto ok = applier.end_bulk_persons(); !ok) return abandon(std::move(ok).error());
   result.inserted = counts.inserted;
   result.updated = counts.updated;
   result.unchanged = counts.unchanged;

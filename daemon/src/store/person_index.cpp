@@ -1,5 +1,8 @@
 #include "esrsync/store/person_index.hpp"
 
+#include <array>
+#include <utility>
+
 #include "esrsync/model/names.hpp"
 
 namespace esrsync::store {
@@ -43,6 +46,15 @@ CREATE INDEX person_event_person ON person_event (person_number, antigen, event_
 
 namespace {
 
+// The secondary indexes as the migrations above leave them (name, definition), for bulk loads.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kSecondaryIndexes{{
+    {"person_index_employee", "ON person_index (employee_number) WHERE employee_number <> ''"},
+    {"person_index_nhs", "ON person_index (nhs_number) WHERE nhs_number <> ''"},
+    {"person_index_ni", "ON person_index (ni_number) WHERE ni_number <> ''"},
+    {"person_index_names", "ON person_index (surname_key, forenames_key)"},
+    {"person_index_birth", "ON person_index (date_of_birth, forenames_key)"},
+}};
+
 constexpr std::string_view kColumns =
     "person_number, vpd, employee_number, nhs_number, ni_number, date_of_birth, surname_key, previous_surname_key, "
     "forenames_key, postcode_key";
@@ -77,9 +89,11 @@ PersonKeys PersonKeys::from(const model::Record& person, std::string_view vpd) {
 Status PersonIndex::put(const PersonKeys& k) {
   // Most changes to a person (a new mobile, an e-mail) leave what matching uses alone: then the
   // index, and its five secondary indexes, are not touched.
-  auto existing = get(k.person_number);
-  if (!existing) return fail(std::move(existing).error());
-  if (*existing && **existing == k) return {};
+  if (!bulk_) {
+    auto existing = get(k.person_number);
+    if (!existing) return fail(std::move(existing).error());
+    if (*existing && **existing == k) return {};
+  }
   auto stmt = db_.cached("INSERT OR REPLACE INTO person_index (" + std::string(kColumns) +
                          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
   if (!stmt) return fail(std::move(stmt).error());
@@ -100,6 +114,25 @@ Result<std::optional<PersonKeys>> PersonIndex::get(std::string_view person_numbe
   if (!rows) return fail(std::move(rows).error());
   if (rows->empty()) return std::optional<PersonKeys>{};
   return std::optional<PersonKeys>(std::move(rows->front()));
+}
+
+Status PersonIndex::begin_bulk() {
+  for (const auto& [name, definition] : kSecondaryIndexes) {
+    if (auto ok = db_.exec("DROP INDEX IF EXISTS " + std::string(name)); !ok) return ok;
+  }
+  bulk_ = true;
+  return {};
+}
+
+Status PersonIndex::end_bulk() {
+  if (!bulk_) return {};
+  for (const auto& [name, definition] : kSecondaryIndexes) {
+    if (auto ok = db_.exec("CREATE INDEX IF NOT EXISTS " + std::string(name) + " " + std::string(definition)); !ok) {
+      return ok;
+    }
+  }
+  bulk_ = false;
+  return {};
 }
 
 Result<bool> PersonIndex::empty() {

@@ -83,6 +83,9 @@ class Applier {
   Status apply_resolved(model::Record& record, const std::string& person_number, bool accept_conflict);
   // FULL extracts: what the VPD had and this file does not carry is withdrawn.
   Status withdraw_unseen(std::string_view vpd);
+  // A large load into an empty person index: index by sorting at the end (store/person_index.hpp).
+  Status begin_bulk_persons() { return persons_.begin_bulk(); }
+  Status end_bulk_persons() { return persons_.end_bulk(); }
 
  private:
   Status apply_owned(model::Record& record, std::string_view vpd, std::string_view match_rule, bool accept_conflict);
