@@ -91,12 +91,12 @@ Status write_batch(const DirSinkConfig& sink, const std::string& flow, const std
 // transaction.
 Status settle(store::SqliteDb& db, store::Outbox& outbox, const std::vector<std::int64_t>& ids, const Status& written) {
   if (auto ok = db.begin(); !ok) return ok;
-  for (const auto id : ids) {
-    auto settled = written ? outbox.delivered(id) : outbox.retry_later(id, written.error().to_string());
-    if (!settled) {
-      db.rollback();
-      return settled;
-    }
+  Status settled = written ? outbox.delivered_all(ids) : Status{};
+  for (std::size_t i = 0; settled && !written && i < ids.size(); ++i)
+    settled = outbox.retry_later(ids[i], written.error().to_string());
+  if (!settled) {
+    db.rollback();
+    return settled;
   }
   return db.commit();
 }

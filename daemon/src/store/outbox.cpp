@@ -52,6 +52,14 @@ std::string_view state_name(OutboxState s) {
   return "pending";
 }
 
+// "[1,2,3]": ids for a json_each() parameter.
+std::string id_array(const std::vector<OutboxEntry>& entries) {
+  std::string json = "[";
+  for (const auto& e : entries)
+    json += (json.size() > 1 ? "," : "") + std::to_string(e.id);
+  return json + "]";
+}
+
 OutboxEntry read_entry(const Statement& row) {
   OutboxEntry e;
   e.id = row.column_int64(0);
@@ -99,7 +107,8 @@ Result<std::vector<OutboxEntry>> Outbox::claim(std::string_view sink, int limit)
   auto select = db_.cached(std::string("SELECT ") + std::string(kColumns) +
                            " FROM outbox WHERE sink = ?1 AND state = 'pending' AND next_attempt_ms <= ?2 "
                            "AND leased_until_ms <= ?2 AND batch_id IS NULL ORDER BY id LIMIT ?3");
-  auto lease = db_.cached("UPDATE outbox SET leased_until_ms = ?2 WHERE id = ?1");
+  // One statement leases the whole batch (the ids as a JSON array), not one per row.
+  auto lease = db_.cached("UPDATE outbox SET leased_until_ms = ?2 WHERE id IN (SELECT value FROM json_each(?1))");
   if (!select || !lease) {
     db_.rollback();
     return fail(!select ? std::move(select).error() : std::move(lease).error());
@@ -109,12 +118,10 @@ Result<std::vector<OutboxEntry>> Outbox::claim(std::string_view sink, int limit)
     if (auto ok = (*select)->bind(2, now); !ok) return fail(std::move(ok).error());
     if (auto ok = (*select)->bind(3, static_cast<std::int64_t>(limit)); !ok) return fail(std::move(ok).error());
     auto all = (*select)->collect(read_entry);
-    if (!all) return all;
-    for (const auto& e : *all) {
-      if (auto ok = (*lease)->bind(1, e.id); !ok) return fail(std::move(ok).error());
-      if (auto ok = (*lease)->bind(2, now + policy_.lease_ms); !ok) return fail(std::move(ok).error());
-      if (auto ok = (*lease)->run(); !ok) return fail(std::move(ok).error());
-    }
+    if (!all || all->empty()) return all;
+    if (auto ok = (*lease)->bind(1, id_array(*all)); !ok) return fail(std::move(ok).error());
+    if (auto ok = (*lease)->bind(2, now + policy_.lease_ms); !ok) return fail(std::move(ok).error());
+    if (auto ok = (*lease)->run(); !ok) return fail(std::move(ok).error());
     return all;
   }();
   if (!rows) {
@@ -142,6 +149,26 @@ Status Outbox::settle(std::int64_t id, std::string_view sql, std::string_view re
   if (auto ok = (*stmt)->run(); !ok) return ok;
   if (db_.changes() != 1) {
     return fail(Errc::io, "outbox.unknown_id", "no outbox entry " + std::to_string(id) + " in that state",
+                Origin{db_.path()});
+  }
+  return {};
+}
+
+Status Outbox::delivered_all(const std::vector<std::int64_t>& ids) {
+  if (ids.empty()) return {};
+  auto stmt = db_.cached(
+      "UPDATE outbox SET state = 'delivered', settled_ms = ?2, attempts = attempts + 1, leased_until_ms = 0, "
+      "last_error = '' WHERE id IN (SELECT value FROM json_each(?1)) AND state = 'pending'");
+  if (!stmt) return fail(std::move(stmt).error());
+  std::string json = "[";
+  for (const auto id : ids)
+    json += (json.size() > 1 ? "," : "") + std::to_string(id);
+  json += "]";
+  if (auto ok = (*stmt)->bind(1, json); !ok) return ok;
+  if (auto ok = (*stmt)->bind(2, clock_.now_ms()); !ok) return ok;
+  if (auto ok = (*stmt)->run(); !ok) return ok;
+  if (db_.changes() != static_cast<int>(ids.size())) {
+    return fail(Errc::io, "outbox.unknown_id", "some of the delivered outbox entries were not pending",
                 Origin{db_.path()});
   }
   return {};

@@ -59,6 +59,30 @@ TEST_F(OutboxTest, EnqueueClaimDeliver) {
   EXPECT_EQ((*entry)->attempts, 1);
 }
 
+TEST_F(OutboxTest, ABatchIsLeasedAndDeliveredInOneStatementEach) {
+  ASSERT_TRUE(db_->begin());
+  for (const auto* key : {"OHR1", "OHR2", "OHR3", "OHR4"})
+    EXPECT_TRUE(*outbox_->enqueue(change(key)));
+  EXPECT_TRUE(*outbox_->enqueue(change("OHR5", "fhir")));
+  ASSERT_TRUE(db_->commit());
+  auto first = outbox_->claim("esr-di", 3);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->size(), 3u);
+  // The three are leased: the next claim gets only the fourth; the other sink's row is untouched.
+  auto second = outbox_->claim("esr-di", 10);
+  ASSERT_EQ(second->size(), 1u);
+  EXPECT_EQ(second->front().record_key, "OHR4");
+  std::vector<std::int64_t> ids;
+  for (const auto& e : *first)
+    ids.push_back(e.id);
+  ASSERT_TRUE(outbox_->delivered_all(ids));
+  EXPECT_EQ(*outbox_->count("esr-di", OutboxState::delivered), 3u);
+  EXPECT_EQ(*outbox_->count("fhir", OutboxState::pending), 1u);
+  // Delivered rows are not pending: a second confirmation is refused.
+  EXPECT_FALSE(outbox_->delivered_all(ids));
+  EXPECT_TRUE(outbox_->delivered_all({}));
+}
+
 TEST_F(OutboxTest, SameIdempotencyKeyIsQueuedOnce) {
   EXPECT_TRUE(*outbox_->enqueue(change("OHR1")));
   EXPECT_FALSE(*outbox_->enqueue(change("OHR1")));

@@ -71,6 +71,8 @@ class Outbox {
 
   // The sink confirmed: the row is delivered (kept until purged by retention).
   Status delivered(std::int64_t id);
+  // The same for a whole batch in one statement; every id must be pending (else outbox.unknown_id).
+  Status delivered_all(const std::vector<std::int64_t>& ids);
   // The sink asked to try later: one more attempt is counted; the next is scheduled with
   // exponential backoff and jitter, or the row becomes a dead letter when attempts run out.
   Status retry_later(std::int64_t id, std::string_view reason);
