@@ -256,8 +256,8 @@ Status Applier::store_and_queue(model::Record& record, std::string_view vpd) {
     record.set("action", action);
     auto applied = records_.apply(def.name, key, vpd, payload_, hash, source_.file_id);
     if (!applied) return fail(std::move(applied).error());
-    change = applied->change;
-    if (applied->repeated) ++counts_.repeated_keys;
+    change = *applied;
+    if (record.entity == Entity::person || record.entity == Entity::assignment) seen_[std::string(def.name)].add(key);
     if (record.entity == Entity::person && (change == store::Change::inserted || change == store::Change::updated)) {
       if (auto ok = persons_.put(store::PersonKeys::from(record, vpd)); !ok) return ok;
     }
@@ -359,10 +359,15 @@ Status Applier::queue(std::string_view entity, const std::string& key, store::Ch
   return {};
 }
 
+void Applier::seal_seen() {
+  for (auto& [entity, keys] : seen_)
+    counts_.repeated_keys += keys.seal();
+}
+
 Status Applier::withdraw_unseen(std::string_view vpd) {
   for (const auto entity : {Entity::person, Entity::assignment}) {
     const auto name = model::entity_def(entity).name;
-    auto keys = records_.withdraw_unseen(name, vpd, source_.file_id);
+    auto keys = records_.withdraw_unseen(name, vpd, seen_[std::string(name)], source_.file_id);
     if (!keys) return fail(std::move(keys).error());
     for (const auto& key : *keys) {
       auto stored = records_.get(name, key);

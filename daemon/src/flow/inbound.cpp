@@ -242,6 +242,7 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
     result.ledger_id = *id;
     return result;
   }
+  applier.seal_seen();
   if (result.extract_type == "FULL") {
     if (auto ok = applier.withdraw_unseen(result.vpd); !ok) return abandon(std::move(ok).error());
   }

@@ -72,11 +72,12 @@ CREATE TABLE released_gap (
 CREATE INDEX inbound_file_seq ON inbound_file (vpd, interface, seq);
 )sql"};
 
-// Applying a record rewrites its last_file_id: keeping that column out of the index means an
-// unchanged record costs a row update, not an index move.
+// A FULL extract finds withdrawals by comparing the keys it carried (in memory) with the VPD's live
+// keys: this index covers that scan, and no longer holds last_file_id, which unchanged records no
+// longer have rewritten.
 const Migration RecordStore::kVpdIndexMigration{9, R"sql(
 DROP INDEX canonical_record_vpd;
-CREATE INDEX canonical_record_vpd ON canonical_record (entity, vpd, withdrawn);
+CREATE INDEX canonical_record_vpd ON canonical_record (entity, vpd, withdrawn, record_key);
 )sql"};
 
 std::string_view to_string(Change c) noexcept {
@@ -193,39 +194,42 @@ Status RecordStore::append_history(std::string_view entity, std::string_view key
   return (*stmt)->run();
 }
 
-Result<RecordStore::Applied> RecordStore::apply(std::string_view entity, std::string_view key, std::string_view vpd,
-                                                std::string_view payload, std::string_view content_hash,
-                                                std::int64_t file_id) {
-  auto existing = get(entity, key);
-  if (!existing) return fail(std::move(existing).error());
+Result<Change> RecordStore::apply(std::string_view entity, std::string_view key, std::string_view vpd,
+                                  std::string_view payload, std::string_view content_hash, std::int64_t file_id) {
+  // Only the hash and state are read: an unchanged record (most of a FULL extract) costs one
+  // lookup and no write.
+  auto probe = db_.cached(
+      "SELECT content_hash, withdrawn, payload FROM canonical_record WHERE entity = ?1 AND "
+      "record_key = ?2");
+  if (!probe) return fail(std::move(probe).error());
+  if (auto ok = bind_texts(**probe, {entity, key}); !ok) return fail(std::move(ok).error());
+  auto found = (*probe)->step();
+  if (!found) return fail(std::move(found).error());
   Change change = Change::inserted;
-  const bool repeated = *existing && (*existing)->last_file_id == file_id;
-  if (*existing)
-    change = (*existing)->content_hash == content_hash && !(*existing)->withdrawn ? Change::unchanged : Change::updated;
+  std::string replaced;
+  if (*found) {
+    if ((*probe)->column_text(0) == content_hash && (*probe)->column_int64(1) == 0) return Change::unchanged;
+    change = Change::updated;
+    // History keeps the version a change replaced (the current one is in canonical_record), so a
+    // first load writes each payload once, not twice.
+    replaced = (*probe)->column_text(2);
+  }
+  (*probe)->reset();
   auto stmt = db_.cached(
-      change == Change::unchanged
-          ? "UPDATE canonical_record SET last_file_id = ?3 WHERE entity = ?1 AND record_key = ?2"
-          : "INSERT INTO canonical_record (entity, record_key, vpd, content_hash, payload, withdrawn, last_file_id, "
-            "updated_ms) VALUES (?1, ?2, ?4, ?5, ?6, 0, ?3, ?7) ON CONFLICT (entity, record_key) DO UPDATE SET "
-            "vpd = excluded.vpd, content_hash = excluded.content_hash, payload = excluded.payload, withdrawn = 0, "
-            "last_file_id = excluded.last_file_id, updated_ms = excluded.updated_ms");
+      "INSERT INTO canonical_record (entity, record_key, vpd, content_hash, payload, withdrawn, last_file_id, "
+      "updated_ms) VALUES (?1, ?2, ?4, ?5, ?6, 0, ?3, ?7) ON CONFLICT (entity, record_key) DO UPDATE SET "
+      "vpd = excluded.vpd, content_hash = excluded.content_hash, payload = excluded.payload, withdrawn = 0, "
+      "last_file_id = excluded.last_file_id, updated_ms = excluded.updated_ms");
   if (!stmt) return fail(std::move(stmt).error());
   if (auto ok = bind_texts(**stmt, {entity, key}); !ok) return fail(std::move(ok).error());
   if (auto ok = (*stmt)->bind(3, file_id); !ok) return fail(std::move(ok).error());
-  if (change != Change::unchanged) {
-    if (auto ok = bind_texts(**stmt, {vpd, content_hash, payload}, 4); !ok) return fail(std::move(ok).error());
-    if (auto ok = (*stmt)->bind(7, clock_.now_ms()); !ok) return fail(std::move(ok).error());
-  }
+  if (auto ok = bind_texts(**stmt, {vpd, content_hash, payload}, 4); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->bind(7, clock_.now_ms()); !ok) return fail(std::move(ok).error());
   if (auto ok = (*stmt)->run(); !ok) return fail(std::move(ok).error());
-  if (change != Change::unchanged) {
-    // History keeps the version a change replaced (the current one is in canonical_record), so a
-    // first load writes each payload once, not twice.
-    const std::string_view replaced = *existing ? std::string_view((*existing)->payload) : std::string_view{};
-    if (auto ok = append_history(entity, key, change, content_hash, replaced, file_id); !ok) {
-      return fail(std::move(ok).error());
-    }
+  if (auto ok = append_history(entity, key, change, content_hash, replaced, file_id); !ok) {
+    return fail(std::move(ok).error());
   }
-  return Applied{change, repeated};
+  return change;
 }
 
 Result<Change> RecordStore::withdraw(std::string_view entity, std::string_view key, std::int64_t file_id) {
@@ -249,20 +253,21 @@ Result<Change> RecordStore::withdraw(std::string_view entity, std::string_view k
 }
 
 Result<std::vector<std::string>> RecordStore::withdraw_unseen(std::string_view entity, std::string_view vpd,
-                                                              std::int64_t file_id) {
+                                                              const KeySet& seen, std::int64_t file_id) {
+  // The covering index (entity, vpd, withdrawn, record_key) gives the live keys in order.
   auto select = db_.cached(
-      "SELECT record_key FROM canonical_record WHERE entity = ?1 AND vpd = ?2 AND withdrawn = 0 "
-      "AND last_file_id <> ?3 ORDER BY record_key");
+      "SELECT record_key FROM canonical_record WHERE entity = ?1 AND vpd = ?2 AND withdrawn = 0 ORDER BY record_key");
   if (!select) return fail(std::move(select).error());
   if (auto ok = bind_texts(**select, {entity, vpd}); !ok) return fail(std::move(ok).error());
-  if (auto ok = (*select)->bind(3, file_id); !ok) return fail(std::move(ok).error());
   std::vector<std::string> keys;
   for (;;) {
     auto row = (*select)->step();
     if (!row) return fail(std::move(row).error());
     if (!*row) break;
-    keys.emplace_back((*select)->column_text(0));
+    const auto key = (*select)->column_text(0);
+    if (!seen.contains(key)) keys.emplace_back(key);
   }
+  (*select)->reset();
   for (const auto& key : keys) {
     if (auto ok = withdraw(entity, key, file_id); !ok) return fail(std::move(ok).error());
   }

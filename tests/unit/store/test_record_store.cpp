@@ -27,7 +27,7 @@ class RecordStoreTest : public ::testing::Test {
     auto c =
         records_->apply("person", key, vpd, "{\"person_number\":\"" + key + "\",\"h\":\"" + hash + "\"}", hash, file);
     EXPECT_TRUE(c) << c.error().to_string();
-    return c->change;
+    return *c;
   }
 
   test::TempDir dir_;
@@ -53,11 +53,12 @@ TEST_F(RecordStoreTest, UnchangedContentIsNoChange) {
   EXPECT_EQ(std::get<0>(history[0]), Change::inserted);
   EXPECT_EQ(std::get<0>(history[1]), Change::updated);
   EXPECT_EQ(std::get<2>(history[1]), 3);
-  auto again = records_->apply("person", "10000001", "245", "{}", "h3", 3);
-  ASSERT_TRUE(again);
-  EXPECT_TRUE(again->repeated);  // the same key twice in file 3: the last one wins
+  // The same key again in file 3 with other content: the last one wins.
+  EXPECT_EQ(*records_->apply("person", "10000001", "245", "{}", "h3", 3), Change::updated);
   EXPECT_EQ((**records_->get("person", "10000001")).content_hash, "h3");
-  EXPECT_FALSE(records_->apply("person", "10000001", "245", "{}", "h3", 4)->repeated);
+  // Unchanged content writes nothing: last_file_id stays where the last change put it.
+  EXPECT_EQ(*records_->apply("person", "10000001", "245", "{}", "h3", 4), Change::unchanged);
+  EXPECT_EQ((**records_->get("person", "10000001")).last_file_id, 3);
 }
 
 TEST_F(RecordStoreTest, FullExtractWithdrawsWhatItNoLongerCarries) {
@@ -68,12 +69,16 @@ TEST_F(RecordStoreTest, FullExtractWithdrawsWhatItNoLongerCarries) {
   // FULL extract, file 2, carries 1 and 3 only.
   apply("10000001", "a", 2);
   apply("10000003", "c2", 2);
-  auto withdrawn = records_->withdraw_unseen("person", "245", 2);
+  KeySet seen;
+  seen.add("10000001");
+  seen.add("10000003");
+  seen.seal();
+  auto withdrawn = records_->withdraw_unseen("person", "245", seen, 2);
   ASSERT_TRUE(withdrawn);
   EXPECT_THAT(*withdrawn, ElementsAre("10000002"));
   EXPECT_TRUE((**records_->get("person", "10000002")).withdrawn);
   EXPECT_FALSE((**records_->get("person", "20000001")).withdrawn);
-  EXPECT_THAT(*records_->withdraw_unseen("person", "245", 2), ElementsAre());  // idempotent
+  EXPECT_THAT(*records_->withdraw_unseen("person", "245", seen, 2), ElementsAre());  // idempotent
   // It comes back in a later extract: an update, even with the same content.
   EXPECT_EQ(apply("10000002", "b", 3), Change::updated);
   EXPECT_FALSE((**records_->get("person", "10000002")).withdrawn);

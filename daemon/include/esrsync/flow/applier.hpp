@@ -23,10 +23,12 @@
 // matching decision is logged. Used from the store's thread.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "esrsync/core/key_set.hpp"
 #include "esrsync/core/result.hpp"
 #include "esrsync/model/record.hpp"
 #include "esrsync/recon/matcher.hpp"
@@ -81,7 +83,10 @@ class Applier {
   // A held OH record a human linked to `person_number` (already checked to exist): applied as if
   // it had matched. `accept_conflict`: the record replaces a conflicting stored version.
   Status apply_resolved(model::Record& record, const std::string& person_number, bool accept_conflict);
-  // FULL extracts: what the VPD had and this file does not carry is withdrawn.
+  // After the file's last record: the ESR keys it carried are sorted, and keys it carried more than
+  // once are counted (repeated_keys: the last one won).
+  void seal_seen();
+  // FULL extracts, after seal_seen(): what the VPD had and this file does not carry is withdrawn.
   Status withdraw_unseen(std::string_view vpd);
   // A large load into an empty person index: index by sorting at the end (store/person_index.hpp).
   Status begin_bulk_persons() { return persons_.begin_bulk(); }
@@ -109,6 +114,7 @@ class Applier {
   store::PersonIndex persons_;
   store::ReconQueue recon_;
   ApplySource source_;
+  std::map<std::string, KeySet, std::less<>> seen_;  // per entity: the ESR keys this file carried
   std::string payload_;
 };
 

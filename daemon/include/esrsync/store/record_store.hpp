@@ -3,9 +3,9 @@
 // DESIGN.md "Change detection", DOMAIN.md "File-level rules").
 //
 // RecordStore keeps, per (entity, key), the last canonical payload and its content hash, so a
-// FULL extract re-sending an unchanged record produces no change, and records a FULL extract no
-// longer carries can be found and withdrawn. Every insert, update and withdrawal is appended to
-// the change history with the new content hash and the payload of the version it replaced
+// FULL extract re-sending an unchanged record produces no change (and no write), and records a FULL
+// extract no longer carries can be found, against the keys it did carry, and withdrawn. Every insert, update and
+// withdrawal is appended to the change history with the new content hash and the payload of the version it replaced
 // (append-only: every earlier version of a record stays readable; the current one is the record).
 //
 // FileLedger records every inbound file: name, checksum, VPD, interface, sequence number, status
@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "esrsync/core/clock.hpp"
+#include "esrsync/core/key_set.hpp"
 #include "esrsync/core/result.hpp"
 #include "esrsync/store/sqlite.hpp"
 
@@ -49,19 +50,16 @@ class RecordStore {
 
   RecordStore(SqliteDb& db, const Clock& clock) : db_(db), clock_(clock) {}
 
-  struct Applied {
-    Change change;
-    bool repeated;  // `file_id` had already applied this key (the same key twice in one file)
-  };
-  // Inserts or updates (entity, key) unless the stored hash is the same (unchanged). Marks the
-  // record as seen by `file_id` in every case; a withdrawn record that comes back is updated.
-  Result<Applied> apply(std::string_view entity, std::string_view key, std::string_view vpd, std::string_view payload,
-                        std::string_view content_hash, std::int64_t file_id);
+  // Inserts or updates (entity, key) unless the stored hash is the same (unchanged: nothing is
+  // written). A withdrawn record that comes back is updated.
+  Result<Change> apply(std::string_view entity, std::string_view key, std::string_view vpd, std::string_view payload,
+                       std::string_view content_hash, std::int64_t file_id);
   // Marks one record withdrawn (a `D` action). Unchanged when unknown or already withdrawn.
   Result<Change> withdraw(std::string_view entity, std::string_view key, std::int64_t file_id);
-  // FULL extracts: every live record of `entity` in `vpd` that `file_id` did not carry is withdrawn;
-  // returns their keys (for the report).
-  Result<std::vector<std::string>> withdraw_unseen(std::string_view entity, std::string_view vpd, std::int64_t file_id);
+  // FULL extracts: every live record of `entity` in `vpd` whose key is not in `seen` (the keys the
+  // file carried, sealed) is withdrawn by `file_id`; returns their keys (for the report).
+  Result<std::vector<std::string>> withdraw_unseen(std::string_view entity, std::string_view vpd, const KeySet& seen,
+                                                   std::int64_t file_id);
 
   Result<std::optional<StoredRecord>> get(std::string_view entity, std::string_view key);
   // Live and withdrawn records of `entity` whose key starts with `prefix` (e.g. a person's
