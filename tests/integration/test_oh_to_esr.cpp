@@ -9,6 +9,7 @@
 
 #include <filesystem>
 
+#include "esrsync/store/sqlite.hpp"
 #include "support/sync_environment.hpp"
 
 namespace esrsync {
@@ -191,12 +192,42 @@ TEST_F(OhToEsr, EsrAckErrLinesBecomeDeadLettersAndARetryLeavesInTheNextFile) {
   EXPECT_THAT(esrsync({"queue", "list", "--state", "dead"}).out, HasSubstr("ESR rejected the file"));
 }
 
-TEST_F(OhToEsr, AnAckThatIsNotOursIsLeftAndReported) {
+TEST_F(OhToEsr, AnAckThatIsNotOursOrNotReadableIsLeftAndReported) {
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  drop_oh("oh_export_20260805.csv");
+  sync();
   esr_acks("DI_245_OHS_0000042.DAT", "ACK|DI_245_OHS_0000042.DAT|ACCEPTED|1|1|0|20260806010203\n");
   test::write_file(dir_ / "di-acks/garbage.ACK", "not an ack\n");
+  // Ours, but an ERR line cannot be read: applying the rest would lose that refusal.
+  esr_acks("DI_245_OHS_0000001.DAT",
+           "ACK|DI_245_OHS_0000001.DAT|PARTIAL|6|5|1|20260806010203\nERR|three|IMM|OHR0000102|x|y\n");
   const auto r = sync();
   EXPECT_THAT(r.err, HasSubstr("which this sink did not send"));
-  EXPECT_THAT(names("di-acks"), ElementsAre("DI_245_OHS_0000042.ACK", "garbage.ACK"));
+  EXPECT_THAT(r.err, HasSubstr("DI_245_OHS_0000001.ACK: not a readable acknowledgement"));
+  EXPECT_THAT(names("di-acks"), ElementsAre("DI_245_OHS_0000001.ACK", "DI_245_OHS_0000042.ACK", "garbage.ACK"));
+  EXPECT_THAT(esrsync({"queue", "list", "--state", "dead"}).out, Not(HasSubstr("esr-return")));
+}
+
+TEST_F(OhToEsr, AnAckForAFileWrittenJustBeforeACrashStillCounts) {
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  drop_oh("oh_export_20260805.csv");
+  sync();
+  // As if the process died after writing DI 1 and before recording it as sent.
+  {
+    auto db = store::SqliteDb::open((dir_ / "state/esrsync.db").string());
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(
+        db->exec("UPDATE outbound_file SET state = 'pending'; UPDATE outbox SET state = 'pending', "
+                 "settled_ms = NULL WHERE sink = 'esr-return'"));
+  }
+  // ESR got the file anyway and refuses line 2.
+  esr_acks("DI_245_OHS_0000001.DAT",
+           "ACK|DI_245_OHS_0000001.DAT|PARTIAL|6|5|1|20260806010203\nERR|2|IMM|OHR0000101|bad|no\n");
+  const auto r = sync({"--json"});
+  EXPECT_THAT(r.out, HasSubstr("\"refused\": 1"));
+  EXPECT_THAT(esrsync({"queue", "list", "--state", "dead"}).out, HasSubstr("OHP01:OHR0000101"));
+  EXPECT_THAT(names("di-out"), ElementsAre("DI_245_OHS_0000001.DAT"));  // not written a second time
+  EXPECT_THAT(esrsync({"queue", "list", "--state", "pending"}).out, Not(HasSubstr("esr-return")));
 }
 
 TEST_F(OhToEsr, AnUnwritableSinkNeverSkipsOrReusesASequence) {

@@ -98,10 +98,14 @@ class EsrFileSink {
     std::string name;
     std::vector<std::pair<std::uint64_t, std::string>> refusals;  // (line, ESR's message)
     std::string text;
+    bool broken_line = false;  // an ERR line that cannot be read would lose a refusal: keep the ACK
     for (;;) {
       const auto next = decoder->next(record, errors);
       if (next == codec::Next::end) break;
-      if (next == codec::Next::rejected) continue;
+      if (next == codec::Next::rejected) {
+        broken_line = true;
+        continue;
+      }
       if (record.entity == model::Entity::ack) {
         name = record.get("file_name");
         status = record.get("status");
@@ -113,7 +117,7 @@ class EsrFileSink {
             line, "ESR " + std::string(record.get("error_code")) + ": " + std::string(record.get("message")));
       }
     }
-    const bool readable = decoder->file_errors().empty() && errors.empty() && !name.empty() &&
+    const bool readable = decoder->file_errors().empty() && !broken_line && !name.empty() &&
                           (status == "ACCEPTED" || status == "PARTIAL" || status == "REJECTED");
     auto file = readable ? files_.by_name(sink_.name, name)
                          : Result<std::optional<store::OutboundFile>>(std::optional<store::OutboundFile>{});
@@ -138,6 +142,18 @@ class EsrFileSink {
       const auto state = status == "ACCEPTED"  ? store::OutboundState::accepted
                          : status == "PARTIAL" ? store::OutboundState::partial
                                                : store::OutboundState::rejected;
+      if ((*file)->state == store::OutboundState::pending) {
+        // Written, then a crash before it was marked sent, and ESR has already answered: it arrived.
+        auto items = outbox_.batch((*file)->id);
+        if (!items) return fail(std::move(items).error());
+        std::vector<std::int64_t> pending;
+        for (const auto& e : *items) {
+          if (e.state == store::OutboxState::pending) pending.push_back(e.id);
+        }
+        if (auto ok = outbox_.delivered_all(pending); !ok) return ok;
+        if (auto ok = files_.set_state((*file)->id, store::OutboundState::sent); !ok) return ok;
+        (*file)->state = store::OutboundState::sent;
+      }
       if ((*file)->state == store::OutboundState::sent) {
         std::vector<std::pair<std::uint64_t, std::string>> dead = refusals;
         if (state == store::OutboundState::rejected && dead.empty()) {
