@@ -215,6 +215,19 @@ TEST_F(Transfers, ATraineesMoveSendsTheirHistoryOnlyWithConsent) {
   EXPECT_EQ(names("transfers").size(), 1u);
 }
 
+TEST_F(Transfers, AFirstLoadIsNobodysMove) {
+  // One FULL extract listing a trainee's posts at two organisations: nothing to send.
+  test::write_file(dir_ / "inbox/DE_245_OHS_20260801_0000001.DAT",
+                   "HDR|ESR-OHS|1.0|245|FULL|1|20260801020000\n"
+                   "PER|A|10000001|E1000001|AB123456C|9434765919|Dr|O'Brien|Siobhan||19880314|F|s@example.nhs.uk|"
+                   "07700900001|LS1 4AP|Y\n" +
+                       asg("10000001", "1", "RR8", "Y") + asg("10000001", "2", "RCF", "Y") + "TRL|3\n");
+  const auto r = sync();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(names("transfers").empty());
+  EXPECT_THAT(esrsync({"transfers"}).out, HasSubstr("(no trainee moves seen yet)"));
+}
+
 TEST_F(Transfers, AStaffHistorySinkNeedsTheProviderCode) {
   std::string config = test::read_file(dir_ / "esrsync.toml");
   const std::string provider = "[provider]\ncode = \"OHP01\"\n";

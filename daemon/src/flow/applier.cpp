@@ -277,7 +277,9 @@ Status Applier::check_transfer(const model::Record& assignment) {
   std::string from_org;
   std::string latest_start;
   for (const auto& other : *others) {
-    if (other.key == assignment.get("assignment_number")) continue;
+    // Only an assignment known before this file is a place the person moves from: a first load
+    // (or one extract listing two concurrent posts) is nobody's move.
+    if (other.key == assignment.get("assignment_number") || other.last_file_id == source_.file_id) continue;
     auto earlier = codec::parse_canonical_json(other.payload);
     if (!earlier) return fail(std::move(earlier).error());
     if (earlier->get("org_code") != to_org && earlier->get("start_date") >= latest_start) {
