@@ -10,6 +10,7 @@
 
 #include "esrsync/core/atomic_file.hpp"
 #include "esrsync/store/outbox.hpp"
+#include "esrsync/store/schema.hpp"
 
 int main(int argc, char** argv) {
   int changes = 200'000;
@@ -25,9 +26,7 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(dir);
   auto db = esrsync::store::SqliteDb::open(dir + "/bench.db");
   if (!db) return 2;
-  const esrsync::store::Migration schema[] = {esrsync::store::Outbox::kMigration,
-                                              esrsync::store::Outbox::kBatchMigration};
-  if (!db->migrate(schema)) return 2;
+  if (!db->migrate(esrsync::store::schema_migrations())) return 2;
   esrsync::SystemClock clock;
   esrsync::store::Outbox outbox(*db, esrsync::store::RetryPolicy{}, clock, 1);
   const std::string payload(300, 'p');  // about one canonical immunisation record as JSON

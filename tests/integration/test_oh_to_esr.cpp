@@ -7,7 +7,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "esrsync/store/sqlite.hpp"
 #include "support/sync_environment.hpp"
@@ -190,6 +192,27 @@ TEST_F(OhToEsr, EsrAckErrLinesBecomeDeadLettersAndARetryLeavesInTheNextFile) {
   const auto rejected = sync({"--json"});
   EXPECT_THAT(rejected.out, HasSubstr("\"refused\": 1"));
   EXPECT_THAT(esrsync({"queue", "list", "--state", "dead"}).out, HasSubstr("ESR rejected the file"));
+}
+
+TEST_F(OhToEsr, RetentionKeepsChangesWhoseFileIsNotAcknowledgedYet) {
+  std::string config = test::read_file(dir_ / "esrsync.toml");
+  config.replace(config.find("path = \"state/esrsync.db\""), 25,
+                 "path = \"state/esrsync.db\"\nkeep_delivered_days = 0");
+  test::write_file(dir_ / "esrsync.toml", config);
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  drop_oh("oh_export_20260805.csv");
+  sync();
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  sync();  // every delivered change is past retention now, but DI 1 awaits ESR's ACK
+  esr_acks("DI_245_OHS_0000001.DAT",
+           "ACK|DI_245_OHS_0000001.DAT|PARTIAL|6|5|1|20260806010203\nERR|3|IMM|OHR0000102|x|refused\n");
+  const auto r = sync({"--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // a dead letter now waits for an operator
+  EXPECT_THAT(r.out, HasSubstr("\"refused\": 1"));
+  // Acknowledged now: at the end of the same run the file's five accepted changes are purged,
+  // the refused one is kept as a dead letter.
+  EXPECT_THAT(r.out, HasSubstr("\"purged_delivered\": 5"));
+  EXPECT_THAT(esrsync({"queue", "list", "--state", "dead"}).out, HasSubstr("OHP01:OHR0000102"));
 }
 
 TEST_F(OhToEsr, AnAckThatIsNotOursOrNotReadableIsLeftAndReported) {

@@ -10,7 +10,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "support/capture.hpp"
 #include "support/process.hpp"
@@ -21,6 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const std::string kSource = ESRSYNC_SOURCE_DIR;
 
@@ -115,6 +118,21 @@ TEST_F(SyncOnce, FailedDeliveryStaysQueuedAndIsDeliveredOnceLater) {
   const auto again = sync({"--json"});
   EXPECT_THAT(again.out, HasSubstr("\"delivered\": 0"));
   EXPECT_EQ(outbox_text(), delivered);  // delivered once
+}
+
+TEST_F(SyncOnce, DeliveredChangesAreKeptForTheRetentionPeriodThenPurged) {
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  const auto kept = sync({"--json"});
+  EXPECT_THAT(kept.out, HasSubstr("\"purged_delivered\": 0"));  // 30 days by default
+  EXPECT_THAT(esrsync({"queue", "list", "--state", "delivered"}).out, HasSubstr("10000001"));
+  std::string config = test::read_file(dir_ / "esrsync.toml");
+  config.replace(config.find("path = \"state/esrsync.db\""), 25,
+                 "path = \"state/esrsync.db\"\nkeep_delivered_days = 0");
+  test::write_file(dir_ / "esrsync.toml", config);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));  // settled strictly before "now"
+  const auto purged = sync({"--json"});
+  EXPECT_THAT(purged.out, HasSubstr("\"purged_delivered\": 14"));
+  EXPECT_THAT(esrsync({"queue", "list", "--state", "delivered"}).out, Not(HasSubstr("10000001")));
 }
 
 TEST_F(SyncOnce, ConfigurationErrorsExitTwo) {

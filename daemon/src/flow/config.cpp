@@ -223,8 +223,10 @@ Result<Config> parse_config(std::string_view text, const std::string& path, std:
     }
   }
   if (const auto* store = r.table(root, "store", true)) {
-    r.only_keys(*store, {"path"}, "[store]");
+    r.only_keys(*store, {"path", "keep_delivered_days"}, "[store]");
     config.store_path = r.path_value(*store, "path", true, "[store]");
+    config.keep_delivered_days =
+        static_cast<int>(r.integer(*store, "keep_delivered_days", config.keep_delivered_days, 0, 3650));
   }
   if (const auto* esr = r.table(root, "esr", true)) {
     r.only_keys(*esr, {"vpds"}, "[esr]");

@@ -322,6 +322,11 @@ Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, c
     }
     if (auto ok = log_run(*db, flow.name, started_ms, clock.now_ms(), report); !ok) return fail(std::move(ok).error());
   }
+  // Retention (DESIGN.md "Store"): delivered changes older than the configured period are deleted;
+  // dead letters are never deleted here.
+  auto purged = outbox.purge_delivered(clock.now_ms() - std::int64_t{config.keep_delivered_days} * 86'400'000);
+  if (!purged) return fail(std::move(purged).error());
+  report.purged = static_cast<std::uint64_t>(*purged);
   return report;
 }
 

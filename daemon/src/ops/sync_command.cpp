@@ -49,7 +49,7 @@ nlohmann::json to_json(const flow::SyncReport& report) {
                      {"dead", s.dead},
                      {"last_error", s.last_error}});
   }
-  return {{"files", files}, {"sinks", sinks}, {"clean", report.clean()}};
+  return {{"files", files}, {"sinks", sinks}, {"purged_delivered", report.purged}, {"clean", report.clean()}};
 }
 
 void print_table(const flow::SyncReport& report, std::FILE* out) {

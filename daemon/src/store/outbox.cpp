@@ -30,6 +30,11 @@ ALTER TABLE outbox ADD COLUMN batch_id INTEGER;
 CREATE INDEX outbox_batch ON outbox (batch_id) WHERE batch_id IS NOT NULL;
 )sql"};
 
+// Retention deletes delivered rows by age at the end of every sync: this index holds just those.
+const Migration Outbox::kRetentionMigration{10, R"sql(
+CREATE INDEX outbox_settled ON outbox (settled_ms) WHERE state = 'delivered';
+)sql"};
+
 namespace {
 
 constexpr std::string_view kColumns =
@@ -289,7 +294,11 @@ Result<std::uint64_t> Outbox::count(std::string_view sink, OutboxState state) {
 }
 
 Result<int> Outbox::purge_delivered(std::int64_t older_than_ms) {
-  auto stmt = db_.cached("DELETE FROM outbox WHERE state = 'delivered' AND settled_ms < ?1");
+  // A change in an outbound file still waiting for the receiver's acknowledgement is kept: an ERR
+  // line may yet turn it into a dead letter.
+  auto stmt = db_.cached(
+      "DELETE FROM outbox WHERE state = 'delivered' AND settled_ms < ?1 AND (batch_id IS NULL OR batch_id IN "
+      "(SELECT id FROM outbound_file WHERE state IN ('accepted', 'partial', 'rejected')))");
   if (!stmt) return fail(std::move(stmt).error());
   if (auto ok = (*stmt)->bind(1, older_than_ms); !ok) return fail(std::move(ok).error());
   if (auto ok = (*stmt)->run(); !ok) return fail(std::move(ok).error());

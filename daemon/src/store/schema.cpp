@@ -20,7 +20,8 @@ std::span<const Migration> schema_migrations() noexcept {
                                       ReconQueue::kMigration,
                                       PersonIndex::kEventsMigration,
                                       TransferLog::kMigration,
-                                      RecordStore::kVpdIndexMigration};
+                                      RecordStore::kVpdIndexMigration,
+                                      Outbox::kRetentionMigration};
   return kMigrations;
 }
 

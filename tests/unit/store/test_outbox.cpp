@@ -8,6 +8,7 @@
 #include <set>
 
 #include "esrsync/store/outbox.hpp"
+#include "esrsync/store/schema.hpp"
 #include "support/capture.hpp"
 
 namespace esrsync::store {
@@ -19,8 +20,7 @@ class OutboxTest : public ::testing::Test {
     auto opened = SqliteDb::open((dir_ / "esrsync.db").string());
     ASSERT_TRUE(opened) << opened.error().to_string();
     db_.emplace(std::move(*opened));
-    const Migration schema[] = {Outbox::kMigration, Outbox::kBatchMigration};
-    ASSERT_TRUE(db_->migrate(schema));
+    ASSERT_TRUE(db_->migrate(schema_migrations()));
     outbox_.emplace(*db_, policy_, clock_, 7);
   }
 

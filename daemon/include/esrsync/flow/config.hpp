@@ -64,6 +64,7 @@ struct MatchingConfig {
 struct Config {
   std::string path;
   std::string store_path;
+  int keep_delivered_days = 30;  // [store] keep_delivered_days: delivered outbox rows kept this long
   std::vector<std::string> vpds;
   MatchingConfig matching;
   std::string provider_code;  // [provider] code: this installation's OH provider (sends staff histories)

@@ -39,6 +39,7 @@ struct SinkReport {
 struct SyncReport {
   std::vector<FileReport> files;
   std::vector<SinkReport> sinks;
+  std::uint64_t purged = 0;  // delivered changes past [store] keep_delivered_days, deleted
   // True when every file was applied (or was a harmless duplicate) with no record held for
   // review, and every change delivered.
   [[nodiscard]] bool clean() const;

@@ -54,6 +54,7 @@ class Outbox {
   // step adds the change kind and the outbound-file batch of a row.
   static const Migration kMigration;
   static const Migration kBatchMigration;
+  static const Migration kRetentionMigration;
 
   Outbox(SqliteDb& db, RetryPolicy policy, const Clock& clock, std::uint64_t jitter_seed);
 
@@ -91,7 +92,8 @@ class Outbox {
   Result<std::vector<OutboxEntry>> list(std::optional<OutboxState> state, int limit);
   Result<std::optional<OutboxEntry>> get(std::int64_t id);
   Result<std::uint64_t> count(std::string_view sink, OutboxState state);
-  // Deletes delivered rows settled before `older_than_ms`; dead letters are never purged here.
+  // Deletes delivered rows settled before `older_than_ms`, except those in an outbound file the
+  // receiver has not acknowledged yet; dead letters are never purged here.
   Result<int> purge_delivered(std::int64_t older_than_ms);
 
   // The delay before attempt number `attempts + 1`, given `attempts` made so far (>= 1).
