@@ -388,18 +388,11 @@ def deliver(store, out_dir, batch):
     return delivered
 
 
-def parse_today(text):
-    try:
-        return datetime.datetime.strptime(text, "%Y%m%d").date()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date YYYYMMDD: {text!r}") from None
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("store", metavar="STORE_DB", help="the SQLite store (created if absent)")
     ap.add_argument("files", metavar="FILE", nargs="+", help="DE extracts, applied in the order given")
-    ap.add_argument("--today", type=parse_today, default=datetime.date.today(),
+    ap.add_argument("--today", type=baseline_esr.parse_today, default=datetime.date.today(),
                     help="reference date for date-of-birth checks (default: today)")
     ap.add_argument("--vpds", default="245", help="comma-separated VPDs accepted (default: 245)")
     ap.add_argument("--out", help="sink directory for the JSON-lines files (default: out/ next to STORE_DB)")

@@ -221,13 +221,16 @@ TEST_F(OhToEsr, AnAckThatIsNotOursOrNotReadableIsLeftAndReported) {
   sync();
   esr_acks("DI_245_OHS_0000042.DAT", "ACK|DI_245_OHS_0000042.DAT|ACCEPTED|1|1|0|20260806010203\n");
   test::write_file(dir_ / "di-acks/garbage.ACK", "not an ack\n");
+  test::write_file(dir_ / "di-acks/huge.ACK", std::string((16U << 20U) + 1, 'A'));
   // Ours, but an ERR line cannot be read: applying the rest would lose that refusal.
   esr_acks("DI_245_OHS_0000001.DAT",
            "ACK|DI_245_OHS_0000001.DAT|PARTIAL|6|5|1|20260806010203\nERR|three|IMM|OHR0000102|x|y\n");
   const auto r = sync();
   EXPECT_THAT(r.err, HasSubstr("which this sink did not send"));
   EXPECT_THAT(r.err, HasSubstr("DI_245_OHS_0000001.ACK: not a readable acknowledgement"));
-  EXPECT_THAT(names("di-acks"), ElementsAre("DI_245_OHS_0000001.ACK", "DI_245_OHS_0000042.ACK", "garbage.ACK"));
+  EXPECT_THAT(r.err, HasSubstr("huge.ACK: not a readable acknowledgement (over 16777216 bytes)"));
+  EXPECT_THAT(names("di-acks"),
+              ElementsAre("DI_245_OHS_0000001.ACK", "DI_245_OHS_0000042.ACK", "garbage.ACK", "huge.ACK"));
   EXPECT_THAT(esrsync({"queue", "list", "--state", "dead"}).out, Not(HasSubstr("esr-return")));
 }
 

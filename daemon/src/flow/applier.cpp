@@ -29,6 +29,11 @@ Status reindex_persons_if_empty(store::SqliteDb& db) {
   auto empty = index.empty();
   if (!empty) return fail(std::move(empty).error());
   if (!*empty) return {};
+  // A store without persons (new, or OH-only so far) has nothing to index: no scan at every start.
+  auto persons = db.prepare("SELECT EXISTS (SELECT 1 FROM canonical_record WHERE entity = 'person')");
+  if (!persons) return fail(std::move(persons).error());
+  if (auto row = persons->step(); !row) return fail(std::move(row).error());
+  if (persons->column_int64(0) == 0) return {};
   auto rows = db.prepare(
       "SELECT entity, vpd, payload FROM canonical_record WHERE entity IN ('person', 'immunisation') AND withdrawn = 0 "
       "ORDER BY entity DESC");
@@ -257,7 +262,11 @@ Status Applier::store_and_queue(model::Record& record, std::string_view vpd) {
     auto applied = records_.apply(def.name, key, vpd, payload_, hash, source_.file_id);
     if (!applied) return fail(std::move(applied).error());
     change = *applied;
-    if (record.entity == Entity::person || record.entity == Entity::assignment) seen_[std::string(def.name)].add(key);
+    if (record.entity == Entity::person || record.entity == Entity::assignment) {
+      auto seen = seen_.find(def.name);  // no string built per record
+      if (seen == seen_.end()) seen = seen_.emplace(std::string(def.name), KeySet{}).first;
+      seen->second.add(key);
+    }
     if (record.entity == Entity::person && (change == store::Change::inserted || change == store::Change::updated)) {
       if (auto ok = persons_.put(store::PersonKeys::from(record, vpd)); !ok) return ok;
     }

@@ -35,6 +35,9 @@ std::string file_name(const std::string& pattern, const std::string& vpd, std::i
   return out;
 }
 
+// An acknowledgement is a line per refused record: anything larger is not one.
+constexpr std::size_t kMaxAckBytes = 16U << 20U;
+
 std::string_view action_for(std::string_view change) {
   if (change == "withdrawn") return "D";
   if (change == "updated") return "C";
@@ -89,15 +92,30 @@ class EsrFileSink {
   }
 
   Status read_ack(const fs::path& path, const mapping::Mapping& ack_mapping) {
-    auto source = codec::open_file_source(path.string());
-    if (!source) return fail(std::move(source).error());
-    auto decoder = codec::make_decoder(ack_mapping, **source, codec::DecodeOptions{});
+    // Read once: the text is kept with the file's row, and decoded from memory.
+    std::string text;
+    {
+      auto file = codec::open_file_source(path.string());
+      if (!file) return fail(std::move(file).error());
+      char buffer[4096];
+      for (;;) {
+        auto n = (*file)->read(buffer, sizeof buffer);
+        if (!n) return fail(std::move(n).error());
+        if (*n == 0) break;
+        text.append(buffer, *n);
+        if (text.size() > kMaxAckBytes) {
+          note(path.string() + ": not a readable acknowledgement (over " + std::to_string(kMaxAckBytes) + " bytes)");
+          return {};
+        }
+      }
+    }
+    auto source = codec::make_memory_source(text, path.string());
+    auto decoder = codec::make_decoder(ack_mapping, *source, codec::DecodeOptions{});
     model::Record record;
     std::vector<Error> errors;
     std::string status;
     std::string name;
     std::vector<std::pair<std::uint64_t, std::string>> refusals;  // (line, ESR's message)
-    std::string text;
     bool broken_line = false;  // an ERR line that cannot be read would lose a refusal: keep the ACK
     for (;;) {
       const auto next = decoder->next(record, errors);
@@ -127,15 +145,6 @@ class EsrFileSink {
       note(path.string() + ": " +
            (!readable ? "not a readable acknowledgement" : "acknowledges " + name + ", which this sink did not send"));
       return {};
-    }
-    auto content = codec::open_file_source(path.string());
-    if (!content) return fail(std::move(content).error());
-    char buffer[4096];
-    for (;;) {
-      auto n = (*content)->read(buffer, sizeof buffer);
-      if (!n) return fail(std::move(n).error());
-      if (*n == 0) break;
-      text.append(buffer, *n);
     }
     if (auto ok = db_.begin(); !ok) return ok;
     Status settled = [&]() -> Status {
@@ -242,8 +251,8 @@ class EsrFileSink {
 
   // 3. New changes, one file per VPD per batch.
   Status write_new() {
-    auto encoder_probe = codec::Encoder::create(mapping_);
-    if (!encoder_probe) return fail(std::move(encoder_probe).error());
+    // A layout that cannot be encoded is a configuration error: found before any change is claimed.
+    if (auto encodable = codec::Encoder::create(mapping_); !encodable) return fail(std::move(encodable).error());
     for (;;) {
       auto batch = outbox_.claim(sink_.name, sink_.batch);
       if (!batch) return fail(std::move(batch).error());

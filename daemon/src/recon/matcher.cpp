@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "esrsync/codec/json_lines.hpp"
-#include "esrsync/model/names.hpp"
 #include "esrsync/model/validators.hpp"
 
 namespace esrsync::recon {
@@ -90,21 +89,25 @@ double jaro_winkler(std::string_view a, std::string_view b) noexcept {
   return jaro + static_cast<double>(prefix) * 0.1 * (1 - jaro);
 }
 
-double score(const model::Record& ref, const store::PersonKeys& p) {
-  const std::string surname = model::fold_name(ref.get("surname"));
-  double sur = jaro_winkler(surname, p.surname_key);
-  if (!p.previous_surname_key.empty()) sur = std::max(sur, 0.97 * jaro_winkler(surname, p.previous_surname_key));
-  const std::string ref_previous = model::fold_name(ref.get("previous_surname"));
-  if (!ref_previous.empty()) sur = std::max(sur, 0.97 * jaro_winkler(ref_previous, p.surname_key));
-  const std::string forenames = model::fold_name(ref.get("forenames"));
-  const double fore = forenames.empty() ? 0.5 : jaro_winkler(forenames, p.forenames_key);
-  const auto dob = ref.get("date_of_birth");
-  const double birth = dob.empty() ? 0.5 : dob_similarity(dob, p.date_of_birth);
+namespace {
+
+// The rule-5 score of a reference (its keys folded once, as the index folds persons') against one
+// person.
+double score_keys(const store::PersonKeys& me, const store::PersonKeys& p) {
+  double sur = jaro_winkler(me.surname_key, p.surname_key);
+  if (!p.previous_surname_key.empty()) {
+    sur = std::max(sur, 0.97 * jaro_winkler(me.surname_key, p.previous_surname_key));
+  }
+  if (!me.previous_surname_key.empty()) {
+    sur = std::max(sur, 0.97 * jaro_winkler(me.previous_surname_key, p.surname_key));
+  }
+  const double fore = me.forenames_key.empty() ? 0.5 : jaro_winkler(me.forenames_key, p.forenames_key);
+  const double birth = me.date_of_birth.empty() ? 0.5 : dob_similarity(me.date_of_birth, p.date_of_birth);
   // Surname, forenames and date of birth weigh alike: two of them agreeing is a family (twins,
   // siblings, a parent), not a person.
   double total = 0.3 * sur + 0.3 * fore + 0.3 * birth;
   double weights = 0.9;
-  const std::string postcode = model::fold_postcode(ref.get("postcode"));
+  const std::string& postcode = me.postcode_key;
   if (!postcode.empty() && !p.postcode_key.empty()) {
     const bool same_outward =
         postcode.size() > 3 && p.postcode_key.size() > 3 &&
@@ -114,14 +117,21 @@ double score(const model::Record& ref, const store::PersonKeys& p) {
   }
   double s = total / weights;
   // A national number that is not the candidate's speaks against them.
-  for (const auto& [mine, theirs] : {std::pair{ref.get("nhs_number"), std::string_view(p.nhs_number)},
-                                     std::pair{ref.get("ni_number"), std::string_view(p.ni_number)}}) {
-    if (!mine.empty() && !theirs.empty() && mine != theirs) s *= 0.5;
+  for (const auto& [mine, theirs] :
+       {std::pair{&me.nhs_number, &p.nhs_number}, std::pair{&me.ni_number, &p.ni_number}}) {
+    if (!mine->empty() && !theirs->empty() && *mine != *theirs) s *= 0.5;
   }
   return s;
 }
 
+}  // namespace
+
+double score(const model::Record& ref, const store::PersonKeys& p) {
+  return score_keys(store::PersonKeys::from(ref, ""), p);
+}
+
 Result<MatchResult> match_person(const model::Record& ref, store::PersonIndex& index, const MatchOptions& options) {
+  const auto me = store::PersonKeys::from(ref, "");  // the reference folded once, as persons are
   std::vector<Pointer> pointers;
   if (const auto pn = ref.get("person_number"); !pn.empty()) {
     auto person = index.get(pn);
@@ -171,12 +181,11 @@ Result<MatchResult> match_person(const model::Record& ref, store::PersonIndex& i
     return matched(p->persons.front(), "match.nhs_number");
   }
   if (const auto* p = find("ni_number"); p != nullptr) {
-    const std::string surname = model::fold_name(ref.get("surname"));
-    const auto dob = ref.get("date_of_birth");
     const store::PersonKeys* hit = nullptr;
     int hits = 0;
     for (const auto& person : p->persons) {
-      if (!dob.empty() && !surname.empty() && person.date_of_birth == dob && person.surname_key == surname) {
+      if (!me.date_of_birth.empty() && !me.surname_key.empty() && person.date_of_birth == me.date_of_birth &&
+          person.surname_key == me.surname_key) {
         hit = &person;
         ++hits;
       }
@@ -198,15 +207,11 @@ Result<MatchResult> match_person(const model::Record& ref, store::PersonIndex& i
   };
   // Blocking: the same date of birth (or day and month swapped) and forename initial find name
   // changes, surname typos and shortened forenames; the same folded names find date-of-birth typos.
-  const auto dob = ref.get("date_of_birth");
-  const std::string forenames = model::fold_name(ref.get("forenames"));
-  const std::string initial = forenames.substr(0, 1);
-  for (const auto& value : {std::string(dob), swapped_dob(dob)}) {
+  const std::string initial = me.forenames_key.substr(0, 1);
+  for (const auto& value : {me.date_of_birth, swapped_dob(me.date_of_birth)}) {
     if (auto ok = gather(index.find_by_birth(value, initial)); !ok) return fail(std::move(ok).error());
   }
-  if (auto ok = gather(index.find_by_name(model::fold_name(ref.get("surname")), forenames)); !ok) {
-    return fail(std::move(ok).error());
-  }
+  if (auto ok = gather(index.find_by_name(me.surname_key, me.forenames_key)); !ok) return fail(std::move(ok).error());
   for (const auto& p : pointers) {
     for (const auto& person : p.persons) {
       if (std::none_of(pool.begin(), pool.end(),
@@ -218,7 +223,7 @@ Result<MatchResult> match_person(const model::Record& ref, store::PersonIndex& i
   std::vector<std::pair<double, const store::PersonKeys*>> scored;
   scored.reserve(pool.size());
   for (const auto& p : pool)
-    scored.emplace_back(score(ref, p), &p);
+    scored.emplace_back(score_keys(me, p), &p);
   std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first > b.first : a.second->person_number < b.second->person_number;
   });

@@ -11,6 +11,7 @@
 #include "esrsync/flow/resolve.hpp"
 #include "esrsync/store/schema.hpp"
 #include "support/capture.hpp"
+#include "support/store.hpp"
 
 namespace esrsync::flow {
 namespace {
@@ -20,10 +21,8 @@ using ::testing::HasSubstr;
 class ApplierTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto opened = store::SqliteDb::open((dir_ / "a.db").string());
-    ASSERT_TRUE(opened);
-    db_.emplace(std::move(*opened));
-    ASSERT_TRUE(db_->migrate(store::schema_migrations()));
+    db_ = test::open_migrated_store(dir_ / "a.db");
+    ASSERT_TRUE(db_);
     records_.emplace(*db_, clock_);
     outbox_.emplace(*db_, store::RetryPolicy{}, clock_, 1);
     applier_.emplace(*db_, *records_, *outbox_, std::vector<std::string>{"esr-return"}, "oh", recon::MatchOptions{},
@@ -125,7 +124,22 @@ TEST_F(ApplierTest, AContradictingEventIsHeldAndTheStoredVersionStays) {
   ASSERT_TRUE(done) << done.error().to_string();
   EXPECT_THAT((*records_->get("immunisation", "OHP01:E2"))->payload, HasSubstr("\"result\":\"8\""));
   EXPECT_EQ(queued_for("OHP01:E2"), 3u);
-  EXPECT_FALSE(resolve_item(*db_, config, items()[0].id, std::nullopt, "OH admin", "again", clock_));
+  auto again = resolve_item(*db_, config, items()[0].id, std::nullopt, "OH admin", "again", clock_);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().rule, "recon.not_open");
+}
+
+TEST_F(ApplierTest, AHeldRecordOfAFlowNoLongerConfiguredIsNotReleased) {
+  auto first = event("E7", "HEPB", "IMMUNE", "2026-07-12", "145");
+  ASSERT_TRUE(applier_->apply(first, ""));
+  auto changed = event("E7", "HEPB", "IMMUNE", "2026-07-12", "9");
+  ASSERT_TRUE(applier_->apply(changed, ""));  // held as event_conflict, from flow "oh"
+  Config config;                              // ... which the configuration no longer has
+  auto done = resolve_item(*db_, config, items()[0].id, std::nullopt, "OH admin", "accept", clock_);
+  ASSERT_FALSE(done);
+  EXPECT_EQ(done.error().rule, "recon.unknown_flow");
+  EXPECT_EQ(items()[0].state, store::ReconState::open);  // nothing settled
+  EXPECT_EQ(queued_for("OHP01:E7"), 1u);
 }
 
 TEST_F(ApplierTest, NonImmuneAfterImmuneIsFlaggedAndKeptInTheHistory) {

@@ -9,6 +9,7 @@
 #include "esrsync/store/schema.hpp"
 #include "support/capture.hpp"
 #include "support/decode.hpp"
+#include "support/store.hpp"
 
 namespace esrsync::flow {
 namespace {
@@ -34,10 +35,8 @@ std::string file(const std::string& type, int seq, const std::string& body, cons
 class Inbound : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto opened = store::SqliteDb::open((dir_ / "esrsync.db").string());
-    ASSERT_TRUE(opened);
-    db_.emplace(std::move(*opened));
-    ASSERT_TRUE(db_->migrate(store::schema_migrations()));
+    db_ = test::open_migrated_store(dir_ / "esrsync.db");
+    ASSERT_TRUE(db_);
     records_.emplace(*db_, clock_);
     ledger_.emplace(*db_, clock_);
     outbox_.emplace(*db_, store::RetryPolicy{}, clock_, 1);

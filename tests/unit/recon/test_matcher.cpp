@@ -7,6 +7,7 @@
 #include "esrsync/recon/matcher.hpp"
 #include "esrsync/store/schema.hpp"
 #include "support/capture.hpp"
+#include "support/store.hpp"
 
 namespace esrsync::recon {
 namespace {
@@ -32,10 +33,8 @@ model::Record person(const std::string& number, const std::string& employee, con
 class Matcher : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto opened = store::SqliteDb::open((dir_ / "m.db").string());
-    ASSERT_TRUE(opened);
-    db_.emplace(std::move(*opened));
-    ASSERT_TRUE(db_->migrate(store::schema_migrations()));
+    db_ = test::open_migrated_store(dir_ / "m.db");
+    ASSERT_TRUE(db_);
     index_.emplace(*db_);
     add(person("10000001", "E1", "AB123456C", "9434765919", "O'Brien", "1988-03-14"), "245");
     add(person("10000002", "E2", "CE654321A", "9434766281", "Smith-Jones", "1992-11-02"), "245");

@@ -10,6 +10,7 @@
 #include "esrsync/store/outbox.hpp"
 #include "esrsync/store/schema.hpp"
 #include "support/capture.hpp"
+#include "support/store.hpp"
 
 namespace esrsync::store {
 namespace {
@@ -17,10 +18,8 @@ namespace {
 class OutboxTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto opened = SqliteDb::open((dir_ / "esrsync.db").string());
-    ASSERT_TRUE(opened) << opened.error().to_string();
-    db_.emplace(std::move(*opened));
-    ASSERT_TRUE(db_->migrate(schema_migrations()));
+    db_ = test::open_migrated_store(dir_ / "esrsync.db");
+    ASSERT_TRUE(db_);
     outbox_.emplace(*db_, policy_, clock_, 7);
   }
 

@@ -7,6 +7,7 @@
 #include "esrsync/store/record_store.hpp"
 #include "esrsync/store/schema.hpp"
 #include "support/capture.hpp"
+#include "support/store.hpp"
 
 namespace esrsync::store {
 namespace {
@@ -16,10 +17,8 @@ using ::testing::ElementsAre;
 class RecordStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto opened = SqliteDb::open((dir_ / "esrsync.db").string());
-    ASSERT_TRUE(opened) << opened.error().to_string();
-    db_.emplace(std::move(*opened));
-    ASSERT_TRUE(db_->migrate(schema_migrations()));
+    db_ = test::open_migrated_store(dir_ / "esrsync.db");
+    ASSERT_TRUE(db_);
     records_.emplace(*db_, clock_);
     ledger_.emplace(*db_, clock_);
   }
