@@ -29,10 +29,9 @@ struct Decoded {
   }
 };
 
-inline Decoded decode_string(const mapping::Mapping& mapping, std::string bytes, std::string name = "test.DAT",
+inline Decoded decode_source(const mapping::Mapping& mapping, codec::ByteSource& source,
                              model::Date today = model::Date{2026, 9, 1}) {
-  auto source = codec::make_memory_source(std::move(bytes), std::move(name));
-  auto decoder = codec::make_decoder(mapping, *source, codec::DecodeOptions{today});
+  auto decoder = codec::make_decoder(mapping, source, codec::DecodeOptions{today});
   Decoded out;
   model::Record record;
   std::vector<Error> errors;
@@ -49,6 +48,12 @@ inline Decoded decode_string(const mapping::Mapping& mapping, std::string bytes,
   out.file_errors = decoder->file_errors();
   out.stats = decoder->stats();
   return out;
+}
+
+inline Decoded decode_string(const mapping::Mapping& mapping, std::string bytes, std::string name = "test.DAT",
+                             model::Date today = model::Date{2026, 9, 1}) {
+  auto source = codec::make_memory_source(std::move(bytes), std::move(name));
+  return decode_source(mapping, *source, today);
 }
 
 inline std::shared_ptr<const mapping::Mapping> shipped_mapping(const std::string& relative) {

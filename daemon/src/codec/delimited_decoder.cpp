@@ -2,6 +2,7 @@
 // line, LF or CRLF, the record type in field 1, no quoting, optional HDR/TRL envelope.
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -16,7 +17,7 @@ namespace {
 
 using mapping::RecordSpec;
 
-constexpr std::size_t kReadChunk = 256 * 1024;
+constexpr std::size_t kReadChunk = 128 * 1024;
 
 std::string printable_type(std::string_view type) {
   if (type.size() > 16) return "(unreadable)";
@@ -37,6 +38,7 @@ class DelimitedDecoder final : public Decoder {
         trailer_(mapping.find_role(RecordSpec::Role::trailer)) {
     builder_.set_file(source.name());
     buffer_.resize(std::max(kReadChunk, mapping.limits.max_line_bytes + 2) * 2);
+    fields_.resize(mapping.limits.max_line_bytes + 1);
   }
 
   Next next(model::Record& record, std::vector<Error>& errors) override {
@@ -45,7 +47,8 @@ class DelimitedDecoder final : public Decoder {
       if (done_) return Next::end;
       std::string_view line;
       bool oversize = false;
-      if (!read_line(line, oversize)) {
+      const bool scanned = scan_line(line);  // the common case: found and split in one pass
+      if (!scanned && !read_line(line, oversize)) {
         finish();
         return Next::end;
       }
@@ -58,19 +61,20 @@ class DelimitedDecoder final : public Decoder {
         }
         continue;
       }
-      const auto sep = line.find(mapping_.separator);
-      const std::string_view type = line.substr(0, sep);
-      const RecordSpec* spec = mapping_.find_record(type);
+      // The record type is field 1. A line over the limit is not split: its type is what precedes
+      // the first separator of the head kept.
+      if (!oversize && !scanned) split(line);
+      const std::string_view type = oversize ? line.substr(0, line.find(mapping_.separator)) : fields_[0];
+      bool counts = false;
+      const RecordSpec* spec = find_record(type, counts);
       const bool first = !seen_any_;
       seen_any_ = true;
       if (first && header_ != nullptr && spec != header_) {
         file_error(Errc::structure, "file.no_header", "the file must start with a " + header_->type + " record",
                    line_no_);
       }
-      if (spec != nullptr && counted(*spec)) ++stats_.records_read;
-      record.reset(spec != nullptr ? spec->entity : model::Entity::person);
-      record.record_type.assign(type.substr(0, 16));
-      record.line = line_no_;
+      if (counts) ++stats_.records_read;
+      if (oversize || spec == nullptr) start_rejected(record, spec, type);
       if (oversize) {
         reject(errors, Errc::limit, "limit.line",
                "line is longer than " + std::to_string(mapping_.limits.max_line_bytes) + " bytes");
@@ -80,20 +84,21 @@ class DelimitedDecoder final : public Decoder {
         reject(errors, Errc::parse, "record.unknown_type", "unknown record type " + printable_type(type));
         return Next::rejected;
       }
-      split(line);
-      if (spec->field_count != 0 && fields_.size() != spec->field_count) {
-        const std::string message = spec->type + " record has " + std::to_string(fields_.size()) +
+      if (spec->field_count != 0 && field_count_ != spec->field_count) {
+        const std::string message = spec->type + " record has " + std::to_string(field_count_) +
                                     " fields, the interface defines " + std::to_string(spec->field_count);
         if (spec->role != RecordSpec::Role::data) {
           file_error(Errc::structure, "record.field_count", message, line_no_);
           if (spec == trailer_) after_trailer_ = true;
           continue;
         }
+        start_rejected(record, spec, type);
         reject(errors, Errc::parse, "record.field_count", message);
         return Next::rejected;
       }
       const bool ok =
-          builder_.build(*spec, RecordBuilder::Raw{fields_, {}, nullptr}, line_no_, line.data(), record, errors);
+          builder_.build(*spec, RecordBuilder::Raw{{fields_.data(), field_count_}, {}, nullptr, line_plain_ascii_},
+                         line_no_, line.data(), record, errors);
       if (spec->role != RecordSpec::Role::data) {
         if (!envelope(*spec, ok, record, errors)) continue;
         return Next::record;
@@ -137,6 +142,13 @@ class DelimitedDecoder final : public Decoder {
     return ok;
   }
 
+  // A record rejected before the record builder sees it (which resets the record itself).
+  void start_rejected(model::Record& record, const RecordSpec* spec, std::string_view type) const {
+    record.reset(spec != nullptr ? spec->entity : model::Entity::person);
+    record.record_type.assign(type.substr(0, 16));
+    record.line = line_no_;
+  }
+
   void reject(std::vector<Error>& errors, Errc code, std::string rule, std::string message) {
     errors.push_back(make_error(code, std::move(rule), std::move(message), Origin{source_.name(), line_no_}));
     ++stats_.rejected;
@@ -166,34 +178,131 @@ class DelimitedDecoder final : public Decoder {
     }
   }
 
+  // The mapping's record spec for `type` and whether the trailer counts it; the last two found
+  // are remembered (an extract alternates PER and ASG lines).
+  const RecordSpec* find_record(std::string_view type, bool& counts) {
+    for (const auto& recent : recent_specs_) {
+      if (recent.spec != nullptr && same_short(recent.spec->type, type)) {
+        counts = recent.counts;
+        return recent.spec;
+      }
+    }
+    const RecordSpec* spec = mapping_.find_record(type);
+    counts = spec != nullptr && counted(*spec);
+    if (spec != nullptr) {
+      recent_specs_[1] = recent_specs_[0];
+      recent_specs_[0] = RecentSpec{spec, counts};
+    }
+    return spec;
+  }
+
+  // Splits `line` into fields_ and sets line_plain_ascii_ (every byte plain ASCII, see
+  // plain_ascii(), so the record builder need not check field by field).
   void split(std::string_view line) {
-    fields_.clear();
+    // A line holds at most max_line_bytes + 1 fields: fields_ has room for them all, so the loop
+    // below stores without checking.
+    std::string_view* out = fields_.data();
     const char sep = mapping_.separator;
     const char* const data = line.data();
     const std::size_t size = line.size();
     std::size_t start = 0;
     std::size_t i = 0;
+    bool plain = true;
 #ifdef __SSE2__
-    // 16 bytes at a time: a compare and a bit mask find every separator in the block.
+    // 16 bytes at a time: a compare and a bit mask find every separator in the block; a signed
+    // compare with 0x20 flags both control characters and bytes >= 0x80.
     const __m128i needle = _mm_set1_epi8(sep);
+    const __m128i space = _mm_set1_epi8(0x20);
+    __m128i unusual = _mm_setzero_si128();
     for (; i + 16 <= size; i += 16) {
       const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + i));
+      unusual = _mm_or_si128(unusual, _mm_cmplt_epi8(block, space));
       auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, needle)));
       while (mask != 0) {
         const std::size_t at = i + static_cast<std::size_t>(__builtin_ctz(mask));
-        fields_.emplace_back(data + start, at - start);
+        *out++ = std::string_view(data + start, at - start);
         start = at + 1;
         mask &= mask - 1;
       }
     }
+    plain = _mm_movemask_epi8(unusual) == 0;
 #endif
     for (; i < size; ++i) {
+      const auto c = static_cast<unsigned char>(data[i]);
+      if (c < 0x20 || c >= 0x80) plain = false;
       if (data[i] == sep) {
-        fields_.emplace_back(data + start, i - start);
+        *out++ = std::string_view(data + start, i - start);
         start = i + 1;
       }
     }
-    fields_.emplace_back(data + start, size - start);
+    *out++ = std::string_view(data + start, size - start);
+    field_count_ = static_cast<std::size_t>(out - fields_.data());
+    line_plain_ascii_ = plain;
+  }
+
+  // Takes the next line from the buffer and splits it in the same pass over its bytes (fields_,
+  // field_count_, line_plain_ascii_), as read_line() and split() would. Returns false, consuming
+  // nothing, when that is not the simple case: the line is not wholly in the buffer, is over the
+  // limit, or ends in CR.
+  bool scan_line(std::string_view& line) {
+#ifdef __SSE2__
+    const char* const base = buffer_.data() + begin_;
+    const std::size_t avail = std::min(end_ - begin_, mapping_.limits.max_line_bytes + 1);
+    std::string_view* out = fields_.data();
+    std::size_t start = 0;
+    std::size_t i = 0;
+    std::size_t length = 0;
+    unsigned odd = 0;
+    const __m128i newline = _mm_set1_epi8('\n');
+    const __m128i needle = _mm_set1_epi8(mapping_.separator);
+    const __m128i space = _mm_set1_epi8(0x20);
+    for (;; i += 16) {
+      if (i + 16 > avail) {
+        for (; i < avail; ++i) {
+          const char c = base[i];
+          if (c == '\n') break;
+          if (c == mapping_.separator) {
+            *out++ = std::string_view(base + start, i - start);
+            start = i + 1;
+          }
+          const auto u = static_cast<unsigned char>(c);
+          if (u < 0x20 || u >= 0x80) odd = 1;
+        }
+        if (i == avail) return false;  // no line break within reach
+        length = i;
+        break;
+      }
+      const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + i));
+      const auto breaks = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, newline)));
+      auto seps = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, needle)));
+      auto unusual = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmplt_epi8(block, space)));
+      if (breaks != 0) {
+        const unsigned at = static_cast<unsigned>(__builtin_ctz(breaks));
+        const unsigned before = (1U << at) - 1;
+        seps &= before;
+        unusual &= before;
+        length = i + at;
+      }
+      odd |= unusual;
+      while (seps != 0) {
+        const std::size_t at = i + static_cast<std::size_t>(__builtin_ctz(seps));
+        *out++ = std::string_view(base + start, at - start);
+        start = at + 1;
+        seps &= seps - 1;
+      }
+      if (breaks != 0) break;
+    }
+    if (length > mapping_.limits.max_line_bytes || (length > 0 && base[length - 1] == '\r')) return false;
+    *out++ = std::string_view(base + start, length - start);
+    field_count_ = static_cast<std::size_t>(out - fields_.data());
+    line_plain_ascii_ = odd == 0;
+    line = std::string_view(base, length);
+    begin_ += length + 1;
+    return true;
+#else
+    (void)line;
+    return false;
+#endif
   }
 
   // Reads bytes until the buffer holds more data or the input ends. False at end or on error.
@@ -205,7 +314,7 @@ class DelimitedDecoder final : public Decoder {
       begin_ = 0;
     }
     if (end_ == buffer_.size()) return true;
-    auto n = source_.read(buffer_.data() + end_, buffer_.size() - end_);
+    auto n = source_.read(buffer_.data() + end_, std::min(kReadChunk, buffer_.size() - end_));
     if (!n) {
       file_errors_.push_back(std::move(n).error());
       io_failed_ = true;
@@ -286,7 +395,14 @@ class DelimitedDecoder final : public Decoder {
   bool io_failed_ = false;
   bool done_ = false;
   std::uint64_t line_no_ = 0;
-  std::vector<std::string_view> fields_;
+  std::vector<std::string_view> fields_;  // sized once for the longest line
+  std::size_t field_count_ = 0;
+  bool line_plain_ascii_ = false;
+  struct RecentSpec {
+    const RecordSpec* spec = nullptr;
+    bool counts = false;
+  };
+  std::array<RecentSpec, 2> recent_specs_{};
   std::string long_head_;
   bool seen_any_ = false;
   bool seen_header_ = false;

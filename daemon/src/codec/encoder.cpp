@@ -78,7 +78,11 @@ Status Encoder::append_fields(const RecordSpec& spec, const model::Record& recor
   for (std::size_t i = 0; i < spec.fields.size(); ++i) {
     const FieldSpec& field = spec.fields[i];
     const Source& source = field.sources[0];
-    value = source.kind == Source::Kind::constant ? source.constant : record.values[field.target];
+    if (source.kind == Source::Kind::constant) {
+      value = source.constant;
+    } else {
+      value = record.values[field.target];
+    }
     if (value.empty() && !field.expect.empty()) value = field.expect;
     for (const auto& step : field.steps) {
       switch (step.kind) {

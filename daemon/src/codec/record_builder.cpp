@@ -75,9 +75,10 @@ void write_iso(const model::DateTime& dt, bool with_time, std::string& out) {
 }  // namespace
 
 RecordBuilder::RecordBuilder(const mapping::Mapping& mapping, DecodeOptions options, model::Encoding raw_encoding)
-    : mapping_(mapping), options_(options), encoding_(raw_encoding) {}
-
-namespace {}  // namespace
+    : mapping_(mapping),
+      options_(options),
+      encoding_(raw_encoding),
+      today_number_(options.today.year * 10000 + options.today.month * 100 + options.today.day) {}
 
 Status RecordBuilder::decode_text_slow(std::string_view raw, std::string& out) const {
   if (raw.size() > mapping_.limits.max_field_bytes) {
@@ -224,43 +225,61 @@ const std::vector<RecordBuilder::FastField>& RecordBuilder::plan_for(const Recor
   for (const FieldSpec& field : spec.fields) {
     FastField f;
     f.ordinal = ordinal;
+    f.target = field.target;
     ordinal += field.sources.size();
-    f.def = &defs[field.target];
+    const model::FieldDef& def = defs[field.target];
+    f.type = def.type;
+    f.allowed = def.allowed;
     f.required = field.required;
     const Source& source = field.sources.front();
-    f.source = &source;
+    f.column = source.kind == Source::Kind::column;
+    f.position = source.position;
     bool eligible = field.sources.size() == 1 && source.steps.empty() && field.expect.empty() &&
                     (source.kind == Source::Kind::position || source.kind == Source::Kind::column);
+    // Compiled to: trim, default, trim again, case, date (a date conversion must come last, at most
+    // one default and one case change). Trimming is idempotent, so any run of trims before the
+    // default is one trim, any after it another.
     bool seen_case = false;
-    bool seen_date = false;
     for (const Step& step : field.steps) {
-      if (seen_date) eligible = false;  // a date conversion must come last
+      if (f.date) eligible = false;
       switch (step.kind) {
         case StepKind::trim:
+          (f.has_default ? f.trim_after : f.trim) = true;
           break;
         case StepKind::upper:
         case StepKind::lower:
           if (seen_case) eligible = false;
           seen_case = true;
+          f.case_op = step.kind == StepKind::upper ? 1 : -1;
           break;
         case StepKind::default_value:
+          if (f.has_default) eligible = false;
+          f.has_default = true;
+          f.default_text = step.text;
           break;
         case StepKind::date:
-          if (!step.compact_date || (f.def->type != FieldType::date && f.def->type != FieldType::date_of_birth)) {
+          if (!step.compact_date || (def.type != FieldType::date && def.type != FieldType::date_of_birth)) {
             eligible = false;
           }
-          seen_date = true;
+          f.date = true;
           break;
         default:
           eligible = false;
       }
-      f.steps.push_back(&step);
     }
-    const FieldType t = f.def->type;
-    if (t == FieldType::timestamp) eligible = false;
-    if ((t == FieldType::date || t == FieldType::date_of_birth) && !seen_date) eligible = false;
-    f.eligible = eligible;
-    plan.push_back(std::move(f));
+    if (def.type == FieldType::timestamp) eligible = false;
+    if ((def.type == FieldType::date || def.type == FieldType::date_of_birth) && !f.date) eligible = false;
+    if (eligible) {
+      const bool simple = !f.has_default && !f.trim_after && f.case_op == 0;
+      if (!simple || (f.date && f.trim)) {
+        f.fn = &fast_steps;
+      } else if (f.date) {
+        f.fn = def.type == FieldType::date_of_birth ? &fast_date<true> : &fast_date<false>;
+      } else {
+        f.fn = f.trim ? simple_for<true>(def.type) : simple_for<false>(def.type);
+      }
+    }
+    plan.push_back(f);
   }
   plans_.emplace_back(&spec, std::move(plan));
   return plans_.back().second;
@@ -268,9 +287,20 @@ const std::vector<RecordBuilder::FastField>& RecordBuilder::plan_for(const Recor
 
 namespace {
 
-bool digits_only(std::string_view s) {
-  for (const char c : s) {
-    if (c < '0' || c > '9') return false;
+// Every byte an ASCII digit; eight at a time (a byte is a digit when its high nibble is 3 and
+// adding 6 leaves it 3).
+[[gnu::always_inline]] inline bool digits_only(std::string_view s) {
+  constexpr std::uint64_t kHigh = 0xF0F0F0F0F0F0F0F0ULL;
+  constexpr std::uint64_t kThrees = 0x3030303030303030ULL;
+  constexpr std::uint64_t kSixes = 0x0606060606060606ULL;
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, s.data() + i, 8);
+    if ((w & kHigh) != kThrees || ((w + kSixes) & kHigh) != kThrees) return false;
+  }
+  for (; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
   }
   return true;
 }
@@ -292,128 +322,255 @@ bool nhs_check_digit_ok(std::string_view v) {
   return check != 10 && check == v[9] - '0';
 }
 
-}  // namespace
+bool upper_letter(char c) {
+  return c >= 'A' && c <= 'Z';
+}
 
-bool RecordBuilder::try_fast(const FastField& plan, const Raw& raw_record, std::string& value) {
-  std::size_t position = plan.source->position;
-  if (plan.source->kind == Source::Kind::column) {
-    position = plan.ordinal < raw_record.column_positions.size() ? raw_record.column_positions[plan.ordinal] : 0;
+// An NI number already in canonical form (upper case, no spaces) that model::normalise_ni_number
+// accepts unchanged; anything else is left to it (it reports the rule broken).
+bool canonical_ni_ok(std::string_view v) {
+  if (v.size() != 8 && v.size() != 9) return false;
+  if (!upper_letter(v[0]) || !upper_letter(v[1]) || !digits_only(v.substr(2, 6))) return false;
+  if (v.size() == 9 && (v[8] < 'A' || v[8] > 'D')) return false;
+  constexpr std::uint32_t kBadFirst = (1U << ('D' - 'A')) | (1U << ('F' - 'A')) | (1U << ('I' - 'A')) |
+                                      (1U << ('Q' - 'A')) | (1U << ('U' - 'A')) | (1U << ('V' - 'A'));
+  constexpr std::uint32_t kBadSecond = kBadFirst | (1U << ('O' - 'A'));
+  if ((kBadFirst >> (v[0] - 'A')) & 1U) return false;
+  if ((kBadSecond >> (v[1] - 'A')) & 1U) return false;
+  const auto prefix = static_cast<unsigned>((v[0] << 8) | v[1]);
+  constexpr auto p = [](char a, char b) { return static_cast<unsigned>((a << 8) | b); };
+  switch (prefix) {
+    case p('T', 'N'):
+    case p('B', 'G'):
+    case p('G', 'B'):
+    case p('N', 'K'):
+    case p('K', 'N'):
+    case p('N', 'T'):
+    case p('Z', 'Z'):
+      return false;
+    default:
+      return true;
   }
-  if (position < 1 || position > raw_record.fields.size()) return false;
-  std::string_view v = raw_record.fields[position - 1];
-  if (v.size() > mapping_.limits.max_field_bytes || !plain_ascii(v)) return false;
-  int case_op = 0;  // 1 upper, -1 lower
-  bool defaulted = false;
-  bool date = false;
-  for (const Step* step : plan.steps) {
-    switch (step->kind) {
-      case StepKind::trim:
-        v = trim_view(v);
-        break;
-      case StepKind::upper:
-        case_op = 1;
-        break;
-      case StepKind::lower:
-        case_op = -1;
-        break;
-      case StepKind::default_value:
-        if (v.empty()) {
-          v = step->text;
-          defaulted = true;
-        }
-        break;
-      case StepKind::date:
-        date = true;
-        break;
-      default:
-        return false;
-    }
+}
+
+bool one_of(std::string_view v, std::span<const std::string_view> allowed) {
+  for (const std::string_view a : allowed) {
+    if (same_short(a, v)) return true;
   }
-  if (v.empty()) return !plan.required;  // absent; the general path reports a missing required value
-  const auto& def = *plan.def;
-  if (date) {
-    if (v.size() != 8 || !digits_only(v)) return false;
-    const auto num = [&](std::size_t i, std::size_t n) {
-      int x = 0;
-      for (std::size_t k = 0; k < n; ++k)
-        x = x * 10 + (v[i + k] - '0');
-      return x;
-    };
-    const model::Date d{num(0, 4), num(4, 2), num(6, 2)};
-    if (!model::is_valid_date(d)) return false;
-    if (def.type == FieldType::date_of_birth && !model::check_date_of_birth(d, options_.today)) return false;
-    const char iso[10] = {v[0], v[1], v[2], v[3], '-', v[4], v[5], '-', v[6], v[7]};
-    value.append(iso, sizeof iso);
+  return false;
+}
+
+// The canonical type check of the fast path, without allocating; accepts only values
+// model::check_field accepts unchanged (dates are checked where they are parsed).
+template <FieldType kType>
+bool type_ok(std::string_view v, std::span<const std::string_view> allowed) {
+  if constexpr (kType == FieldType::text) {
     return true;
-  }
-  // Case changes apply to what came from the file, not to a default the mapping supplied after them.
-  if (case_op != 0 && !defaulted) {
-    const std::size_t start = value.size();
-    value.append(v);
-    for (std::size_t i = start; i < value.size(); ++i) {
-      char& c = value[i];
-      if (case_op > 0 && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-      if (case_op < 0 && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    v = value;
-  }
-  bool ok = false;
-  switch (def.type) {
-    case FieldType::text:
-      ok = true;
-      break;
-    case FieldType::enumeration:
-      ok = std::find(def.allowed.begin(), def.allowed.end(), v) != def.allowed.end();
-      break;
-    case FieldType::person_number:
-      ok = v.size() == 8 && digits_only(v);
-      break;
-    case FieldType::assignment_number:
-      ok = v.size() >= 10 && v.size() <= 12 && v[8] == '-' && digits_only(v.substr(0, 8)) && digits_only(v.substr(9));
-      break;
-    case FieldType::nhs_number:
-      ok = v.size() == 10 && digits_only(v) && nhs_check_digit_ok(v);
-      break;
-    case FieldType::ni_number: {
-      auto normalised = model::normalise_ni_number(v);
-      if (!normalised || *normalised != v) return false;
-      ok = true;
-      break;
-    }
-    case FieldType::flag:
-      ok = v == "Y" || v == "N";
-      break;
-    case FieldType::count:
-      ok = v.size() <= 18 && digits_only(v);
-      break;
-    case FieldType::vpd:
-      ok = v.size() == 3 && std::all_of(v.begin(), v.end(), [](char c) {
+  } else if constexpr (kType == FieldType::enumeration) {
+    return one_of(v, allowed);
+  } else if constexpr (kType == FieldType::person_number) {
+    return v.size() == 8 && digits_only(v);
+  } else if constexpr (kType == FieldType::assignment_number) {
+    return v.size() >= 10 && v.size() <= 12 && v[8] == '-' && digits_only(v.substr(0, 8)) && digits_only(v.substr(9));
+  } else if constexpr (kType == FieldType::nhs_number) {
+    return v.size() == 10 && digits_only(v) && nhs_check_digit_ok(v);
+  } else if constexpr (kType == FieldType::ni_number) {
+    return canonical_ni_ok(v);
+  } else if constexpr (kType == FieldType::flag) {
+    return v.size() == 1 && (v[0] == 'Y' || v[0] == 'N');
+  } else if constexpr (kType == FieldType::count) {
+    return v.size() <= 18 && digits_only(v);
+  } else if constexpr (kType == FieldType::vpd) {
+    return v.size() == 3 && std::all_of(v.begin(), v.end(), [](char c) {
              return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
            });
-      break;
+  } else if constexpr (kType == FieldType::snomed) {
+    return v.size() >= 6 && v.size() <= 18 && digits_only(v);
+  } else {
+    return false;  // dates and timestamps
+  }
+}
+
+bool type_ok(FieldType type, std::string_view v, std::span<const std::string_view> allowed) {
+  switch (type) {
+    case FieldType::text:
+      return type_ok<FieldType::text>(v, allowed);
+    case FieldType::enumeration:
+      return type_ok<FieldType::enumeration>(v, allowed);
+    case FieldType::person_number:
+      return type_ok<FieldType::person_number>(v, allowed);
+    case FieldType::assignment_number:
+      return type_ok<FieldType::assignment_number>(v, allowed);
+    case FieldType::nhs_number:
+      return type_ok<FieldType::nhs_number>(v, allowed);
+    case FieldType::ni_number:
+      return type_ok<FieldType::ni_number>(v, allowed);
+    case FieldType::flag:
+      return type_ok<FieldType::flag>(v, allowed);
+    case FieldType::count:
+      return type_ok<FieldType::count>(v, allowed);
+    case FieldType::vpd:
+      return type_ok<FieldType::vpd>(v, allowed);
     case FieldType::snomed:
-      ok = v.size() >= 6 && v.size() <= 18 && digits_only(v);
-      break;
+      return type_ok<FieldType::snomed>(v, allowed);
     case FieldType::date:
     case FieldType::date_of_birth:
     case FieldType::timestamp:
-      ok = false;
+      return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool RecordBuilder::plain_ascii_within_limit(std::string_view v) const {
+  return v.size() <= mapping_.limits.max_field_bytes && plain_ascii(v);
+}
+
+[[gnu::always_inline]] inline bool RecordBuilder::fast_source(const FastField& plan, const Raw& raw_record,
+                                                              std::string_view& v) const {
+  std::size_t position = plan.position;
+  if (plan.column) {
+    position = plan.ordinal < raw_record.column_positions.size() ? raw_record.column_positions[plan.ordinal] : 0;
+  }
+  if (position - 1 >= raw_record.fields.size()) return false;  // position 0 wraps round
+  v = raw_record.fields[position - 1];
+  return raw_record.plain_ascii ? v.size() <= mapping_.limits.max_field_bytes : plain_ascii_within_limit(v);
+}
+
+// The commonest fields (a value, perhaps trimmed, checked against its type) as one routine per
+// combination, chosen when the plan is compiled: no flag is tested per record.
+template <bool kTrim, FieldType kType>
+bool RecordBuilder::fast_simple(const RecordBuilder& self, const FastField& plan, const Raw& raw_record,
+                                model::FieldValues& values) {
+  std::string_view v;
+  if (!self.fast_source(plan, raw_record, v)) return false;
+  if constexpr (kTrim) v = trim_view(v);
+  if (v.empty()) return !plan.required;  // absent; the general path reports a missing required value
+  if (!type_ok<kType>(v, plan.allowed)) return false;
+  model::copy_short(values.prepare(plan.target, v.size()), v.data(), v.size());
+  return true;
+}
+
+template <bool kTrim>
+RecordBuilder::FastFn RecordBuilder::simple_for(FieldType type) {
+  switch (type) {
+    case FieldType::text:
+      return &fast_simple<kTrim, FieldType::text>;
+    case FieldType::enumeration:
+      return &fast_simple<kTrim, FieldType::enumeration>;
+    case FieldType::person_number:
+      return &fast_simple<kTrim, FieldType::person_number>;
+    case FieldType::assignment_number:
+      return &fast_simple<kTrim, FieldType::assignment_number>;
+    case FieldType::nhs_number:
+      return &fast_simple<kTrim, FieldType::nhs_number>;
+    case FieldType::ni_number:
+      return &fast_simple<kTrim, FieldType::ni_number>;
+    case FieldType::flag:
+      return &fast_simple<kTrim, FieldType::flag>;
+    case FieldType::count:
+      return &fast_simple<kTrim, FieldType::count>;
+    case FieldType::vpd:
+      return &fast_simple<kTrim, FieldType::vpd>;
+    case FieldType::snomed:
+      return &fast_simple<kTrim, FieldType::snomed>;
+    case FieldType::date:
+    case FieldType::date_of_birth:
+    case FieldType::timestamp:
       break;
   }
-  if (!ok) {
-    value.clear();
+  return &fast_steps;
+}
+
+// A yyyymmdd date (of birth when `dob`) written as yyyy-mm-dd.
+[[gnu::always_inline]] inline bool RecordBuilder::put_compact_date(bool dob, std::string_view v, std::size_t index,
+                                                                   model::FieldValues& values) const {
+  if (v.size() != 8 || !digits_only(v)) return false;
+  const auto num = [&](std::size_t i, std::size_t n) {
+    int x = 0;
+    for (std::size_t k = 0; k < n; ++k)
+      x = x * 10 + (v[i + k] - '0');
+    return x;
+  };
+  const model::Date d{num(0, 4), num(4, 2), num(6, 2)};
+  if (!model::is_valid_date(d)) return false;
+  if (dob) {
+    // Born after the start of the year 99 years ago and not after today: within the 100 years
+    // for certain; anything nearer the edges is decided by the validator itself.
+    const int number = d.year * 10000 + d.month * 100 + d.day;
+    const bool clearly_ok = number <= today_number_ && d.year > options_.today.year - 100;
+    if (!clearly_ok && !model::check_date_of_birth(d, options_.today)) return false;
+  }
+  char* out = values.prepare(index, 10);
+  model::copy_short(out, v.data(), 4);
+  out[4] = '-';
+  out[5] = v[4];
+  out[6] = v[5];
+  out[7] = '-';
+  out[8] = v[6];
+  out[9] = v[7];
+  return true;
+}
+
+// A field holding only a yyyymmdd date.
+template <bool kDob>
+bool RecordBuilder::fast_date(const RecordBuilder& self, const FastField& plan, const Raw& raw_record,
+                              model::FieldValues& values) {
+  std::string_view v;
+  if (!self.fast_source(plan, raw_record, v)) return false;
+  if (v.empty()) return !plan.required;
+  return self.put_compact_date(kDob, v, plan.target, values);
+}
+
+bool RecordBuilder::fast_steps(const RecordBuilder& self, const FastField& plan, const Raw& raw_record,
+                               model::FieldValues& values) {
+  return self.try_fast(plan, raw_record, values);
+}
+
+// Sets values[index] when the field is one the fast path accepts; otherwise returns false (the
+// value is then empty).
+bool RecordBuilder::try_fast(const FastField& plan, const Raw& raw_record, model::FieldValues& values) const {
+  const std::size_t index = plan.target;
+  std::string_view v;
+  if (!fast_source(plan, raw_record, v)) return false;
+  if (plan.trim) v = trim_view(v);
+  bool defaulted = false;
+  if (plan.has_default && v.empty()) {
+    v = plan.default_text;
+    defaulted = true;
+  }
+  if (plan.trim_after) v = trim_view(v);
+  if (v.empty()) return !plan.required;  // absent; the general path reports a missing required value
+  if (plan.date) return put_compact_date(plan.type == FieldType::date_of_birth, v, plan.target, values);
+  // Case changes apply to what came from the file, not to a default the mapping supplied after them.
+  bool written = false;
+  if (plan.case_op != 0 && !defaulted) {
+    char* out = values.prepare(index, v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      char c = v[i];
+      if (plan.case_op > 0 && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+      if (plan.case_op < 0 && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      out[i] = c;
+    }
+    v = std::string_view(out, v.size());
+    written = true;
+  }
+  if (!type_ok(plan.type, v, plan.allowed)) {
+    values.clear(index);
     return false;
   }
-  if (value.empty()) value.append(v);
+  if (!written) model::copy_short(values.prepare(index, v.size()), v.data(), v.size());
   return true;
 }
 
 bool RecordBuilder::build(const RecordSpec& spec, const Raw& raw_record, std::uint64_t line, const char* line_begin,
                           model::Record& record, std::vector<Error>& errors) {
-  record.reset(spec.entity);
-  record.record_type = spec.type;
-  record.line = line;
   const auto& defs = model::entity_def(spec.entity).fields;
+  record.entity = spec.entity;  // as record.reset() would, keeping record_type when it is the same
+  record.values.reset(defs.size());
+  if (!same_short(record.record_type, spec.type)) record.record_type = spec.type;
+  record.line = line;
   const std::size_t errors_before = errors.size();
 
   const auto locate = [&](Error e, const FieldSpec& field, std::string_view raw) {
@@ -432,17 +589,13 @@ bool RecordBuilder::build(const RecordSpec& spec, const Raw& raw_record, std::ui
     errors.push_back(std::move(e));
   };
 
-  const auto& plan = plan_for(spec);
-  for (std::size_t f = 0; f < spec.fields.size(); ++f) {
-    const FieldSpec& field = spec.fields[f];
-    std::string& value = record.values[field.target];
-    if (plan[f].eligible) {
-      if (try_fast(plan[f], raw_record, value)) continue;
-      value.clear();  // the general path below starts again and reports what is wrong
-    }
+  // The general path: every source kind, step and check, with located errors. Leaves the field's
+  // value (complete, or as far as it got) in value_.
+  const auto general = [&](const FieldSpec& field, std::size_t first_ordinal) {
+    std::string& value = value_;
+    value.clear();
     const auto& def = defs[field.target];
     have_parsed_date_ = false;
-    const std::size_t first_ordinal = plan[f].ordinal;
     bool ok = true;
     std::string_view first_raw;
     for (std::size_t s = 0; s < field.sources.size() && ok; ++s) {
@@ -491,7 +644,7 @@ bool RecordBuilder::build(const RecordSpec& spec, const Raw& raw_record, std::ui
         value += scratch_;
       }
     }
-    if (!ok) continue;
+    if (!ok) return;
     for (const Step& step : field.steps) {
       if (!apply_step(step, def.type, value, failure_)) {
         locate(std::move(failure_), field, first_raw);
@@ -499,20 +652,29 @@ bool RecordBuilder::build(const RecordSpec& spec, const Raw& raw_record, std::ui
         break;
       }
     }
-    if (!ok) continue;
+    if (!ok) return;
     if (value.empty()) {
       if (field.required) {
         locate(field_error(Errc::validation, "field.required", "required field is empty"), field, first_raw);
       }
-      continue;
+      return;
     }
     if (!field.expect.empty() && value != field.expect) {
       locate(field_error(Errc::structure, "header.unexpected_value",
                          quoted_code(value) + " where the interface requires " + quoted_code(field.expect)),
              field, first_raw);
-      continue;
+      return;
     }
     if (!validate_type(def, value, failure_)) locate(std::move(failure_), field, first_raw);
+  };
+
+  const auto& plan = plan_for(spec);
+  const FastField* const fast = plan.data();
+  for (std::size_t f = 0, n = plan.size(); f < n; ++f) {
+    if (fast[f].fn != nullptr && fast[f].fn(*this, fast[f], raw_record, record.values)) continue;
+    const FieldSpec& field = spec.fields[f];
+    general(field, fast[f].ordinal);  // starts again, and reports what is wrong
+    record.values.set(field.target, value_);
   }
   if (errors.size() == errors_before) check_record_rules(record, line, errors);
   return errors.size() == errors_before;

@@ -37,6 +37,16 @@ inline bool plain_ascii(std::string_view raw) noexcept {
   return true;
 }
 
+// Equality of short texts (record types, codes) compared inline rather than through memcmp, which
+// costs more than the comparison for a few bytes.
+inline bool same_short(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
 class RecordBuilder {
  public:
   // Reads an XML path source's raw bytes for the record being built.
@@ -50,6 +60,7 @@ class RecordBuilder {
     std::span<const std::string_view> fields;
     std::span<const std::size_t> column_positions;
     const Fetch* fetch = nullptr;
+    bool plain_ascii = false;  // the decoder saw every byte of the record is plain_ascii()
   };
 
   // `raw_encoding` is the encoding of the raw values handed to build(): the mapping's, except where
@@ -78,19 +89,45 @@ class RecordBuilder {
  private:
   // A field the common way: one source read by position (or CSV column), transforms among trim,
   // upper, lower, default and a yyyymmdd date, and a canonical type checked without allocating.
-  // The fast path only ever accepts: anything unusual (non-ASCII, spaces inside an NHS number, a
-  // value that fails a check) goes to the general path, which produces the value or the located
-  // error exactly as it always does.
+  // plan_for() compiles each field of a record spec once into a FastField whose `fn` is a routine
+  // made for its shape (fast_simple<trim, type>, fast_date<dob>, or fast_steps for the rest), so a
+  // record is a run of direct calls with no per-record interpretation of the mapping. The fast path
+  // only ever accepts: anything unusual (non-ASCII, spaces inside an NHS number, a value that fails a
+  // check) goes to the general path, which produces the value or the located error exactly as it
+  // always does (tests/unit/codec/test_fast_path.cpp checks they agree).
+  struct FastField;
+  using FastFn = bool (*)(const RecordBuilder&, const FastField&, const Raw&, model::FieldValues&);
   struct FastField {
-    bool eligible = false;
-    std::size_t ordinal = 0;  // the source's ordinal in the spec (for CSV column positions)
-    const mapping::Source* source = nullptr;
-    std::vector<const mapping::Step*> steps;
-    const model::FieldDef* def = nullptr;
+    FastFn fn = nullptr;       // null: the field always takes the general path
+    bool column = false;       // a CSV column source: its position comes from Raw::column_positions
+    bool trim = false;         // a trim before any default
+    bool has_default = false;  // an empty value becomes default_text
+    bool trim_after = false;   // a trim after the default (it trims the default text too)
+    bool date = false;         // a final yyyymmdd <date> step
     bool required = false;
+    std::int8_t case_op = 0;  // 1 upper, -1 lower
+    model::FieldType type = model::FieldType::text;
+    std::size_t ordinal = 0;   // the source's ordinal in the spec (for CSV column positions)
+    std::size_t target = 0;    // index of the canonical field
+    std::size_t position = 0;  // 1-based field number of a positional source
+    std::string_view default_text;
+    std::span<const std::string_view> allowed;  // enumeration
   };
   const std::vector<FastField>& plan_for(const mapping::RecordSpec& spec);
-  bool try_fast(const FastField& plan, const Raw& raw_record, std::string& value);
+  bool try_fast(const FastField& plan, const Raw& raw_record, model::FieldValues& values) const;
+  bool fast_source(const FastField& plan, const Raw& raw_record, std::string_view& v) const;
+  [[nodiscard]] bool plain_ascii_within_limit(std::string_view v) const;
+  template <bool kTrim, model::FieldType kType>
+  static bool fast_simple(const RecordBuilder& self, const FastField& plan, const Raw& raw_record,
+                          model::FieldValues& values);
+  static bool fast_steps(const RecordBuilder& self, const FastField& plan, const Raw& raw_record,
+                         model::FieldValues& values);
+  template <bool kTrim>
+  static FastFn simple_for(model::FieldType type);
+  template <bool kDob>
+  static bool fast_date(const RecordBuilder& self, const FastField& plan, const Raw& raw_record,
+                        model::FieldValues& values);
+  bool put_compact_date(bool dob, std::string_view v, std::size_t index, model::FieldValues& values) const;
 
   [[gnu::noinline]] Status decode_text_slow(std::string_view raw, std::string& out) const;
 
@@ -104,12 +141,13 @@ class RecordBuilder {
   std::string file_;
   std::string scratch_;
   std::string part_;
+  std::string value_;        // the general path builds a field's value here
   model::Date parsed_date_;  // the date the last <date> step of the current field parsed
   bool have_parsed_date_ = false;
-  Error failure_;
-  std::vector<std::pair<const mapping::RecordSpec*, std::vector<FastField>>>
-      plans_;  // filled by apply_step/validate_type on failure; one object reused, not one per field  // source
-               // ordinal within the record spec, for Raw::column_positions
+  Error failure_;         // filled by apply_step/validate_type on failure; one object reused, not one per field
+  int today_number_ = 0;  // options_.today as yyyymmdd
+  // One compiled plan per record spec seen, in the order first seen.
+  std::vector<std::pair<const mapping::RecordSpec*, std::vector<FastField>>> plans_;
 };
 
 }  // namespace esrsync::codec

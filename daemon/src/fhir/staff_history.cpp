@@ -351,7 +351,7 @@ ParsedBundle parse_bundle(std::string_view text, const std::string& file, const 
     }
     if (ev.errors.empty()) {
       for (std::size_t i = 0; i < defs.size(); ++i) {
-        std::string& value = rec.values[i];
+        std::string value(rec.values[i]);
         if (value.empty()) {
           const bool required = defs[i].name == "event_id" || defs[i].name == "status" || defs[i].name == "event_date";
           if (required) {
@@ -364,6 +364,8 @@ ParsedBundle parse_bundle(std::string_view text, const std::string& file, const 
           Error err = std::move(ok).error();
           err.origin = Origin{file, number, 0, std::string(defs[i].name)};
           ev.errors.push_back(std::move(err));
+        } else {
+          rec.values.set(i, value);  // normalised (NHS/NI numbers)
         }
       }
     }

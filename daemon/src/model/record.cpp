@@ -1,13 +1,66 @@
 #include "esrsync/model/record.hpp"
 
+#include <algorithm>
+#include <ostream>
+
 namespace esrsync::model {
+
+FieldValues::FieldValues(std::initializer_list<std::string_view> values) {
+  reset(values.size());
+  std::size_t i = 0;
+  for (const auto v : values)
+    set(i++, v);
+}
+
+void FieldValues::reset(std::size_t count) {
+  used_ = 0;
+  if (spans_.size() != count) spans_.resize(count);
+  std::memset(static_cast<void*>(spans_.data()), 0, count * sizeof(Span));
+}
+
+void FieldValues::set(std::size_t i, std::string_view value) {
+  if (value.empty()) {
+    spans_[i] = Span{};
+    return;
+  }
+  if (value.size() <= spans_[i].length) {  // fits where the old value was: no growth on repeated sets
+    std::memmove(text_.data() + spans_[i].offset, value.data(), value.size());
+    spans_[i].length = static_cast<std::uint32_t>(value.size());
+    return;
+  }
+  const char* const base = text_.data();
+  const bool own = value.data() >= base && value.data() < base + text_.size();
+  const std::size_t offset = own ? static_cast<std::size_t>(value.data() - base) : 0;
+  char* const at = prepare(i, value.size());  // may move text_
+  std::memmove(at, own ? text_.data() + offset : value.data(), value.size());
+}
+
+void FieldValues::resize(std::size_t count) {
+  spans_.resize(count);
+}
+
+void FieldValues::grow(std::size_t length) {
+  text_.resize(std::max<std::size_t>({256, text_.size() * 2, used_ + length}));
+}
+
+bool operator==(const FieldValues& a, const FieldValues& b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+void PrintTo(const FieldValues& values, std::ostream* out) {
+  *out << '{';
+  for (std::size_t i = 0; i < values.size(); ++i)
+    *out << (i == 0 ? "\"" : ", \"") << values[i] << '"';
+  *out << '}';
+}
 
 void Record::reset(Entity e) {
   entity = e;
-  const std::size_t n = entity_def(e).fields.size();
-  if (values.size() != n) values.resize(n);
-  for (auto& v : values)
-    v.clear();
+  values.reset(entity_def(e).fields.size());
   record_type.clear();
   line = 0;
 }
@@ -22,7 +75,7 @@ bool Record::set(std::string_view field, std::string_view value) {
   const auto index = field_index(entity, field);
   if (!index) return false;
   if (values.size() != entity_def(entity).fields.size()) values.resize(entity_def(entity).fields.size());
-  values[*index].assign(value);
+  values.set(*index, value);
   return true;
 }
 

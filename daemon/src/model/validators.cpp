@@ -13,8 +13,6 @@
 namespace esrsync::model {
 namespace {
 
-constexpr int kMinYear = 1;
-constexpr int kMaxYear = 9999;
 constexpr int kDobMaxAgeYears = 100;
 constexpr std::size_t kNhsLength = 10;
 constexpr std::size_t kNiLengthNoSuffix = 8;
@@ -123,37 +121,6 @@ Date anniversary(const Date& dob, int years) noexcept {
 
 // ---------------------------------------------------------------------------------------------
 // Calendar
-
-bool is_leap_year(int year) noexcept {
-  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-}
-
-int days_in_month(int year, int month) noexcept {
-  switch (month) {
-    case 1:
-    case 3:
-    case 5:
-    case 7:
-    case 8:
-    case 10:
-    case 12:
-      return 31;
-    case 4:
-    case 6:
-    case 9:
-    case 11:
-      return 30;
-    case 2:
-      return is_leap_year(year) ? 29 : 28;
-    default:
-      return 0;
-  }
-}
-
-bool is_valid_date(const Date& d) noexcept {
-  return d.year >= kMinYear && d.year <= kMaxYear && d.month >= 1 && d.month <= 12 && d.day >= 1 &&
-         d.day <= days_in_month(d.year, d.month);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Parsing and formatting by pattern

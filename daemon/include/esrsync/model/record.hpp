@@ -2,9 +2,13 @@
 // Record: one canonical record (DOMAIN.md "Canonical model") as decoded from, or about to be encoded
 // into, a file. Values are canonical text (ISO dates, normalised NHS/NI numbers, codes), indexed like
 // entity_def(entity).fields; an empty string means absent. A Record is reused across a stream of
-// records so its strings keep their capacity (no allocation per record on the hot path).
+// records: its values live in one buffer that keeps its capacity (no allocation per record or per
+// field on the hot path).
 
 #include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,13 +17,83 @@
 
 namespace esrsync::model {
 
+// memcpy for the short values of a record's fields, inline: overlapping word copies instead of a
+// library call (which costs more than the copy for a few bytes).
+[[gnu::always_inline]] inline void copy_short(char* to, const char* from, std::size_t n) noexcept {
+  if (n >= 8 && n <= 16) {
+    std::uint64_t head = 0;
+    std::uint64_t tail = 0;
+    std::memcpy(&head, from, 8);
+    std::memcpy(&tail, from + n - 8, 8);
+    std::memcpy(to, &head, 8);
+    std::memcpy(to + n - 8, &tail, 8);
+  } else if (n >= 4 && n < 8) {
+    std::uint32_t head = 0;
+    std::uint32_t tail = 0;
+    std::memcpy(&head, from, 4);
+    std::memcpy(&tail, from + n - 4, 4);
+    std::memcpy(to, &head, 4);
+    std::memcpy(to + n - 4, &tail, 4);
+  } else if (n < 4) {
+    for (std::size_t i = 0; i < n; ++i)
+      to[i] = from[i];
+  } else {
+    std::memcpy(to, from, n);
+  }
+}
+
+// The values of one record's fields, held in one text buffer. Setting a value appends its text to
+// the buffer and points the field at it; reset() empties them all and keeps the buffer.
+class FieldValues {
+ public:
+  FieldValues() = default;
+  FieldValues(std::initializer_list<std::string_view> values);
+
+  // `count` empty values.
+  void reset(std::size_t count);
+  // `count` values: the first ones kept, any added empty.
+  void resize(std::size_t count);
+  [[nodiscard]] std::size_t size() const noexcept { return spans_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return spans_.empty(); }
+  [[nodiscard]] std::string_view operator[](std::size_t i) const noexcept {
+    return {text_.data() + spans_[i].offset, spans_[i].length};
+  }
+  // Sets value `i` (`value` may be a view of this object's own text).
+  void set(std::size_t i, std::string_view value);
+  // Makes value `i` `length` bytes long and returns where to write them (valid until the next set).
+  [[gnu::always_inline]] char* prepare(std::size_t i, std::size_t length) {
+    if (length > text_.size() - used_) grow(length);
+    char* at = text_.data() + used_;
+    spans_[i] = Span{static_cast<std::uint32_t>(used_), static_cast<std::uint32_t>(length)};
+    used_ += length;
+    return at;
+  }
+  void clear(std::size_t i) noexcept { spans_[i] = Span{}; }
+
+  friend bool operator==(const FieldValues& a, const FieldValues& b) noexcept;
+
+ private:
+  struct Span {
+    std::uint32_t offset = 0;
+    std::uint32_t length = 0;
+  };
+  void grow(std::size_t length);
+
+  std::vector<char> text_;  // its size is the capacity; used_ bytes hold values
+  std::size_t used_ = 0;
+  std::vector<Span> spans_;
+};
+
+// For test failure messages.
+void PrintTo(const FieldValues& values, std::ostream* out);
+
 struct Record {
   Entity entity = Entity::person;
   std::string record_type;  // the mapping's record type, e.g. "PER" (ESR) or "immunisation" (CSV)
   std::uint64_t line = 0;   // 1-based line in the source where the record starts
-  std::vector<std::string> values;
+  FieldValues values;
 
-  // Clears every value and sizes `values` for `e`, keeping string capacity.
+  // Clears every value and sizes `values` for `e`, keeping the buffer's capacity.
   void reset(Entity e);
   // The value of `field` ("" when absent or when the entity has no such field).
   [[nodiscard]] std::string_view get(std::string_view field) const noexcept;

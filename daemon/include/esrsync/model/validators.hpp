@@ -41,9 +41,21 @@ struct DateTime {
   auto operator<=>(const DateTime&) const = default;
 };
 
-[[nodiscard]] bool is_leap_year(int year) noexcept;
-[[nodiscard]] int days_in_month(int year, int month) noexcept;  // 0 for a month outside 1..12
-[[nodiscard]] bool is_valid_date(const Date& d) noexcept;       // year 1..9999, real calendar date
+// Inline: every decoded date goes through them.
+[[nodiscard]] inline bool is_leap_year(int year) noexcept {
+  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
+// 0 for a month outside 1..12.
+[[nodiscard]] inline int days_in_month(int year, int month) noexcept {
+  constexpr int kDays[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12) return 0;
+  return month == 2 && is_leap_year(year) ? 29 : kDays[month];
+}
+// Year 1..9999, a real calendar date.
+[[nodiscard]] inline bool is_valid_date(const Date& d) noexcept {
+  return d.year >= 1 && d.year <= 9999 && d.month >= 1 && d.month <= 12 && d.day >= 1 &&
+         d.day <= days_in_month(d.year, d.month);
+}
 
 // Parses `text` by a strftime-like `format`: %Y (4 digits), %m, %d, %H, %M, %S (2 digits each),
 // %% and literal characters; every other % sequence is a format error (Errc::mapping,
