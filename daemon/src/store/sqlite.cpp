@@ -1,5 +1,8 @@
 #include "esrsync/store/sqlite.hpp"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -84,6 +87,23 @@ Result<SqliteDb> SqliteDb::open(const std::string& path, SqliteOptions options) 
   }
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+  // ESRSYNC_SQL_SLOW_MS=N: every statement that runs N ms or longer is written to stderr with its
+  // time (SQL text only: the values bound are never shown). For finding what a slow run spends.
+  if (const char* slow = std::getenv("ESRSYNC_SQL_SLOW_MS"); slow != nullptr) {
+    static std::int64_t threshold_ns = 0;
+    threshold_ns = std::strtoll(slow, nullptr, 10) * 1'000'000;
+    sqlite3_trace_v2(
+        raw, SQLITE_TRACE_PROFILE,
+        [](unsigned, void*, void* stmt, void* ns) {
+          const auto took = *static_cast<const sqlite3_int64*>(ns);
+          if (took >= threshold_ns) {
+            std::fprintf(stderr, "sql %.1f ms: %s\n", static_cast<double>(took) / 1e6,
+                         sqlite3_sql(static_cast<sqlite3_stmt*>(stmt)));
+          }
+          return 0;
+        },
+        nullptr);
+  }
   SqliteDb out(std::move(db), path);
   // The first read of the file is where a non-database or a damaged header shows itself.
   if (auto probe = out.exec("SELECT count(*) FROM sqlite_schema"); !probe) {

@@ -34,6 +34,34 @@ TEST(Sqlite, OpensWithDurableSettings) {
   EXPECT_EQ(pragma(*db, "PRAGMA foreign_keys"), "1");
 }
 
+// ESRSYNC_SQL_SLOW_MS=N reports statements that took N ms or more: the SQL text, never a bound value.
+TEST(Sqlite, SlowStatementsAreReportedWhenAsked) {
+  test::TempDir dir;
+  ::setenv("ESRSYNC_SQL_SLOW_MS", "0", 1);
+  testing::internal::CaptureStderr();
+  {
+    auto db = SqliteDb::open((dir / "esrsync.db").string());
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec("CREATE TABLE t (name TEXT)"));
+    auto insert = db->prepare("INSERT INTO t (name) VALUES (?1)");
+    ASSERT_TRUE(insert);
+    ASSERT_TRUE(insert->bind(1, std::string_view("Okafor")));
+    ASSERT_TRUE(insert->run());
+  }
+  const std::string said = testing::internal::GetCapturedStderr();
+  ::unsetenv("ESRSYNC_SQL_SLOW_MS");
+  EXPECT_THAT(said, HasSubstr(" ms: INSERT INTO t (name) VALUES (?1)"));
+  EXPECT_THAT(said, ::testing::Not(HasSubstr("Okafor")));
+
+  testing::internal::CaptureStderr();
+  {
+    auto db = SqliteDb::open((dir / "esrsync.db").string());  // unset: silent
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec("SELECT count(*) FROM t"));
+  }
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+}
+
 TEST(Sqlite, MigratesInOrderOnceAndKeepsData) {
   test::TempDir dir;
   const auto path = (dir / "esrsync.db").string();
