@@ -97,9 +97,9 @@ class DelimitedDecoder final : public Decoder {
         reject(errors, Errc::parse, "record.field_count", message);
         return Next::rejected;
       }
-      const bool ok =
-          builder_.build(*spec, RecordBuilder::Raw{{fields_.data(), field_count_}, {}, nullptr, line_plain_ascii_},
-                         line_no_, line.data(), record, errors);
+      const bool ok = builder_.build(
+          *spec, RecordBuilder::Raw{{fields_.data(), field_count_}, {}, nullptr, line_plain_ascii_, line}, line_no_,
+          line.data(), record, errors);
       if (spec->role != RecordSpec::Role::data) {
         if (!envelope(*spec, ok, record, errors)) continue;
         return Next::record;

@@ -448,7 +448,7 @@ bool RecordBuilder::fast_simple(const RecordBuilder& self, const FastField& plan
   if constexpr (kTrim) v = trim_view(v);
   if (v.empty()) return !plan.required;  // absent; the general path reports a missing required value
   if (!type_ok<kType>(v, plan.allowed)) return false;
-  model::copy_short(values.prepare(plan.target, v.size()), v.data(), v.size());
+  self.put(values, plan.target, v);
   return true;
 }
 
@@ -560,7 +560,7 @@ bool RecordBuilder::try_fast(const FastField& plan, const Raw& raw_record, model
     values.clear(index);
     return false;
   }
-  if (!written) model::copy_short(values.prepare(index, v.size()), v.data(), v.size());
+  if (!written) put(values, index, v);
   return true;
 }
 
@@ -571,6 +571,8 @@ bool RecordBuilder::build(const RecordSpec& spec, const Raw& raw_record, std::ui
   record.values.reset(defs.size());
   if (!same_short(record.record_type, spec.type)) record.record_type = spec.type;
   record.line = line;
+  adopted_ = raw_record.line;
+  adopted_base_ = adopted_.empty() ? 0 : record.values.adopt(adopted_);
   const std::size_t errors_before = errors.size();
 
   const auto locate = [&](Error e, const FieldSpec& field, std::string_view raw) {

@@ -61,6 +61,9 @@ class RecordBuilder {
     std::span<const std::size_t> column_positions;
     const Fetch* fetch = nullptr;
     bool plain_ascii = false;  // the decoder saw every byte of the record is plain_ascii()
+    // The record's whole text when every entry of `fields` is a view into it (a delimited line):
+    // the builder then copies it once and points values into the copy. Empty otherwise.
+    std::string_view line;
   };
 
   // `raw_encoding` is the encoding of the raw values handed to build(): the mapping's, except where
@@ -128,6 +131,18 @@ class RecordBuilder {
   static bool fast_date(const RecordBuilder& self, const FastField& plan, const Raw& raw_record,
                         model::FieldValues& values);
   bool put_compact_date(bool dob, std::string_view v, std::size_t index, model::FieldValues& values) const;
+  // Sets values[index] to `v`: a span of the adopted line when `v` lies in it, else a copy.
+  [[gnu::always_inline]] void put(model::FieldValues& values, std::size_t index, std::string_view v) const {
+    // Addresses compared as integers: `v` may point anywhere (a default text, another buffer); an
+    // address below the line wraps round to a large offset.
+    const std::uintptr_t offset =
+        reinterpret_cast<std::uintptr_t>(v.data()) - reinterpret_cast<std::uintptr_t>(adopted_.data());
+    if (offset < adopted_.size() && v.size() <= adopted_.size() - offset) {
+      values.set_span(index, adopted_base_ + offset, v.size());
+    } else {
+      model::copy_short(values.prepare(index, v.size()), v.data(), v.size());
+    }
+  }
 
   [[gnu::noinline]] Status decode_text_slow(std::string_view raw, std::string& out) const;
 
@@ -144,8 +159,10 @@ class RecordBuilder {
   std::string value_;        // the general path builds a field's value here
   model::Date parsed_date_;  // the date the last <date> step of the current field parsed
   bool have_parsed_date_ = false;
-  Error failure_;         // filled by apply_step/validate_type on failure; one object reused, not one per field
-  int today_number_ = 0;  // options_.today as yyyymmdd
+  Error failure_;                 // filled by apply_step/validate_type on failure; one object reused, not one per field
+  int today_number_ = 0;          // options_.today as yyyymmdd
+  std::string_view adopted_;      // the record's line (Raw::line) whose copy values may point into
+  std::size_t adopted_base_ = 0;  // where that copy starts in the record's value buffer
   // One compiled plan per record spec seen, in the order first seen.
   std::vector<std::pair<const mapping::RecordSpec*, std::vector<FastField>>> plans_;
 };

@@ -12,18 +12,14 @@ FieldValues::FieldValues(std::initializer_list<std::string_view> values) {
     set(i++, v);
 }
 
-void FieldValues::reset(std::size_t count) {
-  used_ = 0;
-  if (spans_.size() != count) spans_.resize(count);
-  std::memset(static_cast<void*>(spans_.data()), 0, count * sizeof(Span));
-}
-
 void FieldValues::set(std::size_t i, std::string_view value) {
   if (value.empty()) {
     spans_[i] = Span{};
     return;
   }
-  if (value.size() <= spans_[i].length) {  // fits where the old value was: no growth on repeated sets
+  // A value that fits where the old one was is written there (no growth on repeated sets), unless
+  // the old one is in adopted text, which other values may share.
+  if (value.size() <= spans_[i].length && spans_[i].offset >= shared_end_) {
     std::memmove(text_.data() + spans_[i].offset, value.data(), value.size());
     spans_[i].length = static_cast<std::uint32_t>(value.size());
     return;

@@ -63,6 +63,25 @@ TEST(FieldValues, ASmallerValueIsWrittenInPlace) {
   EXPECT_EQ(v[0], "");
 }
 
+TEST(FieldValues, AdoptedTextIsSharedAndNeverRewrittenInPlace) {
+  FieldValues v;
+  v.reset(3);
+  const std::size_t at = v.adopt("PER|Okafor|Ada");
+  v.set_span(0, at + 4, 6);  // two values over the same bytes, as when two fields read one column
+  v.set_span(1, at + 4, 6);
+  v.set_span(2, at + 11, 3);
+  EXPECT_EQ(v[0], "Okafor");
+  EXPECT_EQ(v[1], "Okafor");
+  v.set(0, "Oka");  // shorter: must not be written over the shared bytes
+  EXPECT_EQ(v[0], "Oka");
+  EXPECT_EQ(v[1], "Okafor");
+  EXPECT_EQ(v[2], "Ada");
+  v.reset(1);
+  v.set(0, "0123456789");
+  v.set(0, "01");  // not adopted: in place again
+  EXPECT_EQ(v[0], "01");
+}
+
 TEST(FieldValues, PrepareThenWrite) {
   FieldValues v;
   v.reset(2);

@@ -49,8 +49,14 @@ class FieldValues {
   FieldValues() = default;
   FieldValues(std::initializer_list<std::string_view> values);
 
-  // `count` empty values.
-  void reset(std::size_t count);
+  // `count` empty values (inline: once per decoded record).
+  void reset(std::size_t count) {
+    used_ = 0;
+    shared_end_ = 0;
+    if (spans_.size() != count) spans_.resize(count);
+    for (Span& span : spans_)
+      span = Span{};
+  }
   // `count` values: the first ones kept, any added empty.
   void resize(std::size_t count);
   [[nodiscard]] std::size_t size() const noexcept { return spans_.size(); }
@@ -69,6 +75,20 @@ class FieldValues {
     return at;
   }
   void clear(std::size_t i) noexcept { spans_[i] = Span{}; }
+  // Copies `text` into the buffer and returns where it starts: values can then be pointed at parts
+  // of it with set_span(), without a copy each (a decoder adopts a record's line this way).
+  std::size_t adopt(std::string_view text) {
+    if (text.size() > text_.size() - used_) grow(text.size());
+    const std::size_t at = used_;
+    if (!text.empty()) std::memcpy(text_.data() + at, text.data(), text.size());
+    used_ += text.size();
+    shared_end_ = used_;
+    return at;
+  }
+  // Value `i` is the `length` bytes at `offset` of text adopted since the last reset.
+  void set_span(std::size_t i, std::size_t offset, std::size_t length) noexcept {
+    spans_[i] = Span{static_cast<std::uint32_t>(offset), static_cast<std::uint32_t>(length)};
+  }
 
   friend bool operator==(const FieldValues& a, const FieldValues& b) noexcept;
 
@@ -81,6 +101,7 @@ class FieldValues {
 
   std::vector<char> text_;  // its size is the capacity; used_ bytes hold values
   std::size_t used_ = 0;
+  std::size_t shared_end_ = 0;  // adopted text ends here: spans into it may overlap, so never rewritten
   std::vector<Span> spans_;
 };
 
