@@ -78,7 +78,7 @@ CREATE TABLE IF NOT EXISTS change_history (
 CREATE INDEX IF NOT EXISTS change_history_key ON change_history (entity, record_key, id);
 CREATE TABLE IF NOT EXISTS outbox (
   id               INTEGER PRIMARY KEY,
-  idempotency_key  TEXT NOT NULL UNIQUE,
+  idempotency_key  TEXT NOT NULL,
   entity           TEXT NOT NULL,
   record_key       TEXT NOT NULL,
   payload          TEXT NOT NULL,
@@ -114,8 +114,8 @@ SQL_TOUCH = "UPDATE canonical_record SET last_file_id = ? WHERE rowid = ?"
 SQL_WITHDRAW = "UPDATE canonical_record SET withdrawn = 1, last_file_id = ?, updated_ms = ? WHERE rowid = ?"
 SQL_HISTORY = ("INSERT INTO change_history (entity, record_key, change, content_hash, payload, file_id, at_ms) "
                "VALUES (?, ?, ?, ?, ?, ?, ?)")
-SQL_OUTBOX = ("INSERT INTO outbox (idempotency_key, entity, record_key, payload, created_ms) VALUES (?, ?, ?, ?, ?) "
-              "ON CONFLICT (idempotency_key) DO NOTHING")
+# One row per change, its key not indexed (as esrsync since schema 11: changes are unique by construction).
+SQL_OUTBOX = "INSERT INTO outbox (idempotency_key, entity, record_key, payload, created_ms) VALUES (?, ?, ?, ?, ?)"
 SQL_UNSEEN = ("SELECT rowid, record_key, content_hash, payload FROM canonical_record "
               "WHERE entity = ? AND vpd = ? AND withdrawn = 0 AND last_file_id <> ? ORDER BY record_key")
 

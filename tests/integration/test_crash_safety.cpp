@@ -39,6 +39,7 @@ struct Snapshot {
   std::map<std::string, std::string> acks;     // ACK file -> content without its timestamp
   std::set<std::string> delivered_keys;
   std::size_t delivered_lines = 0;
+  std::int64_t outbox_rows = 0;       // changes queued: each exactly once, however often the run was killed
   std::vector<std::string> di_lines;  // every data line of every DI file, sorted
   std::size_t di_files = 0;
 };
@@ -132,6 +133,10 @@ class CrashSafety : public ::testing::Test {
       s.records[std::string(records->column_text(0)) + "/" + std::string(records->column_text(1))] =
           std::string(records->column_text(2)) + (records->column_int64(3) != 0 ? " withdrawn" : "");
     }
+    auto queued = db->prepare("SELECT count(*), count(DISTINCT idempotency_key) FROM outbox");
+    EXPECT_TRUE(*queued->step());
+    s.outbox_rows = queued->column_int64(0);
+    EXPECT_EQ(queued->column_int64(1), s.outbox_rows) << "a change queued twice";
     auto files = db->prepare(
         "SELECT name, status, records_read, accepted, rejected FROM inbound_file WHERE status IN "
         "('applied', 'partial', 'rejected')");
@@ -238,6 +243,7 @@ TEST_F(CrashSafety, KilledAtRandomPointsEndsAsIfNeverInterrupted) {
     ASSERT_NE(finish.exit_code, 2) << "iteration " << i << ": " << finish.err;
     const Snapshot after = snapshot(dir.path());
     EXPECT_EQ(after.records, reference.records) << "iteration " << i;
+    EXPECT_EQ(after.outbox_rows, reference.outbox_rows) << "iteration " << i << ": a change queued twice or lost";
     EXPECT_EQ(after.files, reference.files) << "iteration " << i;
     EXPECT_EQ(after.acks, reference.acks) << "iteration " << i;
     EXPECT_EQ(after.di_lines, reference.di_lines) << "iteration " << i << ": DI events lost or sent twice";

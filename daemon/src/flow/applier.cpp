@@ -323,9 +323,8 @@ Status Applier::check_transfer(const model::Record& assignment) {
       entry.record_key = person;
       entry.payload = payload_;
       entry.change = "inserted";
-      auto queued = outbox_.enqueue(entry);
-      if (!queued) return fail(std::move(queued).error());
-      if (*queued) ++counts_.queued;
+      if (auto ok = outbox_.enqueue(entry); !ok) return ok;
+      ++counts_.queued;
     }
   } else if (consent == "N") {
     row.decision = "refused";
@@ -363,9 +362,8 @@ Status Applier::queue(std::string_view entity, const std::string& key, store::Ch
     entry.record_key = key;
     entry.payload = payload_;
     entry.change = to_string(change);
-    auto queued = outbox_.enqueue(entry);
-    if (!queued) return fail(std::move(queued).error());
-    if (*queued) ++counts_.queued;
+    if (auto ok = outbox_.enqueue(entry); !ok) return ok;
+    ++counts_.queued;
   }
   return {};
 }

@@ -35,6 +35,40 @@ const Migration Outbox::kRetentionMigration{10, R"sql(
 CREATE INDEX outbox_settled ON outbox (settled_ms) WHERE state = 'delivered';
 )sql"};
 
+// Changes are unique by construction (each is queued once, in the transaction that applies it, and
+// the ledger never applies a file twice), so the idempotency key needs no unique index: that index
+// was the largest structure in the store and a random-order write for every change. SQLite cannot
+// drop a table constraint, so the table is rebuilt.
+const Migration Outbox::kLeanKeyMigration{11, R"sql(
+CREATE TABLE outbox_v11 (
+  id               INTEGER PRIMARY KEY,
+  sink             TEXT NOT NULL,
+  idempotency_key  TEXT NOT NULL,
+  entity           TEXT NOT NULL,
+  record_key       TEXT NOT NULL,
+  payload          BLOB NOT NULL,
+  state            TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  created_ms       INTEGER NOT NULL,
+  next_attempt_ms  INTEGER NOT NULL,
+  leased_until_ms  INTEGER NOT NULL DEFAULT 0,
+  settled_ms       INTEGER,
+  last_error       TEXT NOT NULL DEFAULT '',
+  change           TEXT NOT NULL DEFAULT '',
+  batch_id         INTEGER
+);
+INSERT INTO outbox_v11 (id, sink, idempotency_key, entity, record_key, payload, state, attempts, created_ms,
+                        next_attempt_ms, leased_until_ms, settled_ms, last_error, change, batch_id)
+  SELECT id, sink, idempotency_key, entity, record_key, payload, state, attempts, created_ms, next_attempt_ms,
+         leased_until_ms, settled_ms, last_error, change, batch_id FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v11 RENAME TO outbox;
+CREATE INDEX outbox_due ON outbox (sink, state, id);
+CREATE INDEX outbox_leased ON outbox (leased_until_ms) WHERE state = 'pending' AND leased_until_ms <> 0;
+CREATE INDEX outbox_batch ON outbox (batch_id) WHERE batch_id IS NOT NULL;
+CREATE INDEX outbox_settled ON outbox (settled_ms) WHERE state = 'delivered';
+)sql"};
+
 namespace {
 
 constexpr std::string_view kColumns =
@@ -89,21 +123,20 @@ OutboxEntry read_entry(const Statement& row) {
 Outbox::Outbox(SqliteDb& db, RetryPolicy policy, const Clock& clock, std::uint64_t jitter_seed)
     : db_(db), policy_(policy), clock_(clock), jitter_(jitter_seed) {}
 
-Result<bool> Outbox::enqueue(const OutboxEntry& entry) {
+Status Outbox::enqueue(const OutboxEntry& entry) {
   auto stmt = db_.cached(
       "INSERT INTO outbox (sink, idempotency_key, entity, record_key, payload, change, created_ms, next_attempt_ms) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?6, ?6) ON CONFLICT (idempotency_key) DO NOTHING");
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?6, ?6)");
   if (!stmt) return fail(std::move(stmt).error());
   const std::int64_t now = clock_.now_ms();
   for (const auto& [index, text] :
        {std::pair{1, std::string_view(entry.sink)}, std::pair{2, std::string_view(entry.idempotency_key)},
         std::pair{3, std::string_view(entry.entity)}, std::pair{4, std::string_view(entry.record_key)},
         std::pair{5, std::string_view(entry.payload)}, std::pair{7, std::string_view(entry.change)}}) {
-    if (auto ok = (*stmt)->bind(index, text); !ok) return fail(std::move(ok).error());
+    if (auto ok = (*stmt)->bind(index, text); !ok) return ok;
   }
-  if (auto ok = (*stmt)->bind(6, now); !ok) return fail(std::move(ok).error());
-  if (auto ok = (*stmt)->run(); !ok) return fail(std::move(ok).error());
-  return db_.changes() == 1;
+  if (auto ok = (*stmt)->bind(6, now); !ok) return ok;
+  return (*stmt)->run();
 }
 
 Result<std::vector<OutboxEntry>> Outbox::claim(std::string_view sink, int limit) {

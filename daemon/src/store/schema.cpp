@@ -21,7 +21,8 @@ std::span<const Migration> schema_migrations() noexcept {
                                       PersonIndex::kEventsMigration,
                                       TransferLog::kMigration,
                                       RecordStore::kVpdIndexMigration,
-                                      Outbox::kRetentionMigration};
+                                      Outbox::kRetentionMigration,
+                                      Outbox::kLeanKeyMigration};
   return kMigrations;
 }
 

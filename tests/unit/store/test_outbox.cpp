@@ -42,9 +42,9 @@ class OutboxTest : public ::testing::Test {
 
 TEST_F(OutboxTest, EnqueueClaimDeliver) {
   ASSERT_TRUE(db_->begin());
-  EXPECT_TRUE(*outbox_->enqueue(change("OHR1")));
-  EXPECT_TRUE(*outbox_->enqueue(change("OHR2")));
-  EXPECT_TRUE(*outbox_->enqueue(change("OHR3", "fhir")));
+  EXPECT_TRUE(outbox_->enqueue(change("OHR1")));
+  EXPECT_TRUE(outbox_->enqueue(change("OHR2")));
+  EXPECT_TRUE(outbox_->enqueue(change("OHR3", "fhir")));
   ASSERT_TRUE(db_->commit());
   auto claimed = outbox_->claim("esr-di", 10);
   ASSERT_TRUE(claimed);
@@ -61,8 +61,8 @@ TEST_F(OutboxTest, EnqueueClaimDeliver) {
 TEST_F(OutboxTest, ABatchIsLeasedAndDeliveredInOneStatementEach) {
   ASSERT_TRUE(db_->begin());
   for (const auto* key : {"OHR1", "OHR2", "OHR3", "OHR4"})
-    EXPECT_TRUE(*outbox_->enqueue(change(key)));
-  EXPECT_TRUE(*outbox_->enqueue(change("OHR5", "fhir")));
+    EXPECT_TRUE(outbox_->enqueue(change(key)));
+  EXPECT_TRUE(outbox_->enqueue(change("OHR5", "fhir")));
   ASSERT_TRUE(db_->commit());
   auto first = outbox_->claim("esr-di", 3);
   ASSERT_TRUE(first);
@@ -82,14 +82,62 @@ TEST_F(OutboxTest, ABatchIsLeasedAndDeliveredInOneStatementEach) {
   EXPECT_TRUE(outbox_->delivered_all({}));
 }
 
-TEST_F(OutboxTest, SameIdempotencyKeyIsQueuedOnce) {
-  EXPECT_TRUE(*outbox_->enqueue(change("OHR1")));
-  EXPECT_FALSE(*outbox_->enqueue(change("OHR1")));
-  EXPECT_EQ(outbox_->list(std::nullopt, 10)->size(), 1u);
+// Schema 11 rebuilt the outbox without the unique index on the idempotency key: a store from before
+// keeps every row (ids, states, payloads, batches) and loses only that index.
+TEST(OutboxUpgrade, RowsSurviveTheRebuildWithoutTheUniqueKey) {
+  test::TempDir dir;
+  {
+    auto db = SqliteDb::open((dir / "esrsync.db").string());
+    ASSERT_TRUE(db);
+    const auto all = schema_migrations();
+    ASSERT_TRUE(db->migrate(all.first(all.size() - 1)));  // the schema before the rebuild
+    ASSERT_TRUE(db->exec(
+        "INSERT INTO outbox (id, sink, idempotency_key, entity, record_key, payload, state, attempts, created_ms, "
+        "next_attempt_ms, settled_ms, last_error, change, batch_id) VALUES "
+        "(5, 'oh', 'oh:person:10000001:inserted:h1:f1', 'person', '10000001', '{}', 'delivered', 1, 10, 10, 20, '', "
+        "'inserted', NULL), "
+        "(9, 'esr-di', 'esr-di:immunisation:E1:inserted:h2:f2', 'immunisation', 'E1', '{\"a\":1}', 'dead', 4, 30, "
+        "40, 50, 'ERR 1', 'inserted', 3)"));
+  }
+  auto db = test::open_migrated_store(dir / "esrsync.db");
+  ASSERT_TRUE(db);
+  ManualClock clock;
+  Outbox outbox(*db, RetryPolicy{}, clock, 1);
+  auto rows = outbox.list(std::nullopt, 10);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 2u);
+  std::set<std::int64_t> ids;
+  for (const auto& r : *rows) {
+    ids.insert(r.id);
+    if (r.id == 9) {
+      EXPECT_EQ(r.state, OutboxState::dead);
+      EXPECT_EQ(r.payload, "{\"a\":1}");
+      EXPECT_EQ(r.last_error, "ERR 1");
+      EXPECT_EQ(r.batch_id, 3);
+      EXPECT_EQ(r.attempts, 4);
+    }
+  }
+  EXPECT_EQ(ids, (std::set<std::int64_t>{5, 9}));
+  auto unique = db->prepare("SELECT count(*) FROM pragma_index_list('outbox') WHERE \"unique\" = 1");
+  ASSERT_TRUE(unique);
+  ASSERT_TRUE(unique->step());
+  EXPECT_EQ(unique->column_int64(0), 0);
+  auto indexes = db->prepare("SELECT count(*) FROM pragma_index_list('outbox')");
+  ASSERT_TRUE(indexes);
+  ASSERT_TRUE(indexes->step());
+  EXPECT_EQ(indexes->column_int64(0), 4);  // due, leased, batch, settled
+  // New rows continue after the old ids.
+  ASSERT_TRUE(outbox.enqueue(OutboxEntry{}));
+  rows = outbox.list(std::nullopt, 10);
+  ASSERT_TRUE(rows);
+  std::int64_t newest = 0;
+  for (const auto& r : *rows)
+    newest = std::max(newest, r.id);
+  EXPECT_EQ(newest, 10);
 }
 
 TEST_F(OutboxTest, AClaimedRowIsLeasedThenOfferedAgainAfterTheLease) {
-  ASSERT_TRUE(*outbox_->enqueue(change("OHR1")));
+  ASSERT_TRUE(outbox_->enqueue(change("OHR1")));
   ASSERT_EQ(outbox_->claim("esr-di", 10)->size(), 1u);
   EXPECT_EQ(outbox_->claim("esr-di", 10)->size(), 0u);  // leased: not offered twice at once
   clock_.advance_ms(policy_.lease_ms);                  // the deliverer died without settling it
@@ -97,7 +145,7 @@ TEST_F(OutboxTest, AClaimedRowIsLeasedThenOfferedAgainAfterTheLease) {
 }
 
 TEST_F(OutboxTest, RetriesBackOffThenDeadLetterKeepsTheChange) {
-  ASSERT_TRUE(*outbox_->enqueue(change("OHR1")));
+  ASSERT_TRUE(outbox_->enqueue(change("OHR1")));
   std::int64_t last_delay = 0;
   for (int attempt = 1; attempt < policy_.max_attempts; ++attempt) {
     auto claimed = outbox_->claim("esr-di", 1);
@@ -134,8 +182,8 @@ TEST_F(OutboxTest, RetriesBackOffThenDeadLetterKeepsTheChange) {
 }
 
 TEST_F(OutboxTest, RejectedIsADeadLetterAtOnceAndRetryableById) {
-  ASSERT_TRUE(*outbox_->enqueue(change("OHR1")));
-  ASSERT_TRUE(*outbox_->enqueue(change("OHR2")));
+  ASSERT_TRUE(outbox_->enqueue(change("OHR1")));
+  ASSERT_TRUE(outbox_->enqueue(change("OHR2")));
   auto claimed = *outbox_->claim("esr-di", 2);
   ASSERT_TRUE(outbox_->rejected(claimed[0].id, "ESR ACK ERR: person not found"));
   ASSERT_TRUE(outbox_->rejected(claimed[1].id, "ESR ACK ERR: bad code"));
@@ -148,7 +196,7 @@ TEST_F(OutboxTest, RejectedIsADeadLetterAtOnceAndRetryableById) {
 TEST_F(OutboxTest, SettlingAnUnknownOrSettledIdIsAnError) {
   EXPECT_EQ(outbox_->delivered(999).error().rule, "outbox.unknown_id");
   EXPECT_EQ(outbox_->retry_later(999, "x").error().rule, "outbox.unknown_id");
-  ASSERT_TRUE(*outbox_->enqueue(change("OHR1")));
+  ASSERT_TRUE(outbox_->enqueue(change("OHR1")));
   const auto id = (*outbox_->claim("esr-di", 1))[0].id;
   ASSERT_TRUE(outbox_->delivered(id));
   EXPECT_EQ(outbox_->delivered(id).error().rule, "outbox.unknown_id");  // not delivered twice
@@ -156,8 +204,8 @@ TEST_F(OutboxTest, SettlingAnUnknownOrSettledIdIsAnError) {
 }
 
 TEST_F(OutboxTest, RetentionPurgesDeliveredNeverDead) {
-  ASSERT_TRUE(*outbox_->enqueue(change("OHR1")));
-  ASSERT_TRUE(*outbox_->enqueue(change("OHR2")));
+  ASSERT_TRUE(outbox_->enqueue(change("OHR1")));
+  ASSERT_TRUE(outbox_->enqueue(change("OHR2")));
   auto claimed = *outbox_->claim("esr-di", 2);
   ASSERT_TRUE(outbox_->delivered(claimed[0].id));
   ASSERT_TRUE(outbox_->rejected(claimed[1].id, "refused"));
@@ -170,13 +218,13 @@ TEST_F(OutboxTest, RetentionPurgesDeliveredNeverDead) {
 
 TEST_F(OutboxTest, EnqueueRolledBackWithItsTransaction) {
   ASSERT_TRUE(db_->begin());
-  ASSERT_TRUE(*outbox_->enqueue(change("OHR1")));
+  ASSERT_TRUE(outbox_->enqueue(change("OHR1")));
   db_->rollback();  // the change it belonged to was not applied: nothing may leave
   EXPECT_EQ(outbox_->list(std::nullopt, 10)->size(), 0u);
 }
 
 TEST_F(OutboxTest, SurvivesReopen) {
-  ASSERT_TRUE(*outbox_->enqueue(change("OHR1")));
+  ASSERT_TRUE(outbox_->enqueue(change("OHR1")));
   outbox_.reset();
   db_.reset();
   auto reopened = SqliteDb::open((dir_ / "esrsync.db").string());

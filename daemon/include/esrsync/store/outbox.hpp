@@ -35,7 +35,7 @@ enum class OutboxState : std::uint8_t { pending, delivered, dead };
 struct OutboxEntry {
   std::int64_t id = 0;
   std::string sink;             // the configured sink it is for
-  std::string idempotency_key;  // unique; e.g. "<sink>:<entity>:<key>:<content hash>"
+  std::string idempotency_key;  // one per change, e.g. "<sink>:<entity>:<key>:<change>:<hash>:<source>"
   std::string entity;           // canonical entity name, for listings
   std::string record_key;       // e.g. the event_id or assignment number (no personal data)
   std::string payload;          // the canonical record (JSON)
@@ -55,12 +55,14 @@ class Outbox {
   static const Migration kMigration;
   static const Migration kBatchMigration;
   static const Migration kRetentionMigration;
+  static const Migration kLeanKeyMigration;
 
   Outbox(SqliteDb& db, RetryPolicy policy, const Clock& clock, std::uint64_t jitter_seed);
 
-  // Adds a change for delivery. Call inside the transaction that applied the change. An entry
-  // whose idempotency key is already queued is not added twice (returns false). Errors: store.*.
-  Result<bool> enqueue(const OutboxEntry& entry);
+  // Adds a change for delivery. Call inside the transaction that applied the change, once per change
+  // (keys are not checked for uniqueness: a change is queued by the transaction that makes it, which
+  // runs once). Errors: store.*.
+  Status enqueue(const OutboxEntry& entry);
 
   // Up to `limit` due pending rows for `sink` not yet in an outbound file, oldest first, each
   // leased until now + lease_ms.
