@@ -80,6 +80,13 @@ DROP INDEX canonical_record_vpd;
 CREATE INDEX canonical_record_vpd ON canonical_record (entity, vpd, withdrawn, record_key);
 )sql"};
 
+// The change history is written for every change and read only for an audit of one record: the
+// index by key cost a random write per change and served no query of the sync path. A record's
+// history is found by scanning (RecordStore::history, an operator's question, not a hot path).
+const Migration RecordStore::kHistoryIndexMigration{12, R"sql(
+DROP INDEX change_history_key;
+)sql"};
+
 std::string_view to_string(Change c) noexcept {
   switch (c) {
     case Change::inserted:

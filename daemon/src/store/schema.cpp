@@ -22,7 +22,8 @@ std::span<const Migration> schema_migrations() noexcept {
                                       TransferLog::kMigration,
                                       RecordStore::kVpdIndexMigration,
                                       Outbox::kRetentionMigration,
-                                      Outbox::kLeanKeyMigration};
+                                      Outbox::kLeanKeyMigration,
+                                      RecordStore::kHistoryIndexMigration};
   return kMigrations;
 }
 

@@ -47,6 +47,7 @@ class RecordStore {
  public:
   static const Migration kMigration;
   static const Migration kVpdIndexMigration;
+  static const Migration kHistoryIndexMigration;
 
   RecordStore(SqliteDb& db, const Clock& clock) : db_(db), clock_(clock) {}
 
@@ -66,7 +67,8 @@ class RecordStore {
   // assignments, "12345678-"), in key order.
   Result<std::vector<StoredRecord>> with_prefix(std::string_view entity, std::string_view prefix);
   [[nodiscard]] const Clock& clock() const noexcept { return clock_; }
-  // The change history of one record, oldest first: (change, content hash, file id).
+  // The change history of one record, oldest first: (change, content hash, file id). Scans the
+  // history (it has no index by key: see kHistoryIndexMigration).
   Result<std::vector<std::tuple<Change, std::string, std::int64_t>>> history(std::string_view entity,
                                                                              std::string_view key);
 
