@@ -39,7 +39,7 @@ class DelimitedDecoder final : public Decoder {
         trailer_(mapping.find_role(RecordSpec::Role::trailer)) {
     builder_.set_file(source.name());
     buffer_.resize(std::max(kReadChunk, mapping.limits.max_line_bytes + 2) * 2);
-    fields_.resize(mapping.limits.max_line_bytes + 1);
+    fields_.resize(256);
   }
 
   Next next(model::Record& record, std::vector<Error>& errors) override {
@@ -197,11 +197,17 @@ class DelimitedDecoder final : public Decoder {
     return spec;
   }
 
+  // fields_ with room after `out` for what one 16-byte block (or a tail shorter than that) and the
+  // line's last field can add: checked per block, not per field. Returns `out` in the grown vector.
+  std::string_view* room_for_block(std::string_view* out) {
+    const auto at = static_cast<std::size_t>(out - fields_.data());
+    if (fields_.size() - at < 17) fields_.resize(fields_.size() * 2 + 17);
+    return fields_.data() + at;
+  }
+
   // Splits `line` into fields_ and sets line_plain_ascii_ (every byte plain ASCII, see
   // plain_ascii(), so the record builder need not check field by field).
   void split(std::string_view line) {
-    // A line holds at most max_line_bytes + 1 fields: fields_ has room for them all, so the loop
-    // below stores without checking.
     std::string_view* out = fields_.data();
     const char sep = mapping_.separator;
     const char* const data = line.data();
@@ -216,6 +222,7 @@ class DelimitedDecoder final : public Decoder {
     const __m128i space = _mm_set1_epi8(0x20);
     __m128i unusual = _mm_setzero_si128();
     for (; i + 16 <= size; i += 16) {
+      out = room_for_block(out);
       const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + i));
       unusual = _mm_or_si128(unusual, _mm_cmplt_epi8(block, space));
       auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, needle)));
@@ -228,6 +235,12 @@ class DelimitedDecoder final : public Decoder {
     }
     plain = _mm_movemask_epi8(unusual) == 0;
 #endif
+    out = room_for_block(out);  // fewer than 16 bytes are left, or the scalar loop does it all
+    if (size - i > 16) {
+      const std::size_t at = static_cast<std::size_t>(out - fields_.data());
+      fields_.resize(std::max(fields_.size(), at + size - i + 1));
+      out = fields_.data() + at;
+    }
     for (; i < size; ++i) {
       const auto c = static_cast<unsigned char>(data[i]);
       if (c < 0x20 || c >= 0x80) plain = false;
@@ -258,6 +271,7 @@ class DelimitedDecoder final : public Decoder {
     const __m128i needle = _mm_set1_epi8(mapping_.separator);
     const __m128i space = _mm_set1_epi8(0x20);
     for (;; i += 16) {
+      out = room_for_block(out);
       if (i + 16 > avail) {
         for (; i < avail; ++i) {
           const char c = base[i];
@@ -396,7 +410,7 @@ class DelimitedDecoder final : public Decoder {
   bool io_failed_ = false;
   bool done_ = false;
   std::uint64_t line_no_ = 0;
-  std::vector<std::string_view> fields_;  // sized once for the longest line
+  std::vector<std::string_view> fields_;  // grows to the most fields a line had
   std::size_t field_count_ = 0;
   bool line_plain_ascii_ = false;
   struct RecentSpec {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -165,13 +166,18 @@ class Loader {
 
   void load_limits(pugi::xml_node node) {
     check_attributes(node, {"max-line-bytes", "max-field-bytes", "max-file-bytes"});
-    read_size(node, "max-line-bytes", mapping_.limits.max_line_bytes);
-    read_size(node, "max-field-bytes", mapping_.limits.max_field_bytes);
+    // Decoders hold a line (twice) and a field in memory: bounded, so a typing slip in a mapping
+    // cannot make one allocate gigabytes.
+    read_size(node, "max-line-bytes", mapping_.limits.max_line_bytes, kMaxLineOrFieldBytes);
+    read_size(node, "max-field-bytes", mapping_.limits.max_field_bytes, kMaxLineOrFieldBytes);
     std::size_t file = 0;
     if (read_size(node, "max-file-bytes", file)) mapping_.limits.max_file_bytes = file;
   }
 
-  bool read_size(pugi::xml_node node, const char* attr, std::size_t& out) {
+  static constexpr std::size_t kMaxLineOrFieldBytes = 16 * 1024 * 1024;
+
+  bool read_size(pugi::xml_node node, const char* attr, std::size_t& out,
+                 std::size_t most = std::numeric_limits<std::size_t>::max()) {
     const auto a = node.attribute(attr);
     if (!a) return false;
     const std::string_view v = a.value();
@@ -179,6 +185,10 @@ class Loader {
     const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), value);
     if (ec != std::errc{} || ptr != v.data() + v.size() || value == 0) {
       add(node, "mapping.attribute", std::string(attr) + " must be a positive whole number");
+      return false;
+    }
+    if (value > most) {
+      add(node, "mapping.attribute", std::string(attr) + " must be at most " + std::to_string(most));
       return false;
     }
     out = value;

@@ -2,6 +2,7 @@
 // through a copy whose every field ends in a no-op <pattern> (which sends every field down the
 // general path) must give identical records and identical located errors.
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <random>
@@ -119,9 +120,11 @@ TEST(FastPath, LineScanAgreesWithTheCarefulPath) {
     const int n = 1 + static_cast<int>(rng() % 6);
     for (int i = 0; i < n; ++i) {
       std::string line = mutate(lines[rng() % lines.size()] + "\n", rng);
-      if (rng() % 5 == 0) line.insert(line.size() - 1, "\r");            // CRLF
-      if (rng() % 7 == 0) line.insert(rng() % line.size(), "\r");        // a stray CR
-      if (rng() % 9 == 0) line.insert(0, std::string(rng() % 40, '|'));  // many separators
+      if (rng() % 5 == 0) line.insert(line.size() - 1, "\r");      // CRLF
+      if (rng() % 7 == 0) line.insert(rng() % line.size(), "\r");  // a stray CR
+      if (rng() % 9 == 0) {  // many separators: more fields than the decoder first has room for
+        line.insert(0, std::string(rng() % 2 == 0 ? rng() % 40 : 300 + rng() % 3000, '|'));
+      }
       file += line;
     }
     if (rng() % 3 != 0) file += "TRL|" + std::to_string(n) + (rng() % 2 == 0 ? "\n" : "");
@@ -129,6 +132,18 @@ TEST(FastPath, LineScanAgreesWithTheCarefulPath) {
     test::ChunkedSource chunked(file, 1 + rng() % 13);
     const auto pieces = test::decode_source(*mapping, chunked);
     ASSERT_EQ(describe(whole), describe(pieces)) << file;
+  }
+}
+
+TEST(FastPath, ALineOfThousandsOfFieldsIsCountedExactly) {
+  auto mapping = test::shipped_mapping("mappings/esr/de_extract.xml");
+  const std::string file = "HDR|ESR-OHS|1.0|245|DELTA|7|20260801020000\nPER" + std::string(5000, '|') + "\nTRL|1\n";
+  for (const std::size_t chunk : {std::size_t{0}, std::size_t{7}}) {
+    test::ChunkedSource pieces(file, chunk == 0 ? file.size() : chunk);
+    const auto d = test::decode_source(*mapping, pieces);
+    ASSERT_EQ(d.rejected.size(), 1U) << chunk;
+    EXPECT_EQ(d.rejected[0][0].rule, "record.field_count");
+    EXPECT_THAT(d.rejected[0][0].message, ::testing::HasSubstr("PER record has 5001 fields"));
   }
 }
 

@@ -113,6 +113,21 @@ TEST_F(MappingLoader, TransformsAreChecked) {
               testing::ElementsAre("4:mapping.attribute"));
 }
 
+// Limits are bounded: a slip such as an extra digit must not make a decoder allocate gigabytes.
+TEST_F(MappingLoader, LimitsAreBounded) {
+  const auto with_limits = [](const std::string& limits) {
+    return "<?xml version=\"1.0\"?>\n<mapping name=\"t\" format=\"csv\">\n" + limits +
+           "\n<record entity=\"immunisation\">\n<field target=\"event_id\" column=\"Id\"/>\n</record>\n</mapping>\n";
+  };
+  EXPECT_THAT(problems(with_limits("<limits max-line-bytes=\"16777216\" max-field-bytes=\"65536\"/>")),
+              testing::IsEmpty());
+  EXPECT_THAT(problems(with_limits("<limits max-line-bytes=\"16777217\"/>")),
+              testing::ElementsAre("3:mapping.attribute"));
+  EXPECT_THAT(problems(with_limits("<limits max-field-bytes=\"999999999999\"/>")),
+              testing::ElementsAre("3:mapping.attribute"));
+  EXPECT_THAT(problems(with_limits("<limits max-line-bytes=\"0\"/>")), testing::ElementsAre("3:mapping.attribute"));
+}
+
 TEST_F(MappingLoader, LookupProblems) {
   EXPECT_THAT(problems(csv_mapping("<field target=\"antigen\" column=\"T\"><lookup table=\"../lookups/missing.csv\" "
                                    "key=\"local_name\" value=\"antigen\"/></field>\n")),

@@ -17,23 +17,23 @@
 
 namespace esrsync::model {
 
-// memcpy for the short values of a record's fields, inline: overlapping word copies instead of a
-// library call (which costs more than the copy for a few bytes).
+// memcpy for the short values of a record's fields, inline: two overlapping word copies instead of
+// a library call (which costs more than the copy for a few bytes).
+template <typename Word>
+[[gnu::always_inline]] inline void copy_overlapping(char* to, const char* from, std::size_t n) noexcept {
+  Word head{};
+  Word tail{};
+  std::memcpy(&head, from, sizeof(Word));
+  std::memcpy(&tail, from + n - sizeof(Word), sizeof(Word));
+  std::memcpy(to, &head, sizeof(Word));
+  std::memcpy(to + n - sizeof(Word), &tail, sizeof(Word));
+}
+
 [[gnu::always_inline]] inline void copy_short(char* to, const char* from, std::size_t n) noexcept {
   if (n >= 8 && n <= 16) {
-    std::uint64_t head = 0;
-    std::uint64_t tail = 0;
-    std::memcpy(&head, from, 8);
-    std::memcpy(&tail, from + n - 8, 8);
-    std::memcpy(to, &head, 8);
-    std::memcpy(to + n - 8, &tail, 8);
+    copy_overlapping<std::uint64_t>(to, from, n);
   } else if (n >= 4 && n < 8) {
-    std::uint32_t head = 0;
-    std::uint32_t tail = 0;
-    std::memcpy(&head, from, 4);
-    std::memcpy(&tail, from + n - 4, 4);
-    std::memcpy(to, &head, 4);
-    std::memcpy(to + n - 4, &tail, 4);
+    copy_overlapping<std::uint32_t>(to, from, n);
   } else if (n < 4) {
     for (std::size_t i = 0; i < n; ++i)
       to[i] = from[i];
