@@ -56,16 +56,26 @@ Status build_ack(InboundContext& ctx, InboundResult& result) {
 Result<std::int64_t> record_unapplied(InboundContext& ctx, const std::string& path, InboundResult& result,
                                       store::FileStatus status) {
   if (auto ok = build_ack(ctx, result); !ok) return fail(std::move(ok).error());
+  const std::string name = std::filesystem::path(path).filename().string();
+  if (status == store::FileStatus::held) {
+    // A file still waiting for the same gap is the same event: its ledger row is not repeated at
+    // every run.
+    auto newest = ctx.ledger.newest_named(name);
+    if (!newest) return fail(std::move(newest).error());
+    if (*newest && (*newest)->status == store::FileStatus::held && (*newest)->checksum == result.checksum) {
+      return (*newest)->id;
+    }
+  }
   std::string reason;
   for (const auto& e : result.file_errors) {
     if (!reason.empty()) reason += "; ";
     reason += e.rule + ": " + e.message;
   }
   if (auto ok = ctx.db.begin(); !ok) return fail(std::move(ok).error());
-  auto id = ctx.ledger.add(store::FileRow{
-      0, std::filesystem::path(path).filename().string(), result.checksum, result.vpd, result.interface, result.seq,
-      status, static_cast<std::int64_t>(result.records_read), static_cast<std::int64_t>(result.accepted),
-      static_cast<std::int64_t>(result.rejected), reason.substr(0, 4000), result.ack});
+  auto id = ctx.ledger.add(
+      store::FileRow{0, name, result.checksum, result.vpd, result.interface, result.seq, status,
+                     static_cast<std::int64_t>(result.records_read), static_cast<std::int64_t>(result.accepted),
+                     static_cast<std::int64_t>(result.rejected), reason.substr(0, 4000), result.ack});
   if (!id) {
     ctx.db.rollback();
     return id;

@@ -414,6 +414,17 @@ Result<std::vector<FileRow>> FileLedger::recent(int limit) {
   return (*stmt)->collect(read_file_row);
 }
 
+Result<std::optional<FileRow>> FileLedger::newest_named(std::string_view name) {
+  auto stmt =
+      db_.cached("SELECT " + std::string(kFileColumns) + " FROM inbound_file WHERE name = ?1 ORDER BY id DESC LIMIT 1");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = (*stmt)->bind(1, name); !ok) return fail(std::move(ok).error());
+  auto row = (*stmt)->step();
+  if (!row) return fail(std::move(row).error());
+  if (!*row) return std::optional<FileRow>{};
+  return std::optional<FileRow>(read_file_row(**stmt));
+}
+
 Result<std::vector<FileRow>> FileLedger::held() {
   auto stmt = db_.cached("SELECT " + std::string(kFileColumns) +
                          " FROM inbound_file f WHERE status = 'held' AND id = (SELECT max(id) FROM inbound_file g "

@@ -114,6 +114,16 @@ TEST_F(Inbound, GapIsHeldUntilReleased) {
   EXPECT_EQ(held.outcome, Outcome::held);
   EXPECT_THAT(rules(held), ElementsAre("file.sequence_gap"));
   EXPECT_FALSE(*records_->get("person", "10000003"));
+  // Still waiting at the next runs: the same ledger row, not one more per run.
+  const auto again = run("c.DAT", file("DELTA", 3, per("10000003")));
+  EXPECT_EQ(again.outcome, Outcome::held);
+  EXPECT_EQ(again.ledger_id, held.ledger_id);
+  EXPECT_EQ(run("c.DAT", file("DELTA", 3, per("10000003"))).ledger_id, held.ledger_id);
+  EXPECT_EQ(ledger_->recent(10)->size(), 2u);  // a.DAT applied, c.DAT held once
+  // Another file of that name (other content) waiting on a gap is recorded anew.
+  const auto other = run("c.DAT", file("DELTA", 3, per("10000004")));
+  EXPECT_EQ(other.outcome, Outcome::held);
+  EXPECT_NE(other.ledger_id, held.ledger_id);
   const auto released = run("c.DAT", file("DELTA", 3, per("10000003")), /*allow_gaps=*/true);
   EXPECT_EQ(released.outcome, Outcome::applied);
   EXPECT_TRUE(*records_->get("person", "10000003"));

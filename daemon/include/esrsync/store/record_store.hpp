@@ -115,6 +115,8 @@ class FileLedger {
   Result<std::vector<FileRow>> recent(int limit);
   // Files held for a sequence gap (their newest ledger row says held), oldest first.
   Result<std::vector<FileRow>> held();
+  // The newest ledger row for a file of this name, if any.
+  Result<std::optional<FileRow>> newest_named(std::string_view name);
   // An operator lets (vpd, interface, seq) be applied despite the gap before it.
   Status release_gap(std::string_view vpd, std::string_view interface, std::int64_t seq, std::string_view by);
   Result<bool> gap_released(std::string_view vpd, std::string_view interface, std::int64_t seq);
