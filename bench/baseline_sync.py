@@ -204,22 +204,22 @@ class SyncDecoder(baseline_esr.Decoder):
         super().person(lineno, f)
         rec = self.last_record
         if rec is not None:
-            self.apply("person", rec["person_number"], rec)
+            self.apply("person", rec["person_number"], rec, lineno)
 
     def assignment(self, lineno, f):
         self.last_record = None
         super().assignment(lineno, f)
         rec = self.last_record
         if rec is not None:
-            self.apply("assignment", rec["assignment_number"], rec)
+            self.apply("assignment", rec["assignment_number"], rec, lineno)
 
     # -- the store -------------------------------------------------------------------------------
-    def apply(self, entity, key, rec):
+    def apply(self, entity, key, rec, lineno):
         execute = self._execute
         action = rec.pop("action")  # how ESR sent it, not part of the content
         payload = dumps(rec)
         if action == "D":
-            return self.withdraw(entity, key, payload)
+            return self.withdraw(entity, key, payload, lineno)
         content_hash = self._sha(payload.encode()).hexdigest()
         row = execute(SQL_GET, (entity, key)).fetchone()
         vpd, file_id, stamp = self.header["vpd"], self.file_id, self.stamp
@@ -241,16 +241,16 @@ class SyncDecoder(baseline_esr.Decoder):
             execute(SQL_HISTORY, (entity, key, "updated", content_hash, old_payload, file_id, stamp))
             self.updated += 1
             change = "updated"
-        self.queue(entity, key, change, content_hash, payload)
+        self.queue(entity, key, change, content_hash, payload, lineno)
 
-    def withdraw(self, entity, key, payload):
+    def withdraw(self, entity, key, payload, lineno):
         row = self._execute("SELECT rowid, content_hash, withdrawn, payload FROM canonical_record "
                         "WHERE entity = ? AND record_key = ?", (entity, key)).fetchone()
         if row is None or row[2]:
             self.unchanged += 1
             return
         self._withdraw_row(entity, key, row[0], row[1], row[3])
-        self.queue(entity, key, "withdrawn", "withdrawn", payload)
+        self.queue(entity, key, "withdrawn", "withdrawn", payload, lineno)
 
     def _withdraw_row(self, entity, key, rowid, content_hash, stored_payload):
         self._execute(SQL_WITHDRAW, (self.file_id, self.stamp, rowid))
@@ -265,9 +265,9 @@ class SyncDecoder(baseline_esr.Decoder):
                 self._withdraw_row(entity, key, rowid, content_hash, payload)
                 self.queue(entity, key, "withdrawn", "gone", payload)
 
-    def queue(self, entity, key, change, content_hash, payload):
+    def queue(self, entity, key, change, content_hash, payload, lineno=0):
         h = self.header
-        idem = f"{SINK}:{entity}:{key}:{change}:{content_hash}:{h['vpd']}-{h['seq']}"
+        idem = f"{SINK}:{entity}:{key}:{change}:{content_hash}:{h['vpd']}-{h['seq']}" + (f":{lineno}" if lineno else "")
         cur = self._execute(SQL_OUTBOX, (idem, entity, key, payload, self.stamp))
         if cur.rowcount == 1:
             self.queued += 1

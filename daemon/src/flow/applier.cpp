@@ -275,7 +275,7 @@ Status Applier::store_and_queue(model::Record& record, std::string_view vpd) {
       if (auto ok = check_transfer(record); !ok) return ok;
     }
   }
-  return queue(def.name, key, change, hash);
+  return queue(def.name, key, change, hash, record.line);
 }
 
 Status Applier::check_transfer(const model::Record& assignment) {
@@ -337,7 +337,8 @@ Status Applier::check_transfer(const model::Record& assignment) {
   return store::TransferLog(db_, records_.clock()).add(row);
 }
 
-Status Applier::queue(std::string_view entity, const std::string& key, store::Change change, const std::string& hash) {
+Status Applier::queue(std::string_view entity, const std::string& key, store::Change change, const std::string& hash,
+                      std::uint64_t line) {
   switch (change) {
     case store::Change::inserted:
       ++counts_.inserted;
@@ -355,9 +356,11 @@ Status Applier::queue(std::string_view entity, const std::string& key, store::Ch
   for (const auto& sink : sinks_) {
     store::OutboxEntry entry;
     entry.sink = sink;
-    // Stable across retries and crashes: the change and where it came from (never a row id).
+    // Stable across retries and crashes: the change and where it came from (never a row id), down
+    // to the line, since a record may change more than once in one file (A, B, A, B: the second
+    // "to B" is a change of its own, not a redelivery of the first).
     entry.idempotency_key = sink + ":" + std::string(entity) + ":" + key + ":" + std::string(to_string(change)) + ":" +
-                            hash + ":" + source_.identity;
+                            hash + ":" + source_.identity + (line != 0 ? ":" + std::to_string(line) : std::string());
     entry.entity = entity;
     entry.record_key = key;
     entry.payload = payload_;
@@ -382,7 +385,7 @@ Status Applier::withdraw_unseen(std::string_view vpd) {
       auto stored = records_.get(name, key);
       if (!stored) return fail(std::move(stored).error());
       payload_ = *stored ? (*stored)->payload : std::string("{}");
-      if (auto ok = queue(name, key, store::Change::withdrawn, "gone"); !ok) return ok;
+      if (auto ok = queue(name, key, store::Change::withdrawn, "gone", 0); !ok) return ok;
     }
   }
   return {};

@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "esrsync/flow/inbound.hpp"
 #include "esrsync/store/schema.hpp"
 #include "support/capture.hpp"
@@ -127,6 +129,28 @@ TEST_F(Inbound, GapIsHeldUntilReleased) {
   const auto released = run("c.DAT", file("DELTA", 3, per("10000003")), /*allow_gaps=*/true);
   EXPECT_EQ(released.outcome, Outcome::applied);
   EXPECT_TRUE(*records_->get("person", "10000003"));
+}
+
+// A record that changes back and forth within one file: each change is queued (the outbox no longer
+// has a unique key that took the second "updated to B" for the first and dropped it).
+TEST_F(Inbound, EveryChangeWithinOneFileIsQueued) {
+  const auto r = run("a.DAT", file("DELTA", 1,
+                                   per("10000001", "Okafor") + per("10000001", "Mensah", 'C') +
+                                       per("10000001", "Okafor", 'C') + per("10000001", "Mensah", 'C')));
+  EXPECT_EQ(r.outcome, Outcome::applied);
+  EXPECT_EQ(r.inserted, 1u);
+  EXPECT_EQ(r.updated, 3u);
+  EXPECT_EQ(queued(), 4u);
+  auto rows = outbox_->list(std::nullopt, 10);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 4u);
+  // Four changes, four keys: a receiver that drops what it has seen must not take the second
+  // "updated to Mensah" for a redelivery of the first (it would end at Okafor).
+  std::set<std::string> keys;
+  for (const auto& e : *rows)
+    keys.insert(e.idempotency_key);
+  EXPECT_EQ(keys.size(), 4u);
+  EXPECT_THAT((**records_->get("person", "10000001")).payload, ::testing::HasSubstr("\"surname\":\"Mensah\""));
 }
 
 TEST_F(Inbound, BadHeaderAndForeignVpdAreRejected) {

@@ -95,7 +95,9 @@ class Applier {
  private:
   Status apply_owned(model::Record& record, std::string_view vpd, std::string_view match_rule, bool accept_conflict);
   Status store_and_queue(model::Record& record, std::string_view vpd);
-  Status queue(std::string_view entity, const std::string& key, store::Change change, const std::string& hash);
+  // `line`: where the record is in its file (0 for a withdrawal, which no line carries).
+  Status queue(std::string_view entity, const std::string& key, store::Change change, const std::string& hash,
+               std::uint64_t line);
   Result<std::int64_t> raise(store::ReconKind kind, const model::Record& record, std::string rule, std::string detail,
                              std::string candidates);
   Status check_identity(const model::Record& record, const store::PersonKeys& person);
