@@ -106,9 +106,11 @@ Result<model::Record> parse_canonical_json(std::string_view text) {
 std::string content_hash(const model::Record& record) {
   std::string canonical;
   append_canonical_json(record, canonical);
-  Sha256 hash;
-  hash.update(canonical);
-  return hash.hex_digest();
+  return content_hash_of(canonical);
+}
+
+std::string content_hash_of(std::string_view canonical_json) {
+  return sha256_hex(canonical_json);
 }
 
 }  // namespace esrsync::codec

@@ -23,6 +23,25 @@ std::uint64_t KeySet::seal() {
   return before - spans_.size();
 }
 
+bool KeySet::contains_ascending(std::size_t& cursor, std::string_view key) const {
+  if (cursor > spans_.size() || (cursor > 0 && key < at(cursor - 1))) {
+    std::size_t lo = 0;
+    std::size_t hi = spans_.size();
+    while (lo < hi) {  // lower bound
+      const std::size_t mid = lo + (hi - lo) / 2;
+      if (at(mid) < key) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    cursor = lo;
+  }
+  while (cursor < spans_.size() && at(cursor) < key)
+    ++cursor;
+  return cursor < spans_.size() && at(cursor) == key;
+}
+
 bool KeySet::contains(std::string_view key) const {
   std::size_t lo = 0;
   std::size_t hi = spans_.size();

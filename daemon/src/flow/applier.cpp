@@ -257,7 +257,7 @@ Status Applier::store_and_queue(model::Record& record, std::string_view vpd) {
     const std::string action(record.get("action"));
     record.set("action", "");
     codec::append_canonical_json(record, payload_);
-    hash = codec::content_hash(record);
+    hash = codec::content_hash_of(payload_);  // the canonical JSON just built, not built again
     record.set("action", action);
     auto applied = records_.apply(def.name, key, vpd, payload_, hash, source_.file_id);
     if (!applied) return fail(std::move(applied).error());

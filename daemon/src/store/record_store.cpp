@@ -267,12 +267,13 @@ Result<std::vector<std::string>> RecordStore::withdraw_unseen(std::string_view e
   if (!select) return fail(std::move(select).error());
   if (auto ok = bind_texts(**select, {entity, vpd}); !ok) return fail(std::move(ok).error());
   std::vector<std::string> keys;
+  std::size_t cursor = 0;  // the keys come in order: one pass over `seen`
   for (;;) {
     auto row = (*select)->step();
     if (!row) return fail(std::move(row).error());
     if (!*row) break;
     const auto key = (*select)->column_text(0);
-    if (!seen.contains(key)) keys.emplace_back(key);
+    if (!seen.contains_ascending(cursor, key)) keys.emplace_back(key);
   }
   (*select)->reset();
   for (const auto& key : keys) {

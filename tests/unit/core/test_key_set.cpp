@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+#include <string>
+#include <vector>
+
 #include "esrsync/core/key_set.hpp"
 
 namespace esrsync {
@@ -18,6 +23,31 @@ TEST(KeySet, ExactMembershipAndRepeats) {
   KeySet empty;
   EXPECT_EQ(empty.seal(), 0u);
   EXPECT_FALSE(empty.contains("10000001"));
+}
+
+// A sorted scan asks in ascending order and gets what contains() says, with or without gaps,
+// repeats, and a query that goes back (answered by a fresh lookup).
+TEST(KeySet, AscendingQueriesAgreeWithContains) {
+  std::mt19937 rng(5);
+  for (int round = 0; round < 50; ++round) {
+    KeySet s;
+    std::vector<std::string> queries;
+    for (int i = 0; i < 300; ++i) {
+      const std::string key = std::to_string(10000000 + rng() % 600) + (rng() % 3 == 0 ? "-1" : "");
+      if (rng() % 2 == 0) s.add(key);
+      queries.push_back(key);
+    }
+    s.seal();
+    std::sort(queries.begin(), queries.end());
+    if (round % 5 == 0) std::swap(queries[10], queries[250]);  // one step backwards, and one far ahead
+    std::size_t cursor = 0;
+    for (const auto& q : queries)
+      ASSERT_EQ(s.contains_ascending(cursor, q), s.contains(q)) << q << " round " << round;
+  }
+  KeySet empty;
+  empty.seal();
+  std::size_t cursor = 0;
+  EXPECT_FALSE(empty.contains_ascending(cursor, "10000001"));
 }
 
 }  // namespace

@@ -24,5 +24,7 @@ Result<model::Record> parse_canonical_json(std::string_view text);
 // SHA-256 (hex) of append_canonical_json: equal exactly when the canonical content is equal
 // (DESIGN.md "Change detection").
 [[nodiscard]] std::string content_hash(const model::Record& record);
+// The same hash of canonical JSON already built by append_canonical_json().
+[[nodiscard]] std::string content_hash_of(std::string_view canonical_json);
 
 }  // namespace esrsync::codec

@@ -29,6 +29,9 @@ class Sha256 {
   std::unique_ptr<Impl> impl_;
 };
 
+// SHA-256 (lower-case hex) of `bytes` in one call: what the sync path uses per record.
+[[nodiscard]] std::string sha256_hex(std::string_view bytes);
+
 // Errors: Errc::io (file.open, file.read) with the path.
 Result<std::string> sha256_file(const std::string& path);
 
