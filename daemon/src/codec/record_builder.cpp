@@ -678,6 +678,7 @@ bool RecordBuilder::build(const RecordSpec& spec, const Raw& raw_record, std::ui
     general(field, fast[f].ordinal);  // starts again, and reports what is wrong
     record.values.set(field.target, value_);
   }
+  adopted_ = {};  // a view of the decoder's buffer: not kept past this record
   if (errors.size() == errors_before) check_record_rules(record, line, errors);
   return errors.size() == errors_before;
 }

@@ -60,7 +60,6 @@ class FieldValues {
   // `count` values: the first ones kept, any added empty.
   void resize(std::size_t count);
   [[nodiscard]] std::size_t size() const noexcept { return spans_.size(); }
-  [[nodiscard]] bool empty() const noexcept { return spans_.empty(); }
   [[nodiscard]] std::string_view operator[](std::size_t i) const noexcept {
     return {text_.data() + spans_[i].offset, spans_[i].length};
   }
