@@ -3,6 +3,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "support/sync_environment.hpp"
 
@@ -16,24 +17,31 @@ TEST_F(Operator, DeadLettersAreListedShownRetriedAndDelivered) {
   // A sink that fails once and gives up at once: every change becomes a dead letter.
   test::write_file(dir_ / "esrsync.toml", test::read_file(dir_ / "esrsync.toml") + "max_attempts = 1\n");
   drop("DE_245_OHS_20260801_0000001.DAT");
-  std::filesystem::create_directories(dir_ / "out/esr-oh-1-14.jsonl.part");
+  std::filesystem::create_directories(dir_ / "out/esr-oh-1-1.jsonl.part");
   EXPECT_EQ(sync().exit_code, 1);
 
   const auto dead = esrsync({"queue", "list", "--state", "dead", "--json"});
   EXPECT_EQ(dead.exit_code, 0) << dead.err;
-  EXPECT_EQ(std::count(dead.out.begin(), dead.out.end(), '{'), 14);
+  // The sink takes JSON-lines files: the file's 14 changes are one batch, dead as one.
+  EXPECT_EQ(std::count(dead.out.begin(), dead.out.end(), '{'), 1);
+  EXPECT_THAT(dead.out, HasSubstr("\"changes\": 14"));
   EXPECT_THAT(dead.out, HasSubstr("Is a directory"));
   EXPECT_THAT(dead.out, ::testing::Not(HasSubstr("O'Brien")));  // listings carry keys, not personal data
 
   const auto shown = esrsync({"queue", "show", "1"});
   EXPECT_EQ(shown.exit_code, 0);
   EXPECT_THAT(shown.out, HasSubstr("\"surname\": \"O'Brien\""));  // the payload, on explicit request
+  const auto shown_lines = nlohmann::json::parse(shown.out, nullptr, false);
+  ASSERT_FALSE(shown_lines.is_discarded()) << shown.out;
+  EXPECT_EQ(shown_lines["payload"].size(), 14U);  // each change with its own idempotency key
+  EXPECT_EQ(shown_lines["payload"][0]["idempotency_key"].get<std::string>().rfind("oh:person:10000001:inserted:", 0),
+            0U);
   EXPECT_EQ(esrsync({"queue", "show", "999"}).exit_code, 1);
 
   const auto status = esrsync({"status"});
   EXPECT_THAT(status.out, HasSubstr("\"dead\":14"));
 
-  std::filesystem::remove_all(dir_ / "out/esr-oh-1-14.jsonl.part");
+  std::filesystem::remove_all(dir_ / "out/esr-oh-1-1.jsonl.part");
   const auto retried = esrsync({"queue", "retry", "--all"});
   EXPECT_EQ(retried.exit_code, 0);
   EXPECT_THAT(retried.out, HasSubstr("14 dead letter(s) queued again"));

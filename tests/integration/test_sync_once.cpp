@@ -101,7 +101,7 @@ TEST_F(SyncOnce, FailedDeliveryStaysQueuedAndIsDeliveredOnceLater) {
   drop("DE_245_OHS_20260801_0000001.DAT");
   // Something in the way of the sink's temp file: the write fails (EISDIR), as a full or broken
   // disk would.
-  fs::create_directories(dir_ / "out/esr-oh-1-14.jsonl.part");
+  fs::create_directories(dir_ / "out/esr-oh-1-1.jsonl.part");
   const auto failed = sync({"--json"});
   EXPECT_EQ(failed.exit_code, 1);
   EXPECT_THAT(failed.out, HasSubstr("\"pending\": 14"));
@@ -109,7 +109,7 @@ TEST_F(SyncOnce, FailedDeliveryStaysQueuedAndIsDeliveredOnceLater) {
   EXPECT_EQ(outbox_text(), "");
   EXPECT_THAT(names("processed"), ::testing::ElementsAre("DE_245_OHS_20260801_0000001.DAT"));  // applied all the same
 
-  fs::remove_all(dir_ / "out/esr-oh-1-14.jsonl.part");
+  fs::remove_all(dir_ / "out/esr-oh-1-1.jsonl.part");
   const auto fixed = sync({"--json"});
   EXPECT_EQ(fixed.exit_code, 0) << fixed.out << fixed.err;
   EXPECT_THAT(fixed.out, HasSubstr("\"delivered\": 14"));

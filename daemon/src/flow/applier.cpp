@@ -24,6 +24,33 @@ std::string record_key(const model::Record& r) {
   }
 }
 
+SinkRoles sink_roles(const FlowConfig& flow) {
+  SinkRoles roles;
+  for (const auto& s : flow.sinks) {
+    if (s.kind == "staff-history") {
+      roles.transfer.push_back(s.name);
+    } else if (s.mapping.empty()) {
+      roles.batched.push_back(BatchSink{s.name, s.batch});
+    } else {
+      roles.per_change.push_back(s.name);
+    }
+  }
+  return roles;
+}
+
+void append_change_line(std::string_view idempotency_key, std::string_view entity, std::string_view key,
+                        std::string_view payload, std::string& out) {
+  out += "{\"idempotency_key\":";
+  codec::append_json_string(idempotency_key, out);
+  out += ",\"entity\":";
+  codec::append_json_string(entity, out);
+  out += ",\"key\":";
+  codec::append_json_string(key, out);
+  out += ",\"change\":";
+  out += payload.empty() ? "null" : payload;
+  out += "}\n";
+}
+
 Status reindex_persons_if_empty(store::SqliteDb& db) {
   store::PersonIndex index(db);
   auto empty = index.empty();
@@ -78,6 +105,36 @@ Applier::Applier(store::SqliteDb& db, store::RecordStore& records, store::Outbox
       counts_(counts),
       persons_(db),
       recon_(db, records.clock()) {}
+
+void Applier::set_batch_sinks(const std::vector<BatchSink>& sinks) {
+  batches_.clear();
+  for (const auto& sink : sinks)
+    batches_.push_back(Batch{sink, {}, 0, 0, {}, {}, {}});
+}
+
+Status Applier::flush(Batch& b) {
+  if (b.changes == 0) return {};
+  store::OutboxEntry entry;
+  entry.sink = b.sink.name;
+  // Stable across crashes: the source and the batch's place in it (a crash rolls the whole
+  // source back, and the same changes fill the same batches again).
+  entry.idempotency_key = b.sink.name + ":batch:" + source_.identity + ":" + std::to_string(++b.written);
+  entry.entity = b.entity;
+  entry.record_key = b.first_key == b.last_key ? b.first_key : b.first_key + ".." + b.last_key;
+  entry.payload = std::move(b.text);
+  entry.change = "batch";
+  entry.changes = b.changes;
+  b.text.clear();
+  b.changes = 0;
+  return outbox_.enqueue(entry);
+}
+
+Status Applier::finish() {
+  for (auto& b : batches_) {
+    if (auto ok = flush(b); !ok) return ok;
+  }
+  return {};
+}
 
 Status Applier::apply(model::Record& record, std::string_view vpd) {
   if (record.entity == Entity::assignment) record.set("vpd", vpd);
@@ -353,20 +410,35 @@ Status Applier::queue(std::string_view entity, const std::string& key, store::Ch
       ++counts_.withdrawn;
       break;
   }
+  // Stable across retries and crashes: the change and where it came from (never a row id), down
+  // to the line, since a record may change more than once in one file (A, B, A, B: the second
+  // "to B" is a change of its own, not a redelivery of the first). The sink's name goes first.
+  const std::string tail = ":" + std::string(entity) + ":" + key + ":" + std::string(to_string(change)) + ":" + hash +
+                           ":" + source_.identity + (line != 0 ? ":" + std::to_string(line) : std::string());
   for (const auto& sink : sinks_) {
     store::OutboxEntry entry;
     entry.sink = sink;
-    // Stable across retries and crashes: the change and where it came from (never a row id), down
-    // to the line, since a record may change more than once in one file (A, B, A, B: the second
-    // "to B" is a change of its own, not a redelivery of the first).
-    entry.idempotency_key = sink + ":" + std::string(entity) + ":" + key + ":" + std::string(to_string(change)) + ":" +
-                            hash + ":" + source_.identity + (line != 0 ? ":" + std::to_string(line) : std::string());
+    entry.idempotency_key = sink + tail;
     entry.entity = entity;
     entry.record_key = key;
     entry.payload = payload_;
     entry.change = to_string(change);
     if (auto ok = outbox_.enqueue(entry); !ok) return ok;
     ++counts_.queued;
+  }
+  for (auto& b : batches_) {
+    append_change_line(b.sink.name + tail, entity, key, payload_, b.text);
+    if (b.changes++ == 0) {
+      b.entity = entity;
+      b.first_key = key;
+    } else if (b.entity != entity) {
+      b.entity = "mixed";
+    }
+    b.last_key = key;
+    ++counts_.queued;
+    if (b.changes >= b.sink.batch) {
+      if (auto ok = flush(b); !ok) return ok;
+    }
   }
   return {};
 }

@@ -212,6 +212,7 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
   ApplyCounts counts;
   Applier applier(ctx.db, ctx.records, ctx.outbox, ctx.sinks, ctx.flow, ctx.matching, counts);
   applier.set_transfer_sinks(ctx.transfer_sinks);
+  applier.set_batch_sinks(ctx.batch_sinks);
   // The file a change came from, stable across crashes and retries: ESR files by (VPD, seq),
   // files without a header by their content.
   applier.set_source(ApplySource{
@@ -257,6 +258,7 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
     if (auto ok = applier.withdraw_unseen(result.vpd); !ok) return abandon(std::move(ok).error());
   }
   if (auto ok = applier.end_bulk_persons(); !ok) return abandon(std::move(ok).error());
+  if (auto ok = applier.finish(); !ok) return abandon(std::move(ok).error());
   result.inserted = counts.inserted;
   result.updated = counts.updated;
   result.unchanged = counts.unchanged;

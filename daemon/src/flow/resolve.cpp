@@ -67,20 +67,21 @@ Result<Resolution> resolve_item(store::SqliteDb& db, const Config& config, std::
       }
       auto record = codec::parse_canonical_json(item->payload);
       if (!record) return fail(std::move(record).error());
-      std::vector<std::string> sinks;
-      for (const auto& s : flow->sinks)
-        sinks.push_back(s.name);
+      const SinkRoles roles = sink_roles(*flow);
       store::RecordStore records(db, clock);
       store::Outbox outbox(db, store::RetryPolicy{}, clock, 1);
       Applier applier(
-          db, records, outbox, sinks, flow->name,
+          db, records, outbox, roles.per_change, flow->name,
           recon::MatchOptions{config.matching.auto_threshold, config.matching.review_threshold, config.matching.margin},
           out.counts);
       applier.set_source(ApplySource{0, "recon:" + std::to_string(id), "recon-" + std::to_string(id)});
+      applier.set_transfer_sinks(roles.transfer);
+      applier.set_batch_sinks(roles.batched);
       const std::string who = needs_person ? *person : std::string(record->get("person_number"));
       if (auto ok = applier.apply_resolved(*record, who, item->kind == store::ReconKind::event_conflict); !ok) {
         return fail(std::move(ok).error());
       }
+      if (auto ok = applier.finish(); !ok) return fail(std::move(ok).error());
       out.decision = "applied to person " + who;
     }
     if (auto ok = queue.decide(id, store::ReconState::resolved, by, out.decision, reason); !ok) {

@@ -67,20 +67,17 @@ Status write_ack_if_missing(const fs::path& file, const std::string& acks_dir, c
   return write_file_atomically(path, ack);
 }
 
-// Writes claimed outbox entries as one JSON-lines file in the sink directory; the file name
-// carries the first and last outbox ids, so a redelivery after a crash rewrites the same file.
+// Writes claimed outbox entries as one JSON-lines file in the sink directory: a batch row's lines
+// as they are, a row of one change as its line. The file name carries the first and last outbox
+// ids, so a redelivery after a crash rewrites the same file.
 Status write_batch(const DirSinkConfig& sink, const std::string& flow, const std::vector<store::OutboxEntry>& batch) {
   std::string text;
   for (const auto& e : batch) {
-    text += "{\"idempotency_key\":";
-    codec::append_json_string(e.idempotency_key, text);
-    text += ",\"entity\":";
-    codec::append_json_string(e.entity, text);
-    text += ",\"key\":";
-    codec::append_json_string(e.record_key, text);
-    text += ",\"change\":";
-    text += e.payload.empty() ? "null" : e.payload;
-    text += "}\n";
+    if (e.change == "batch") {
+      text += e.payload;
+    } else {
+      append_change_line(e.idempotency_key, e.entity, e.record_key, e.payload, text);
+    }
   }
   const std::string name = flow + "-" + sink.name + "-" + std::to_string(batch.front().id) + "-" +
                            std::to_string(batch.back().id) + ".jsonl";
@@ -105,19 +102,22 @@ Status settle(store::SqliteDb& db, store::Outbox& outbox, const std::vector<std:
 Status deliver_json_lines(store::SqliteDb& db, store::Outbox& outbox, const FlowConfig& flow, const DirSinkConfig& sink,
                           SinkReport& report) {
   for (;;) {
-    auto batch = outbox.claim(sink.name, sink.batch);
+    auto batch = outbox.claim(sink.name, sink.batch, sink.batch);
     if (!batch) return fail(std::move(batch).error());
     if (batch->empty()) break;
     auto written = write_batch(sink, flow.name, *batch);
     std::vector<std::int64_t> ids;
-    for (const auto& e : *batch)
+    std::uint64_t changes = 0;
+    for (const auto& e : *batch) {
       ids.push_back(e.id);
+      changes += static_cast<std::uint64_t>(e.changes);
+    }
     if (auto ok = settle(db, outbox, ids, written); !ok) return ok;
     if (!written) {
       report.last_error = written.error().to_string();
       break;  // one pass: the outbox has scheduled the retries; a later run (or the daemon) makes them
     }
-    report.delivered += batch->size();
+    report.delivered += changes;
     ++report.files;
   }
   return {};
@@ -258,19 +258,17 @@ Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, c
       if (!loaded) return fail(std::move(loaded).error());
       ack_mapping = std::move(*loaded);
     }
-    std::vector<std::string> sinks;           // receive every change
-    std::vector<std::string> transfer_sinks;  // receive staff histories
-    for (const auto& s : flow.sinks)
-      (s.kind == "staff-history" ? transfer_sinks : sinks).push_back(s.name);
+    const SinkRoles roles = sink_roles(flow);
     auto files = waiting_files(flow.source);
     if (!files) return fail(std::move(files).error());
     for (const auto& file : *files) {
       const std::string name = file.filename().string();
-      InboundContext ctx{*db,   records,       ledger, outbox,  **mapping, config.vpds,
-                         sinks, options.today, false,  nullptr, flow.name};
+      InboundContext ctx{*db,           records, ledger,  outbox,   **mapping, config.vpds, roles.per_change,
+                         options.today, false,   nullptr, flow.name};
       ctx.matching =
           recon::MatchOptions{config.matching.auto_threshold, config.matching.review_threshold, config.matching.margin};
-      ctx.transfer_sinks = transfer_sinks;
+      ctx.transfer_sinks = roles.transfer;
+      ctx.batch_sinks = roles.batched;
       if (ack_mapping) {
         ctx.make_ack = [&](const InboundResult& r) {
           return make_ack(r, name, model::utc_from_ms(clock.now_ms()), ack_mapping);

@@ -72,8 +72,22 @@ json entry_json(const store::OutboxEntry& e, bool with_payload) {
          {"attempts", e.attempts},
          {"next_attempt_ms", e.next_attempt_ms},
          {"last_error", e.last_error},
-         {"idempotency_key", e.idempotency_key}};
-  if (with_payload) j["payload"] = json::parse(e.payload, nullptr, false);
+         {"idempotency_key", e.idempotency_key},
+         {"changes", e.changes}};
+  if (!with_payload) return j;
+  if (e.change != "batch") {
+    j["payload"] = json::parse(e.payload, nullptr, false);
+    return j;
+  }
+  // A batch row: its lines, each a change with its own idempotency key.
+  json lines = json::array();
+  std::string_view rest = e.payload;
+  while (!rest.empty()) {
+    const auto end = rest.find('\n');
+    lines.push_back(json::parse(rest.substr(0, end), nullptr, false));
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+  }
+  j["payload"] = std::move(lines);
   return j;
 }
 
@@ -210,12 +224,12 @@ int run_queue_list(const AdminOptions& o, const std::string& state, int limit, s
     std::fprintf(out, "%s\n", all.dump(2).c_str());
     return 0;
   }
-  std::fprintf(out, "%8s %-12s %-12s %-16s %-9s %8s  %s\n", "id", "sink", "entity", "key", "state", "attempts",
-               "last error");
+  std::fprintf(out, "%8s %-12s %-12s %-16s %7s %-9s %8s  %s\n", "id", "sink", "entity", "key", "changes", "state",
+               "attempts", "last error");
   for (const auto& e : *rows) {
-    std::fprintf(out, "%8lld %-12s %-12s %-16s %-9s %8d  %s\n", static_cast<long long>(e.id), e.sink.c_str(),
-                 e.entity.c_str(), e.record_key.c_str(), std::string(state_name(e.state)).c_str(), e.attempts,
-                 e.last_error.substr(0, 80).c_str());
+    std::fprintf(out, "%8lld %-12s %-12s %-16s %7lld %-9s %8d  %s\n", static_cast<long long>(e.id), e.sink.c_str(),
+                 e.entity.c_str(), e.record_key.c_str(), static_cast<long long>(e.changes),
+                 std::string(state_name(e.state)).c_str(), e.attempts, e.last_error.substr(0, 80).c_str());
   }
   return 0;
 }
@@ -309,7 +323,7 @@ int run_status(const AdminOptions& o, std::FILE* out, std::FILE* err) {
   store::FileLedger ledger(*db, kClock);
   auto held = ledger.held();
   auto pending =
-      db->prepare("SELECT sink, state, count(*) FROM outbox WHERE state <> 'delivered' GROUP BY sink, state");
+      db->prepare("SELECT sink, state, sum(changes) FROM outbox WHERE state <> 'delivered' GROUP BY sink, state");
   if (!runs) return store_error(runs.error(), err);
   if (!held) return store_error(held.error(), err);
   if (!pending) return store_error(pending.error(), err);

@@ -69,11 +69,17 @@ CREATE INDEX outbox_batch ON outbox (batch_id) WHERE batch_id IS NOT NULL;
 CREATE INDEX outbox_settled ON outbox (settled_ms) WHERE state = 'delivered';
 )sql"};
 
+// A JSON-lines sink takes a file's changes as rows of up to its batch size (one row, one file):
+// this counts the changes a row carries, so listings and reports count changes, not rows.
+const Migration Outbox::kChangesMigration{13, R"sql(
+ALTER TABLE outbox ADD COLUMN changes INTEGER NOT NULL DEFAULT 1;
+)sql"};
+
 namespace {
 
 constexpr std::string_view kColumns =
     "id, sink, idempotency_key, entity, record_key, payload, state, attempts, created_ms, next_attempt_ms, last_error, "
-    "change, coalesce(batch_id, 0)";
+    "change, coalesce(batch_id, 0), changes";
 
 constexpr std::string_view kToDead =
     "UPDATE outbox SET state = 'dead', settled_ms = ?2, attempts = attempts + 1, leased_until_ms = 0, "
@@ -89,14 +95,6 @@ std::string_view state_name(OutboxState s) {
       return "dead";
   }
   return "pending";
-}
-
-// "[1,2,3]": ids for a json_each() parameter.
-std::string id_array(const std::vector<OutboxEntry>& entries) {
-  std::string json = "[";
-  for (const auto& e : entries)
-    json += (json.size() > 1 ? "," : "") + std::to_string(e.id);
-  return json + "]";
 }
 
 OutboxEntry read_entry(const Statement& row) {
@@ -115,6 +113,7 @@ OutboxEntry read_entry(const Statement& row) {
   e.last_error = row.column_text(10);
   e.change = row.column_text(11);
   e.batch_id = row.column_int64(12);
+  e.changes = row.column_int64(13);
   return e;
 }
 
@@ -125,8 +124,8 @@ Outbox::Outbox(SqliteDb& db, RetryPolicy policy, const Clock& clock, std::uint64
 
 Status Outbox::enqueue(const OutboxEntry& entry) {
   auto stmt = db_.cached(
-      "INSERT INTO outbox (sink, idempotency_key, entity, record_key, payload, change, created_ms, next_attempt_ms) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?6, ?6)");
+      "INSERT INTO outbox (sink, idempotency_key, entity, record_key, payload, change, created_ms, next_attempt_ms, "
+      "changes) VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?6, ?6, ?8)");
   if (!stmt) return fail(std::move(stmt).error());
   const std::int64_t now = clock_.now_ms();
   for (const auto& [index, text] :
@@ -136,31 +135,48 @@ Status Outbox::enqueue(const OutboxEntry& entry) {
     if (auto ok = (*stmt)->bind(index, text); !ok) return ok;
   }
   if (auto ok = (*stmt)->bind(6, now); !ok) return ok;
+  if (auto ok = (*stmt)->bind(8, entry.changes); !ok) return ok;
   return (*stmt)->run();
 }
 
-Result<std::vector<OutboxEntry>> Outbox::claim(std::string_view sink, int limit) {
+Result<std::vector<OutboxEntry>> Outbox::claim(std::string_view sink, int limit, std::int64_t max_changes) {
   const std::int64_t now = clock_.now_ms();
   if (auto ok = db_.begin(); !ok) return fail(std::move(ok).error());
-  auto select = db_.cached(std::string("SELECT ") + std::string(kColumns) +
-                           " FROM outbox WHERE sink = ?1 AND state = 'pending' AND next_attempt_ms <= ?2 "
-                           "AND leased_until_ms <= ?2 AND batch_id IS NULL ORDER BY id LIMIT ?3");
+  // The ids first (the due index has them), then the rows: payloads past the budget are never read.
+  auto due = db_.cached(
+      "SELECT id, changes FROM outbox WHERE sink = ?1 AND state = 'pending' AND next_attempt_ms <= ?2 "
+      "AND leased_until_ms <= ?2 AND batch_id IS NULL ORDER BY id LIMIT ?3");
   // One statement leases the whole batch (the ids as a JSON array), not one per row.
   auto lease = db_.cached("UPDATE outbox SET leased_until_ms = ?2 WHERE id IN (SELECT value FROM json_each(?1))");
-  if (!select || !lease) {
+  auto select = db_.cached(std::string("SELECT ") + std::string(kColumns) +
+                           " FROM outbox WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id");
+  if (!due || !lease || !select) {
     db_.rollback();
-    return fail(!select ? std::move(select).error() : std::move(lease).error());
+    return fail(!due ? std::move(due).error() : !lease ? std::move(lease).error() : std::move(select).error());
   }
   Result<std::vector<OutboxEntry>> rows = [&]() -> Result<std::vector<OutboxEntry>> {
-    if (auto ok = (*select)->bind(1, sink); !ok) return fail(std::move(ok).error());
-    if (auto ok = (*select)->bind(2, now); !ok) return fail(std::move(ok).error());
-    if (auto ok = (*select)->bind(3, static_cast<std::int64_t>(limit)); !ok) return fail(std::move(ok).error());
-    auto all = (*select)->collect(read_entry);
-    if (!all || all->empty()) return all;
-    if (auto ok = (*lease)->bind(1, id_array(*all)); !ok) return fail(std::move(ok).error());
+    if (auto ok = (*due)->bind(1, sink); !ok) return fail(std::move(ok).error());
+    if (auto ok = (*due)->bind(2, now); !ok) return fail(std::move(ok).error());
+    if (auto ok = (*due)->bind(3, static_cast<std::int64_t>(limit)); !ok) return fail(std::move(ok).error());
+    std::string ids = "[";
+    std::int64_t taken = 0;
+    for (;;) {
+      auto row = (*due)->step();
+      if (!row) return fail(std::move(row).error());
+      if (!*row) break;
+      const std::int64_t changes = (*due)->column_int64(1);
+      if (max_changes > 0 && taken > 0 && taken + changes > max_changes) break;
+      ids += (ids.size() > 1 ? "," : "") + std::to_string((*due)->column_int64(0));
+      taken += changes;
+    }
+    (*due)->reset();
+    ids += "]";
+    if (taken == 0) return std::vector<OutboxEntry>{};
+    if (auto ok = (*lease)->bind(1, ids); !ok) return fail(std::move(ok).error());
     if (auto ok = (*lease)->bind(2, now + policy_.lease_ms); !ok) return fail(std::move(ok).error());
     if (auto ok = (*lease)->run(); !ok) return fail(std::move(ok).error());
-    return all;
+    if (auto ok = (*select)->bind(1, ids); !ok) return fail(std::move(ok).error());
+    return (*select)->collect(read_entry);
   }();
   if (!rows) {
     db_.rollback();
@@ -285,15 +301,30 @@ Result<int> Outbox::release_leases() {
   return db_.changes();
 }
 
+namespace {
+
+// Runs an UPDATE or DELETE ... RETURNING changes: the changes (not rows) it touched.
+Result<int> sum_returned(Statement& stmt) {
+  std::int64_t total = 0;
+  for (;;) {
+    auto row = stmt.step();
+    if (!row) return fail(std::move(row).error());
+    if (!*row) break;
+    total += stmt.column_int64(0);
+  }
+  return static_cast<int>(total);
+}
+
+}  // namespace
+
 Result<int> Outbox::retry_dead(std::optional<std::int64_t> id) {
   auto stmt = db_.cached(
       "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = ?1, leased_until_ms = 0, "
-      "settled_ms = NULL WHERE state = 'dead' AND (?2 IS NULL OR id = ?2)");
+      "settled_ms = NULL WHERE state = 'dead' AND (?2 IS NULL OR id = ?2) RETURNING changes");
   if (!stmt) return fail(std::move(stmt).error());
   if (auto ok = (*stmt)->bind(1, clock_.now_ms()); !ok) return fail(std::move(ok).error());
   if (auto ok = id ? (*stmt)->bind(2, *id) : (*stmt)->bind_null(2); !ok) return fail(std::move(ok).error());
-  if (auto ok = (*stmt)->run(); !ok) return fail(std::move(ok).error());
-  return db_.changes();
+  return sum_returned(**stmt);
 }
 
 Result<std::vector<OutboxEntry>> Outbox::list(std::optional<OutboxState> state, int limit) {
@@ -317,7 +348,7 @@ Result<std::optional<OutboxEntry>> Outbox::get(std::int64_t id) {
 }
 
 Result<std::uint64_t> Outbox::count(std::string_view sink, OutboxState state) {
-  auto stmt = db_.cached("SELECT count(*) FROM outbox WHERE sink = ?1 AND state = ?2");
+  auto stmt = db_.cached("SELECT coalesce(sum(changes), 0) FROM outbox WHERE sink = ?1 AND state = ?2");
   if (!stmt) return fail(std::move(stmt).error());
   if (auto ok = (*stmt)->bind(1, sink); !ok) return fail(std::move(ok).error());
   if (auto ok = (*stmt)->bind(2, state_name(state)); !ok) return fail(std::move(ok).error());
@@ -331,11 +362,10 @@ Result<int> Outbox::purge_delivered(std::int64_t older_than_ms) {
   // line may yet turn it into a dead letter.
   auto stmt = db_.cached(
       "DELETE FROM outbox WHERE state = 'delivered' AND settled_ms < ?1 AND (batch_id IS NULL OR batch_id IN "
-      "(SELECT id FROM outbound_file WHERE state IN ('accepted', 'partial', 'rejected')))");
+      "(SELECT id FROM outbound_file WHERE state IN ('accepted', 'partial', 'rejected'))) RETURNING changes");
   if (!stmt) return fail(std::move(stmt).error());
   if (auto ok = (*stmt)->bind(1, older_than_ms); !ok) return fail(std::move(ok).error());
-  if (auto ok = (*stmt)->run(); !ok) return fail(std::move(ok).error());
-  return db_.changes();
+  return sum_returned(**stmt);
 }
 
 }  // namespace esrsync::store

@@ -206,7 +206,7 @@ Result<Change> RecordStore::apply(std::string_view entity, std::string_view key,
   // Only the hash and state are read: an unchanged record (most of a FULL extract) costs one
   // lookup and no write.
   auto probe = db_.cached(
-      "SELECT content_hash, withdrawn, payload FROM canonical_record WHERE entity = ?1 AND "
+      "SELECT content_hash, withdrawn, payload, vpd, rowid FROM canonical_record WHERE entity = ?1 AND "
       "record_key = ?2");
   if (!probe) return fail(std::move(probe).error());
   if (auto ok = bind_texts(**probe, {entity, key}); !ok) return fail(std::move(ok).error());
@@ -214,29 +214,50 @@ Result<Change> RecordStore::apply(std::string_view entity, std::string_view key,
   if (!found) return fail(std::move(found).error());
   Change change = Change::inserted;
   std::string replaced;
+  std::int64_t rowid = 0;  // set when only the content changes
   if (*found) {
     if ((*probe)->column_text(0) == content_hash && (*probe)->column_int64(1) == 0) return Change::unchanged;
     change = Change::updated;
     // History keeps the version a change replaced (the current one is in canonical_record), so a
     // first load writes each payload once, not twice.
     replaced = (*probe)->column_text(2);
+    if ((*probe)->column_int64(1) == 0 && (*probe)->column_text(3) == vpd) rowid = (*probe)->column_int64(4);
   }
   (*probe)->reset();
+  if (rowid != 0) {
+    // The usual change (a new mobile, a new grade): the row is rewritten where it is, and the
+    // indexes, whose columns do not change, are left alone.
+    auto update = db_.cached(
+        "UPDATE canonical_record SET content_hash = ?2, payload = ?3, last_file_id = ?4, updated_ms = ?5 "
+        "WHERE rowid = ?1");
+    if (!update) return fail(std::move(update).error());
+    if (auto ok = (*update)->bind(1, rowid); !ok) return fail(std::move(ok).error());
+    if (auto ok = bind_texts(**update, {content_hash, payload}, 2); !ok) return fail(std::move(ok).error());
+    if (auto ok = (*update)->bind(4, file_id); !ok) return fail(std::move(ok).error());
+    if (auto ok = (*update)->bind(5, clock_.now_ms()); !ok) return fail(std::move(ok).error());
+    if (auto ok = (*update)->run(); !ok) return fail(std::move(ok).error());
+  } else if (auto ok = upsert(entity, key, vpd, payload, content_hash, file_id); !ok) {
+    return fail(std::move(ok).error());
+  }
+  if (auto ok = append_history(entity, key, change, content_hash, replaced, file_id); !ok) {
+    return fail(std::move(ok).error());
+  }
+  return change;
+}
+
+Status RecordStore::upsert(std::string_view entity, std::string_view key, std::string_view vpd,
+                           std::string_view payload, std::string_view content_hash, std::int64_t file_id) {
   auto stmt = db_.cached(
       "INSERT INTO canonical_record (entity, record_key, vpd, content_hash, payload, withdrawn, last_file_id, "
       "updated_ms) VALUES (?1, ?2, ?4, ?5, ?6, 0, ?3, ?7) ON CONFLICT (entity, record_key) DO UPDATE SET "
       "vpd = excluded.vpd, content_hash = excluded.content_hash, payload = excluded.payload, withdrawn = 0, "
       "last_file_id = excluded.last_file_id, updated_ms = excluded.updated_ms");
   if (!stmt) return fail(std::move(stmt).error());
-  if (auto ok = bind_texts(**stmt, {entity, key}); !ok) return fail(std::move(ok).error());
-  if (auto ok = (*stmt)->bind(3, file_id); !ok) return fail(std::move(ok).error());
-  if (auto ok = bind_texts(**stmt, {vpd, content_hash, payload}, 4); !ok) return fail(std::move(ok).error());
-  if (auto ok = (*stmt)->bind(7, clock_.now_ms()); !ok) return fail(std::move(ok).error());
-  if (auto ok = (*stmt)->run(); !ok) return fail(std::move(ok).error());
-  if (auto ok = append_history(entity, key, change, content_hash, replaced, file_id); !ok) {
-    return fail(std::move(ok).error());
-  }
-  return change;
+  if (auto ok = bind_texts(**stmt, {entity, key}); !ok) return ok;
+  if (auto ok = (*stmt)->bind(3, file_id); !ok) return ok;
+  if (auto ok = bind_texts(**stmt, {vpd, content_hash, payload}, 4); !ok) return ok;
+  if (auto ok = (*stmt)->bind(7, clock_.now_ms()); !ok) return ok;
+  return (*stmt)->run();
 }
 
 Result<Change> RecordStore::withdraw(std::string_view entity, std::string_view key, std::int64_t file_id) {

@@ -23,7 +23,8 @@ std::span<const Migration> schema_migrations() noexcept {
                                       RecordStore::kVpdIndexMigration,
                                       Outbox::kRetentionMigration,
                                       Outbox::kLeanKeyMigration,
-                                      RecordStore::kHistoryIndexMigration};
+                                      RecordStore::kHistoryIndexMigration,
+                                      Outbox::kChangesMigration};
   return kMigrations;
 }
 

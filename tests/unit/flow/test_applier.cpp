@@ -5,6 +5,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "esrsync/codec/json_lines.hpp"
 #include "esrsync/flow/applier.hpp"
@@ -175,6 +176,61 @@ TEST_F(ApplierTest, APersonIndexMissingAfterAnUpgradeIsRebuilt) {
   EXPECT_EQ(queued_for("OHP01:E9"), 1u);
   ASSERT_TRUE(reindex_persons_if_empty(*db_));  // a second call finds the index filled: nothing to do
   EXPECT_FALSE(*store::PersonIndex(*db_).empty());
+}
+
+// A JSON-lines sink takes changes in batches: one outbox row per `batch` changes, each line a change
+// with its own key, and the last partly filled batch written by finish() (before the commit).
+TEST_F(ApplierTest, BatchSinksGetOneRowPerBatchAndTheRestAtFinish) {
+  ApplyCounts counts;
+  Applier applier(*db_, *records_, *outbox_, {}, "esr", recon::MatchOptions{}, counts);
+  applier.set_source(ApplySource{2, "DE.DAT", "245-2"});
+  applier.set_batch_sinks({BatchSink{"oh", 2}, BatchSink{"audit", 5}});
+  for (int i = 0; i < 5; ++i) {
+    model::Record a;
+    a.reset(model::Entity::assignment);
+    a.set("person_number", "10000001");
+    a.set("assignment_number", "10000001-" + std::to_string(i + 1));
+    a.set("org_code", "RR8");
+    a.line = static_cast<std::uint64_t>(i + 2);
+    ASSERT_TRUE(applier.apply(a, "245"));
+  }
+  const auto before = outbox_->list(std::nullopt, 100);
+  // "oh" has two full batches (4 changes); "audit" and the fifth "oh" change wait for finish().
+  std::int64_t oh_changes = 0;
+  for (const auto& e : *before)
+    oh_changes += e.sink == "oh" ? e.changes : 0;
+  EXPECT_EQ(oh_changes, 4);
+  ASSERT_TRUE(applier.finish());
+  ASSERT_TRUE(applier.finish());  // nothing left: no empty row
+  std::vector<store::OutboxEntry> oh;
+  std::vector<store::OutboxEntry> audit;
+  const auto after = outbox_->list(std::nullopt, 100);  // kept alive for the loop
+  for (const auto& e : *after) {
+    if (e.sink == "oh") oh.push_back(e);
+    if (e.sink == "audit") audit.push_back(e);
+  }
+  ASSERT_EQ(oh.size(), 3U);
+  ASSERT_EQ(audit.size(), 1U);
+  EXPECT_EQ(oh[0].changes, 2);
+  EXPECT_EQ(oh[2].changes, 1);
+  EXPECT_EQ(oh[0].change, "batch");
+  EXPECT_EQ(oh[0].entity, "assignment");
+  EXPECT_EQ(oh[0].record_key, "10000001-1..10000001-2");
+  EXPECT_EQ(oh[2].record_key, "10000001-5");
+  EXPECT_EQ(oh[0].idempotency_key, "oh:batch:245-2:1");
+  EXPECT_EQ(oh[2].idempotency_key, "oh:batch:245-2:3");
+  EXPECT_EQ(audit[0].changes, 5);
+  EXPECT_EQ(counts.queued, 10U);  // changes, for every sink
+  // Each line is the change as a per-change sink would have it, with that sink's key.
+  const auto first_line = audit[0].payload.substr(0, audit[0].payload.find('\n'));
+  const auto line = nlohmann::json::parse(first_line, nullptr, false);
+  ASSERT_FALSE(line.is_discarded()) << first_line;
+  EXPECT_EQ(line["key"], "10000001-1");
+  EXPECT_EQ(line["entity"], "assignment");
+  EXPECT_EQ(line["idempotency_key"].get<std::string>().rfind("audit:assignment:10000001-1:inserted:", 0), 0U);
+  EXPECT_THAT(line["idempotency_key"].get<std::string>(), ::testing::EndsWith(":245-2:2"));
+  EXPECT_EQ(line["change"]["fields"]["org_code"], "RR8");
+  EXPECT_EQ(std::count(audit[0].payload.begin(), audit[0].payload.end(), '\n'), 5);
 }
 
 }  // namespace

@@ -248,5 +248,40 @@ TEST(OutboxBackoff, IsCappedAndJittered) {
   EXPECT_GT(seen.size(), 10u);  // jittered, not one fixed value
 }
 
+// Batch rows carry many changes: a claim stops before its budget of changes is passed (the first
+// row always comes, however large), and counts, retries and purges are in changes, not rows.
+TEST_F(OutboxTest, ClaimBudgetAndCountsAreInChanges) {
+  ASSERT_TRUE(db_->begin());
+  for (const std::int64_t n : {300, 300, 1, 700}) {
+    auto e = change("B" + std::to_string(n), "oh");
+    e.change = "batch";
+    e.changes = n;
+    ASSERT_TRUE(outbox_->enqueue(e));
+  }
+  ASSERT_TRUE(db_->commit());
+  EXPECT_EQ(*outbox_->count("oh", OutboxState::pending), 1301U);
+  auto first = outbox_->claim("oh", 500, 500);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->size(), 1U);  // 300 + 300 would pass 500
+  EXPECT_EQ((*first)[0].changes, 300);
+  auto second = outbox_->claim("oh", 500, 601);
+  ASSERT_TRUE(second);
+  ASSERT_EQ(second->size(), 2U);  // 300 + 1; the 700 would pass 601
+  auto third = outbox_->claim("oh", 500, 500);
+  ASSERT_TRUE(third);
+  ASSERT_EQ(third->size(), 1U);  // larger than the budget, taken alone
+  EXPECT_EQ((*third)[0].changes, 700);
+  EXPECT_TRUE(outbox_->claim("oh", 500, 500)->empty());  // all leased
+  ASSERT_TRUE(db_->begin());
+  ASSERT_TRUE(outbox_->rejected((*third)[0].id, "sink refused"));
+  ASSERT_TRUE(outbox_->delivered_all({(*first)[0].id, (*second)[0].id}));
+  ASSERT_TRUE(db_->commit());
+  EXPECT_EQ(*outbox_->count("oh", OutboxState::dead), 700U);
+  EXPECT_EQ(*outbox_->count("oh", OutboxState::delivered), 600U);
+  EXPECT_EQ(*outbox_->retry_dead(std::nullopt), 700);
+  clock_.advance_ms(1);
+  EXPECT_EQ(*outbox_->purge_delivered(clock_.now_ms()), 600);
+}
+
 }  // namespace
 }  // namespace esrsync::store

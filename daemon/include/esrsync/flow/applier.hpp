@@ -20,7 +20,10 @@
 // refusal or missing consent is logged with its reason and nothing is queued.
 //
 // Every change is written to the outbox for each sink with a stable idempotency key; every
-// matching decision is logged. Used from the store's thread.
+// matching decision is logged. Sinks that take changes in batches (JSON-lines directory sinks) get
+// one outbox row per batch of up to their batch size: the lines of the file they will write, each
+// change with its own key. Those rows are written by finish(), which the caller runs before it
+// commits. Used from the store's thread.
 
 #include <cstdint>
 #include <map>
@@ -30,6 +33,7 @@
 
 #include "esrsync/core/key_set.hpp"
 #include "esrsync/core/result.hpp"
+#include "esrsync/flow/config.hpp"
 #include "esrsync/model/record.hpp"
 #include "esrsync/recon/matcher.hpp"
 #include "esrsync/store/outbox.hpp"
@@ -59,6 +63,26 @@ struct ApplySource {
   std::string identity;
 };
 
+// A sink that takes changes in batches: one outbox row (and one file) per `batch` changes.
+struct BatchSink {
+  std::string name;
+  std::int64_t batch = 500;
+};
+
+// One change as a line of a JSON-lines sink file:
+// {"idempotency_key":…,"entity":…,"key":…,"change":<the canonical record, or null>}\n
+void append_change_line(std::string_view idempotency_key, std::string_view entity, std::string_view key,
+                        std::string_view payload, std::string& out);
+
+// How a flow's sinks take its changes: a row per change (mapped sinks: ESR DI files), in batches
+// (JSON-lines sinks), or not at all (staff-history sinks, which get transfers).
+struct SinkRoles {
+  std::vector<std::string> per_change;
+  std::vector<BatchSink> batched;
+  std::vector<std::string> transfer;
+};
+[[nodiscard]] SinkRoles sink_roles(const FlowConfig& flow);
+
 // The store key of a canonical record (DOMAIN.md "Canonical model": ESR owns persons by person
 // number and assignments by assignment number; OH events are unique per provider).
 [[nodiscard]] std::string record_key(const model::Record& record);
@@ -77,6 +101,8 @@ class Applier {
   // Sinks of kind staff-history: a trainee's new assignment at another organisation queues their
   // staff history for them, where the person consented (the decision is logged either way).
   void set_transfer_sinks(std::vector<std::string> sinks) { transfer_sinks_ = std::move(sinks); }
+  // Sinks that take changes in batches (see above); the others in `sinks` get a row per change.
+  void set_batch_sinks(const std::vector<BatchSink>& sinks);
 
   // One valid data record. `vpd` is the file's (ESR records); OH records take their person's.
   Status apply(model::Record& record, std::string_view vpd);
@@ -88,6 +114,9 @@ class Applier {
   void seal_seen();
   // FULL extracts, after seal_seen(): what the VPD had and this file does not carry is withdrawn.
   Status withdraw_unseen(std::string_view vpd);
+  // Writes the batch sinks' last, partly filled, batches. Run before the transaction commits: changes
+  // queued since the last call are not in the outbox until then.
+  Status finish();
   // A large load into an empty person index: index by sorting at the end (store/person_index.hpp).
   Status begin_bulk_persons() { return persons_.begin_bulk(); }
   Status end_bulk_persons() { return persons_.end_bulk(); }
@@ -104,12 +133,23 @@ class Applier {
   Result<bool> conflicts_with_stored(const model::Record& record);
   Status check_regression(const model::Record& record);
   Status check_transfer(const model::Record& assignment);
+  struct Batch {
+    BatchSink sink;
+    std::string text;  // the lines so far
+    std::int64_t changes = 0;
+    std::int64_t written = 0;  // rows written for this source (numbers the next row's key)
+    std::string entity;        // of the changes in it, or "mixed"
+    std::string first_key;
+    std::string last_key;
+  };
+  Status flush(Batch& batch);
 
   store::SqliteDb& db_;
   store::RecordStore& records_;
   store::Outbox& outbox_;
   std::vector<std::string> sinks_;
   std::vector<std::string> transfer_sinks_;
+  std::vector<Batch> batches_;
   std::string flow_;
   recon::MatchOptions matching_;
   ApplyCounts& counts_;

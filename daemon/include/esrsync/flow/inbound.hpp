@@ -33,6 +33,7 @@
 
 #include "esrsync/core/clock.hpp"
 #include "esrsync/core/result.hpp"
+#include "esrsync/flow/applier.hpp"
 #include "esrsync/mapping/mapping.hpp"
 #include "esrsync/model/record.hpp"
 #include "esrsync/model/validators.hpp"
@@ -60,6 +61,7 @@ struct InboundContext {
   std::string flow;  // names the flow in reconciliation items
   recon::MatchOptions matching;
   std::vector<std::string> transfer_sinks;  // staff-history sinks of this flow
+  std::vector<BatchSink> batch_sinks;       // sinks that take the changes in batches (JSON lines)
 };
 
 enum class Outcome : std::uint8_t { applied, partial, rejected, duplicate, held };

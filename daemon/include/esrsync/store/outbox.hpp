@@ -41,6 +41,10 @@ struct OutboxEntry {
   std::string payload;          // the canonical record (JSON)
   std::string change;           // "inserted", "updated" or "withdrawn" (what the sink is told)
   std::int64_t batch_id = 0;    // file-based sinks: the outbound file holding it (0 = none yet)
+  // How many changes the row carries: 1, or for a sink that takes changes in batches (JSON-lines
+  // directory sinks) the lines of `payload`, each a change with its own idempotency key, and
+  // `change` is "batch". Such a row is delivered, retried and dead-lettered as one file.
+  std::int64_t changes = 1;
   OutboxState state = OutboxState::pending;
   int attempts = 0;
   std::int64_t created_ms = 0;
@@ -56,6 +60,7 @@ class Outbox {
   static const Migration kBatchMigration;
   static const Migration kRetentionMigration;
   static const Migration kLeanKeyMigration;
+  static const Migration kChangesMigration;
 
   Outbox(SqliteDb& db, RetryPolicy policy, const Clock& clock, std::uint64_t jitter_seed);
 
@@ -65,8 +70,9 @@ class Outbox {
   Status enqueue(const OutboxEntry& entry);
 
   // Up to `limit` due pending rows for `sink` not yet in an outbound file, oldest first, each
-  // leased until now + lease_ms.
-  Result<std::vector<OutboxEntry>> claim(std::string_view sink, int limit);
+  // leased until now + lease_ms. With `max_changes`, rows stop before their changes would pass it
+  // (the first row is always taken), so batch rows are not all read into memory at once.
+  Result<std::vector<OutboxEntry>> claim(std::string_view sink, int limit, std::int64_t max_changes = 0);
   // File-based sinks (ESR DI return files): the rows placed in outbound file `batch_id`, in the
   // order they were placed. Such a row is delivered with its file, never claimed on its own again.
   Status assign_batch(std::int64_t id, std::int64_t batch_id);
@@ -89,10 +95,12 @@ class Outbox {
   // died mid-delivery are released, so those changes are offered again at once.
   Result<int> release_leases();
 
-  // Operator actions: dead letters (all, or one id) go back to pending with attempts reset.
+  // Operator actions: dead letters (all, or one id) go back to pending with attempts reset. Returns
+  // the changes (not rows) queued again; purge_delivered likewise counts changes.
   Result<int> retry_dead(std::optional<std::int64_t> id);
   Result<std::vector<OutboxEntry>> list(std::optional<OutboxState> state, int limit);
   Result<std::optional<OutboxEntry>> get(std::int64_t id);
+  // The changes (not rows) in `state` for `sink`.
   Result<std::uint64_t> count(std::string_view sink, OutboxState state);
   // Deletes delivered rows settled before `older_than_ms`, except those in an outbound file the
   // receiver has not acknowledged yet; dead letters are never purged here.

@@ -75,6 +75,9 @@ class RecordStore {
  private:
   Status append_history(std::string_view entity, std::string_view key, Change change, std::string_view hash,
                         std::string_view payload, std::int64_t file_id);
+  // Inserts the record, or replaces every column of the stored one (its VPD or state changed).
+  Status upsert(std::string_view entity, std::string_view key, std::string_view vpd, std::string_view payload,
+                std::string_view content_hash, std::int64_t file_id);
 
   SqliteDb& db_;
   const Clock& clock_;
