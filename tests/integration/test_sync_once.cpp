@@ -5,6 +5,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -118,6 +119,35 @@ TEST_F(SyncOnce, FailedDeliveryStaysQueuedAndIsDeliveredOnceLater) {
   const auto again = sync({"--json"});
   EXPECT_THAT(again.out, HasSubstr("\"delivered\": 0"));
   EXPECT_EQ(outbox_text(), delivered);  // delivered once
+}
+
+TEST_F(SyncOnce, AFailedFileInARoundLeavesTheFilesBeforeItDeliveredAndTheRestUntried) {
+  // Two changes per file: the 14 changes are 7 files, written in one round.
+  std::string config = test::read_file(dir_ / "esrsync.toml");
+  config += "batch = 2\nbase_delay_ms = 0\n";
+  test::write_file(dir_ / "esrsync.toml", config);
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  fs::create_directories(dir_ / "out/esr-oh-3-3.jsonl.part");  // the third file cannot be written
+  const auto failed = sync({"--json"});
+  EXPECT_EQ(failed.exit_code, 1);
+  EXPECT_THAT(failed.out, HasSubstr("\"delivered\": 4"));
+  EXPECT_THAT(failed.out, HasSubstr("\"pending\": 10"));
+  EXPECT_THAT(failed.out, HasSubstr("Is a directory"));
+  EXPECT_EQ(names("out"), (std::vector<std::string>{"esr-oh-1-1.jsonl", "esr-oh-2-2.jsonl", "esr-oh-3-3.jsonl.part"}));
+  const auto pending = nlohmann::json::parse(esrsync({"queue", "list", "--state", "pending", "--json"}).out);
+  ASSERT_EQ(pending.size(), 5U);
+  EXPECT_EQ(pending[0]["id"], 3);
+  EXPECT_EQ(pending[0]["attempts"], 1);  // tried and failed
+  for (std::size_t i = 1; i < pending.size(); ++i)
+    EXPECT_EQ(pending[i]["attempts"], 0) << i;  // never tried: no attempt counted
+
+  fs::remove_all(dir_ / "out/esr-oh-3-3.jsonl.part");
+  const auto fixed = sync({"--json"});
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.out << fixed.err;
+  EXPECT_THAT(fixed.out, HasSubstr("\"delivered\": 10"));
+  const std::string delivered = outbox_text();
+  EXPECT_EQ(std::count(delivered.begin(), delivered.end(), '\n'), 14);  // every change once
+  EXPECT_EQ(names("out").size(), 7U);
 }
 
 TEST_F(SyncOnce, DeliveredChangesAreKeptForTheRetentionPeriodThenPurged) {

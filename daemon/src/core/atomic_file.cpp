@@ -18,7 +18,15 @@ Unexpected io_error(const char* rule, const char* what, const std::filesystem::p
 
 }  // namespace
 
-Status write_file_atomically(const std::filesystem::path& path, std::string_view content) {
+Status sync_directory(const std::filesystem::path& dir) {
+  UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd.valid() || ::fsync(dir_fd.get()) != 0) {
+    return io_error("dir.fsync", "file renamed but its directory could not be synced", dir, errno);
+  }
+  return {};
+}
+
+Status write_file_atomically(const std::filesystem::path& path, std::string_view content, DirSync dir_sync) {
   const std::filesystem::path part = path.string() + ".part";
   const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   UniqueFd fd(::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
@@ -50,11 +58,7 @@ Status write_file_atomically(const std::filesystem::path& path, std::string_view
     cleanup();
     return io_error("file.rename", "cannot rename into place", path, err);
   }
-  UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dir_fd.valid() || ::fsync(dir_fd.get()) != 0) {
-    return io_error("dir.fsync", "file renamed but its directory could not be synced", dir, errno);
-  }
-  return {};
+  return dir_sync == DirSync::now ? sync_directory(dir) : Status{};
 }
 
 }  // namespace esrsync

@@ -165,6 +165,27 @@ Result<bool> check_header(const std::string& path, InboundContext& ctx, codec::D
   return false;
 }
 
+// The journal mode for one file's transaction (see apply_inbound_file): "truncate" while it lives
+// when asked for, back to WAL after. Switching needs no transaction open; if SQLite keeps WAL (it
+// may not switch), nothing changes but speed.
+class JournalForLoad {
+ public:
+  JournalForLoad(store::SqliteDb& db, bool bulk) : db_(db) {
+    if (bulk) switched_ = db_.journal_mode("truncate").value_or("") == "truncate";
+  }
+  JournalForLoad(const JournalForLoad&) = delete;
+  JournalForLoad& operator=(const JournalForLoad&) = delete;
+  ~JournalForLoad() {
+    if (!switched_) return;
+    db_.rollback();  // every path commits or rolls back first; this is a guard
+    (void)db_.journal_mode("wal");
+  }
+
+ private:
+  store::SqliteDb& db_;
+  bool switched_ = false;
+};
+
 }  // namespace
 
 Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext& ctx) {
@@ -198,6 +219,18 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
     if (*checked) return result;  // not applied: rejected, duplicate or held
   }
 
+  // A FULL extract into a store that has no persons yet (the first load) is written with a
+  // rollback journal instead of the WAL: nearly every page it writes is new, and a new page needs
+  // no journal entry, so the gigabytes go to the store file once instead of to the WAL and then
+  // again at the checkpoint. Just as atomic and durable (synchronous=FULL); a crash leaves a hot
+  // journal that SQLite rolls back on the next open. WAL again once the file is done.
+  bool first_load = false;
+  if (result.extract_type == "FULL") {
+    auto empty = store::PersonIndex(ctx.db).empty();
+    if (!empty) return fail(std::move(empty).error());
+    first_load = *empty;
+  }
+  JournalForLoad journal(ctx.db, first_load);
   // Apply every record in one transaction; a file-level problem found on the way undoes it all.
   if (auto ok = ctx.db.begin(); !ok) return fail(std::move(ok).error());
   auto abandon = [&ctx](Error e) -> Result<InboundResult> {
@@ -218,12 +251,8 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
   applier.set_source(ApplySource{
       *file_id, file_name,
       result.vpd.empty() ? "sha256-" + result.checksum.substr(0, 32) : result.vpd + "-" + std::to_string(result.seq)});
-  if (result.extract_type == "FULL") {
-    auto empty = store::PersonIndex(ctx.db).empty();
-    if (!empty) return abandon(std::move(empty).error());
-    if (*empty) {
-      if (auto ok = applier.begin_bulk_persons(); !ok) return abandon(std::move(ok).error());
-    }
+  if (first_load) {
+    if (auto ok = applier.begin_bulk_persons(); !ok) return abandon(std::move(ok).error());
   }
   for (;;) {
     const auto next = decoder->next(record, errors);

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <span>
 #include <system_error>
 
 #include "esrsync/codec/json_lines.hpp"
@@ -67,10 +68,10 @@ Status write_ack_if_missing(const fs::path& file, const std::string& acks_dir, c
   return write_file_atomically(path, ack);
 }
 
-// Writes claimed outbox entries as one JSON-lines file in the sink directory: a batch row's lines
-// as they are, a row of one change as its line. The file name carries the first and last outbox
-// ids, so a redelivery after a crash rewrites the same file.
-Status write_batch(const DirSinkConfig& sink, const std::string& flow, const std::vector<store::OutboxEntry>& batch) {
+// Writes outbox entries as one JSON-lines file in the sink directory: a batch row's lines as they
+// are, a row of one change as its line. The file name carries the first and last outbox ids, so a
+// redelivery after a crash rewrites the same file. The caller syncs the directory.
+Status write_batch(const DirSinkConfig& sink, const std::string& flow, std::span<const store::OutboxEntry> batch) {
   std::string text;
   for (const auto& e : batch) {
     if (e.change == "batch") {
@@ -81,16 +82,19 @@ Status write_batch(const DirSinkConfig& sink, const std::string& flow, const std
   }
   const std::string name = flow + "-" + sink.name + "-" + std::to_string(batch.front().id) + "-" +
                            std::to_string(batch.back().id) + ".jsonl";
-  return write_file_atomically(fs::path(sink.directory) / name, text);
+  return write_file_atomically(fs::path(sink.directory) / name, text, DirSync::later);
 }
 
-// After a sink write: the entries are delivered, or (the write failed) scheduled for retry, in one
-// transaction.
-Status settle(store::SqliteDb& db, store::Outbox& outbox, const std::vector<std::int64_t>& ids, const Status& written) {
+// After sink writes, in one transaction: `delivered` are delivered, `failed` scheduled for retry
+// (or dead) with `reason`, `untried` released for the next round.
+Status settle(store::SqliteDb& db, store::Outbox& outbox, const std::vector<std::int64_t>& delivered,
+              const std::vector<std::int64_t>& failed, const std::string& reason,
+              const std::vector<std::int64_t>& untried = {}) {
   if (auto ok = db.begin(); !ok) return ok;
-  Status settled = written ? outbox.delivered_all(ids) : Status{};
-  for (std::size_t i = 0; settled && !written && i < ids.size(); ++i)
-    settled = outbox.retry_later(ids[i], written.error().to_string());
+  Status settled = outbox.delivered_all(delivered);
+  for (std::size_t i = 0; settled && i < failed.size(); ++i)
+    settled = outbox.retry_later(failed[i], reason);
+  if (settled) settled = outbox.release(untried);
   if (!settled) {
     db.rollback();
     return settled;
@@ -98,27 +102,58 @@ Status settle(store::SqliteDb& db, store::Outbox& outbox, const std::vector<std:
   return db.commit();
 }
 
-// Sinks without a mapping: batches of changes as JSON-lines files.
+// Sinks without a mapping: batches of changes as JSON-lines files of up to `batch` changes (a batch
+// row is one file). A round claims up to kFilesPerRound files' worth, writes them, syncs the
+// directory once and settles them in one transaction; a crash before the settle delivers them
+// again, under the same names.
+constexpr std::int64_t kFilesPerRound = 16;
+
 Status deliver_json_lines(store::SqliteDb& db, store::Outbox& outbox, const FlowConfig& flow, const DirSinkConfig& sink,
                           SinkReport& report) {
+  const std::int64_t budget = kFilesPerRound * sink.batch;
   for (;;) {
-    auto batch = outbox.claim(sink.name, sink.batch, sink.batch);
-    if (!batch) return fail(std::move(batch).error());
-    if (batch->empty()) break;
-    auto written = write_batch(sink, flow.name, *batch);
-    std::vector<std::int64_t> ids;
+    auto rows = outbox.claim(sink.name, static_cast<int>(budget), budget);
+    if (!rows) return fail(std::move(rows).error());
+    if (rows->empty()) break;
+    std::vector<std::int64_t> written;
+    std::vector<std::int64_t> failed;
+    std::vector<std::int64_t> untried;
+    std::string error;
     std::uint64_t changes = 0;
-    for (const auto& e : *batch) {
-      ids.push_back(e.id);
-      changes += static_cast<std::uint64_t>(e.changes);
+    std::uint64_t files = 0;
+    for (std::size_t first = 0, end = 0; first < rows->size(); first = end) {
+      std::int64_t in_file = 0;
+      while (end < rows->size() && (end == first || in_file + (*rows)[end].changes <= sink.batch))
+        in_file += (*rows)[end++].changes;
+      std::vector<std::int64_t>* into = &untried;  // after a failure, the rest of the round waits
+      if (error.empty()) {
+        if (auto ok = write_batch(sink, flow.name, std::span(*rows).subspan(first, end - first)); ok) {
+          into = &written;
+          changes += static_cast<std::uint64_t>(in_file);
+          ++files;
+        } else {
+          into = &failed;
+          error = ok.error().to_string();
+        }
+      }
+      for (std::size_t i = first; i < end; ++i)
+        into->push_back((*rows)[i].id);
     }
-    if (auto ok = settle(db, outbox, ids, written); !ok) return ok;
-    if (!written) {
-      report.last_error = written.error().to_string();
+    if (!written.empty()) {
+      if (auto synced = sync_directory(sink.directory); !synced) {
+        error = synced.error().to_string();  // renamed, not yet durable: tried again
+        failed.insert(failed.end(), written.begin(), written.end());
+        written.clear();
+        changes = files = 0;
+      }
+    }
+    if (auto ok = settle(db, outbox, written, failed, error, untried); !ok) return ok;
+    report.delivered += changes;
+    report.files += files;
+    if (!error.empty()) {
+      report.last_error = error;
       break;  // one pass: the outbox has scheduled the retries; a later run (or the daemon) makes them
     }
-    report.delivered += changes;
-    ++report.files;
   }
   return {};
 }
@@ -146,7 +181,11 @@ Status deliver_staff_histories(store::SqliteDb& db, store::Outbox& outbox, const
                                                                  std::to_string(e.id) + ".json"),
                                      bundle);
       }();
-      if (auto ok = settle(db, outbox, {e.id}, written); !ok) return ok;
+      if (auto ok = written ? settle(db, outbox, {e.id}, {}, "")
+                            : settle(db, outbox, {}, {e.id}, written.error().to_string());
+          !ok) {
+        return ok;
+      }
       if (!written) {
         report.last_error += (report.last_error.empty() ? "" : "\n") + written.error().to_string();
         continue;

@@ -75,11 +75,23 @@ const Migration Outbox::kChangesMigration{13, R"sql(
 ALTER TABLE outbox ADD COLUMN changes INTEGER NOT NULL DEFAULT 1;
 )sql"};
 
+// A batch row's lines live apart from its state: claiming and settling a row rewrite it, and with
+// the lines inside, each would write the whole batch again. Its lines are dropped once delivered
+// (they are in the sink's file; the record versions are in the change history).
+const Migration Outbox::kPayloadMigration{14, R"sql(
+CREATE TABLE outbox_payload (
+  id       INTEGER PRIMARY KEY,
+  payload  BLOB NOT NULL
+);
+)sql"};
+
 namespace {
 
+// Rows with their lines (batch rows) or payload: "SELECT kColumns kFrom WHERE ...".
 constexpr std::string_view kColumns =
-    "id, sink, idempotency_key, entity, record_key, payload, state, attempts, created_ms, next_attempt_ms, last_error, "
-    "change, coalesce(batch_id, 0), changes";
+    "o.id, o.sink, o.idempotency_key, o.entity, o.record_key, coalesce(p.payload, o.payload), o.state, o.attempts, "
+    "o.created_ms, o.next_attempt_ms, o.last_error, o.change, coalesce(o.batch_id, 0), o.changes";
+constexpr std::string_view kFrom = " FROM outbox o LEFT JOIN outbox_payload p ON p.id = o.id ";
 
 constexpr std::string_view kToDead =
     "UPDATE outbox SET state = 'dead', settled_ms = ?2, attempts = attempts + 1, leased_until_ms = 0, "
@@ -95,6 +107,14 @@ std::string_view state_name(OutboxState s) {
       return "dead";
   }
   return "pending";
+}
+
+// "[1,2,3]": ids for a json_each() parameter.
+std::string json_ids(const std::vector<std::int64_t>& ids) {
+  std::string json = "[";
+  for (const auto id : ids)
+    json += (json.size() > 1 ? "," : "") + std::to_string(id);
+  return json + "]";
 }
 
 OutboxEntry read_entry(const Statement& row) {
@@ -136,7 +156,13 @@ Status Outbox::enqueue(const OutboxEntry& entry) {
   }
   if (auto ok = (*stmt)->bind(6, now); !ok) return ok;
   if (auto ok = (*stmt)->bind(8, entry.changes); !ok) return ok;
-  return (*stmt)->run();
+  if (entry.change != "batch") return (*stmt)->run();
+  if (auto ok = (*stmt)->bind(5, std::string_view()); !ok) return ok;  // the lines go apart
+  if (auto ok = (*stmt)->run(); !ok) return ok;
+  auto lines = db_.cached("INSERT INTO outbox_payload (id, payload) VALUES (last_insert_rowid(), ?1)");
+  if (!lines) return fail(std::move(lines).error());
+  if (auto ok = (*lines)->bind(1, std::string_view(entry.payload)); !ok) return ok;
+  return (*lines)->run();
 }
 
 Result<std::vector<OutboxEntry>> Outbox::claim(std::string_view sink, int limit, std::int64_t max_changes) {
@@ -148,8 +174,8 @@ Result<std::vector<OutboxEntry>> Outbox::claim(std::string_view sink, int limit,
       "AND leased_until_ms <= ?2 AND batch_id IS NULL ORDER BY id LIMIT ?3");
   // One statement leases the whole batch (the ids as a JSON array), not one per row.
   auto lease = db_.cached("UPDATE outbox SET leased_until_ms = ?2 WHERE id IN (SELECT value FROM json_each(?1))");
-  auto select = db_.cached(std::string("SELECT ") + std::string(kColumns) +
-                           " FROM outbox WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id");
+  auto select = db_.cached(std::string("SELECT ") + std::string(kColumns) + std::string(kFrom) +
+                           "WHERE o.id IN (SELECT value FROM json_each(?1)) ORDER BY o.id");
   if (!due || !lease || !select) {
     db_.rollback();
     return fail(!due ? std::move(due).error() : !lease ? std::move(lease).error() : std::move(select).error());
@@ -214,10 +240,7 @@ Status Outbox::delivered_all(const std::vector<std::int64_t>& ids) {
       "UPDATE outbox SET state = 'delivered', settled_ms = ?2, attempts = attempts + 1, leased_until_ms = 0, "
       "last_error = '' WHERE id IN (SELECT value FROM json_each(?1)) AND state = 'pending'");
   if (!stmt) return fail(std::move(stmt).error());
-  std::string json = "[";
-  for (const auto id : ids)
-    json += (json.size() > 1 ? "," : "") + std::to_string(id);
-  json += "]";
+  const std::string json = json_ids(ids);
   if (auto ok = (*stmt)->bind(1, json); !ok) return ok;
   if (auto ok = (*stmt)->bind(2, clock_.now_ms()); !ok) return ok;
   if (auto ok = (*stmt)->run(); !ok) return ok;
@@ -225,14 +248,23 @@ Status Outbox::delivered_all(const std::vector<std::int64_t>& ids) {
     return fail(Errc::io, "outbox.unknown_id", "some of the delivered outbox entries were not pending",
                 Origin{db_.path()});
   }
-  return {};
+  auto drop = db_.cached("DELETE FROM outbox_payload WHERE id IN (SELECT value FROM json_each(?1))");
+  if (!drop) return fail(std::move(drop).error());
+  if (auto ok = (*drop)->bind(1, json); !ok) return ok;
+  return (*drop)->run();
+}
+
+Status Outbox::release(const std::vector<std::int64_t>& ids) {
+  if (ids.empty()) return {};
+  auto stmt = db_.cached(
+      "UPDATE outbox SET leased_until_ms = 0 WHERE id IN (SELECT value FROM json_each(?1)) AND state = 'pending'");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = (*stmt)->bind(1, json_ids(ids)); !ok) return ok;
+  return (*stmt)->run();
 }
 
 Status Outbox::delivered(std::int64_t id) {
-  return settle(id,
-                "UPDATE outbox SET state = 'delivered', settled_ms = ?2, attempts = attempts + 1, "
-                "leased_until_ms = 0, last_error = ?3 WHERE id = ?1 AND state = 'pending'",
-                "", std::nullopt);
+  return delivered_all({id});
 }
 
 Status Outbox::retry_later(std::int64_t id, std::string_view reason) {
@@ -275,8 +307,8 @@ Status Outbox::assign_batch(std::int64_t id, std::int64_t batch_id) {
 }
 
 Result<std::vector<OutboxEntry>> Outbox::batch(std::int64_t batch_id) {
-  auto stmt =
-      db_.cached(std::string("SELECT ") + std::string(kColumns) + " FROM outbox WHERE batch_id = ?1 ORDER BY id");
+  auto stmt = db_.cached(std::string("SELECT ") + std::string(kColumns) + std::string(kFrom) +
+                         "WHERE o.batch_id = ?1 ORDER BY o.id");
   if (!stmt) return fail(std::move(stmt).error());
   if (auto ok = (*stmt)->bind(1, batch_id); !ok) return fail(std::move(ok).error());
   return (*stmt)->collect(read_entry);
@@ -328,8 +360,8 @@ Result<int> Outbox::retry_dead(std::optional<std::int64_t> id) {
 }
 
 Result<std::vector<OutboxEntry>> Outbox::list(std::optional<OutboxState> state, int limit) {
-  auto stmt = db_.cached(std::string("SELECT ") + std::string(kColumns) +
-                         " FROM outbox WHERE (?1 IS NULL OR state = ?1) ORDER BY id LIMIT ?2");
+  auto stmt = db_.cached(std::string("SELECT ") + std::string(kColumns) + std::string(kFrom) +
+                         "WHERE (?1 IS NULL OR o.state = ?1) ORDER BY o.id LIMIT ?2");
   if (!stmt) return fail(std::move(stmt).error());
   if (auto ok = state ? (*stmt)->bind(1, state_name(*state)) : (*stmt)->bind_null(1); !ok)
     return fail(std::move(ok).error());
@@ -338,7 +370,7 @@ Result<std::vector<OutboxEntry>> Outbox::list(std::optional<OutboxState> state, 
 }
 
 Result<std::optional<OutboxEntry>> Outbox::get(std::int64_t id) {
-  auto stmt = db_.cached(std::string("SELECT ") + std::string(kColumns) + " FROM outbox WHERE id = ?1");
+  auto stmt = db_.cached(std::string("SELECT ") + std::string(kColumns) + std::string(kFrom) + "WHERE o.id = ?1");
   if (!stmt) return fail(std::move(stmt).error());
   if (auto ok = (*stmt)->bind(1, id); !ok) return fail(std::move(ok).error());
   auto rows = (*stmt)->collect(read_entry);

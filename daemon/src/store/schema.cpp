@@ -24,7 +24,8 @@ std::span<const Migration> schema_migrations() noexcept {
                                       Outbox::kRetentionMigration,
                                       Outbox::kLeanKeyMigration,
                                       RecordStore::kHistoryIndexMigration,
-                                      Outbox::kChangesMigration};
+                                      Outbox::kChangesMigration,
+                                      Outbox::kPayloadMigration};
   return kMigrations;
 }
 

@@ -187,6 +187,14 @@ int SqliteDb::changes() const noexcept {
   return sqlite3_changes(db_.get());
 }
 
+Result<std::string> SqliteDb::journal_mode(std::string_view mode) {
+  auto stmt = prepare("PRAGMA journal_mode=" + std::string(mode));
+  if (!stmt) return fail(std::move(stmt).error());
+  auto row = stmt->step();
+  if (!row) return fail(std::move(row).error());
+  return std::string(stmt->column_text(0));
+}
+
 Result<int> SqliteDb::schema_version() {
   auto stmt = prepare("PRAGMA user_version");
   if (!stmt) return fail(std::move(stmt).error());

@@ -276,6 +276,14 @@ TEST_F(OutboxTest, ClaimBudgetAndCountsAreInChanges) {
   ASSERT_TRUE(outbox_->rejected((*third)[0].id, "sink refused"));
   ASSERT_TRUE(outbox_->delivered_all({(*first)[0].id, (*second)[0].id}));
   ASSERT_TRUE(db_->commit());
+  // A delivered batch keeps its keys, not its lines (they are in the sink's file); a dead one keeps
+  // them for the retry.
+  EXPECT_EQ((*outbox_->get((*first)[0].id))->payload, "");
+  EXPECT_EQ((*outbox_->get((*first)[0].id))->record_key, "B300");
+  EXPECT_EQ((*outbox_->get((*third)[0].id))->payload, "{\"event_id\":\"B700\"}");
+  auto lines = db_->prepare("SELECT count(*) FROM outbox_payload");
+  ASSERT_TRUE(lines && *lines->step());
+  EXPECT_EQ(lines->column_int64(0), 2);  // the dead batch and the one still leased
   EXPECT_EQ(*outbox_->count("oh", OutboxState::dead), 700U);
   EXPECT_EQ(*outbox_->count("oh", OutboxState::delivered), 600U);
   EXPECT_EQ(*outbox_->retry_dead(std::nullopt), 700);

@@ -16,6 +16,13 @@ namespace esrsync {
 // Errors: Errc::io with rule file.create, file.write, file.fsync, file.rename or dir.fsync; the
 // message carries the system error (e.g. "No space left on device"). On error the final name is
 // untouched and the `.part` file is removed.
-Status write_file_atomically(const std::filesystem::path& path, std::string_view content);
+//
+// DirSync::later leaves the directory fsync to the caller (sync_directory), for a writer that hands
+// on several files and syncs their directory once before it tells anyone they are there.
+enum class DirSync : bool { now, later };
+Status write_file_atomically(const std::filesystem::path& path, std::string_view content,
+                             DirSync dir_sync = DirSync::now);
+// fsync of a directory: the renames into it are durable. Errors: Errc::io, dir.fsync.
+Status sync_directory(const std::filesystem::path& dir);
 
 }  // namespace esrsync

@@ -61,6 +61,7 @@ class Outbox {
   static const Migration kRetentionMigration;
   static const Migration kLeanKeyMigration;
   static const Migration kChangesMigration;
+  static const Migration kPayloadMigration;
 
   Outbox(SqliteDb& db, RetryPolicy policy, const Clock& clock, std::uint64_t jitter_seed);
 
@@ -81,7 +82,12 @@ class Outbox {
   // The sink confirmed: the row is delivered (kept until purged by retention).
   Status delivered(std::int64_t id);
   // The same for a whole batch in one statement; every id must be pending (else outbox.unknown_id).
+  // A batch row keeps its keys and counts but not its lines: they are in the sink's file and the
+  // record versions in the change history (see kPayloadMigration).
   Status delivered_all(const std::vector<std::int64_t>& ids);
+  // Claimed rows that were not tried after all (an earlier file of the same round failed): their
+  // lease ends now, with no attempt counted.
+  Status release(const std::vector<std::int64_t>& ids);
   // The sink asked to try later: one more attempt is counted; the next is scheduled with
   // exponential backoff and jitter, or the row becomes a dead letter when attempts run out.
   Status retry_later(std::int64_t id, std::string_view reason);

@@ -119,6 +119,10 @@ class SqliteDb {
   Status commit();
   void rollback() noexcept;
 
+  // Sets the journal mode ("wal", "truncate", ...) outside a transaction; returns the mode in force
+  // afterwards (SQLite keeps WAL while another connection has the file open).
+  Result<std::string> journal_mode(std::string_view mode);
+
   [[nodiscard]] Result<int> schema_version();
   // Rows changed by the last INSERT, UPDATE or DELETE.
   [[nodiscard]] int changes() const noexcept;
