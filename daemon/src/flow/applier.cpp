@@ -316,7 +316,7 @@ Status Applier::store_and_queue(model::Record& record, std::string_view vpd) {
     codec::append_canonical_json(record, payload_);
     hash = codec::content_hash_of(payload_);  // the canonical JSON just built, not built again
     record.set("action", action);
-    auto applied = records_.apply(def.name, key, vpd, payload_, hash, source_.file_id);
+    auto applied = records_.apply(def.name, key, vpd, payload_, hash, source_.file_id, likely_new_);
     if (!applied) return fail(std::move(applied).error());
     change = *applied;
     if (record.entity == Entity::person || record.entity == Entity::assignment) {
@@ -413,8 +413,14 @@ Status Applier::queue(std::string_view entity, const std::string& key, store::Ch
   // Stable across retries and crashes: the change and where it came from (never a row id), down
   // to the line, since a record may change more than once in one file (A, B, A, B: the second
   // "to B" is a change of its own, not a redelivery of the first). The sink's name goes first.
-  const std::string tail = ":" + std::string(entity) + ":" + key + ":" + std::string(to_string(change)) + ":" + hash +
-                           ":" + source_.identity + (line != 0 ? ":" + std::to_string(line) : std::string());
+  std::string tail;
+  tail.reserve(128);
+  for (const std::string_view part : {std::string_view(entity), std::string_view(key), to_string(change),
+                                      std::string_view(hash), std::string_view(source_.identity)}) {
+    tail += ':';
+    tail += part;
+  }
+  if (line != 0) tail += ":" + std::to_string(line);
   for (const auto& sink : sinks_) {
     store::OutboxEntry entry;
     entry.sink = sink;
@@ -427,7 +433,9 @@ Status Applier::queue(std::string_view entity, const std::string& key, store::Ch
     ++counts_.queued;
   }
   for (auto& b : batches_) {
-    append_change_line(b.sink.name + tail, entity, key, payload_, b.text);
+    line_key_.assign(b.sink.name);
+    line_key_ += tail;
+    append_change_line(line_key_, entity, key, payload_, b.text);
     if (b.changes++ == 0) {
       b.entity = entity;
       b.first_key = key;

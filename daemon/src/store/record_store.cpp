@@ -202,7 +202,24 @@ Status RecordStore::append_history(std::string_view entity, std::string_view key
 }
 
 Result<Change> RecordStore::apply(std::string_view entity, std::string_view key, std::string_view vpd,
-                                  std::string_view payload, std::string_view content_hash, std::int64_t file_id) {
+                                  std::string_view payload, std::string_view content_hash, std::int64_t file_id,
+                                  bool likely_new) {
+  if (likely_new) {
+    auto insert = db_.cached(
+        "INSERT INTO canonical_record (entity, record_key, vpd, content_hash, payload, withdrawn, last_file_id, "
+        "updated_ms) VALUES (?1, ?2, ?4, ?5, ?6, 0, ?3, ?7) ON CONFLICT (entity, record_key) DO NOTHING");
+    if (!insert) return fail(std::move(insert).error());
+    if (auto ok = bind_row(**insert, entity, key, vpd, payload, content_hash, file_id); !ok) {
+      return fail(std::move(ok).error());
+    }
+    if (auto ok = (*insert)->run(); !ok) return fail(std::move(ok).error());
+    if (db_.changes() == 1) {
+      if (auto ok = append_history(entity, key, Change::inserted, content_hash, "", file_id); !ok) {
+        return fail(std::move(ok).error());
+      }
+      return Change::inserted;
+    }
+  }
   // Only the hash and state are read: an unchanged record (most of a FULL extract) costs one
   // lookup and no write.
   auto probe = db_.cached(
@@ -253,11 +270,17 @@ Status RecordStore::upsert(std::string_view entity, std::string_view key, std::s
       "vpd = excluded.vpd, content_hash = excluded.content_hash, payload = excluded.payload, withdrawn = 0, "
       "last_file_id = excluded.last_file_id, updated_ms = excluded.updated_ms");
   if (!stmt) return fail(std::move(stmt).error());
-  if (auto ok = bind_texts(**stmt, {entity, key}); !ok) return ok;
-  if (auto ok = (*stmt)->bind(3, file_id); !ok) return ok;
-  if (auto ok = bind_texts(**stmt, {vpd, content_hash, payload}, 4); !ok) return ok;
-  if (auto ok = (*stmt)->bind(7, clock_.now_ms()); !ok) return ok;
+  if (auto ok = bind_row(**stmt, entity, key, vpd, payload, content_hash, file_id); !ok) return ok;
   return (*stmt)->run();
+}
+
+// ?1 entity, ?2 key, ?3 file id, ?4 vpd, ?5 hash, ?6 payload, ?7 now.
+Status RecordStore::bind_row(Statement& stmt, std::string_view entity, std::string_view key, std::string_view vpd,
+                             std::string_view payload, std::string_view content_hash, std::int64_t file_id) {
+  if (auto ok = bind_texts(stmt, {entity, key}); !ok) return ok;
+  if (auto ok = stmt.bind(3, file_id); !ok) return ok;
+  if (auto ok = bind_texts(stmt, {vpd, content_hash, payload}, 4); !ok) return ok;
+  return stmt.bind(7, clock_.now_ms());
 }
 
 Result<Change> RecordStore::withdraw(std::string_view entity, std::string_view key, std::int64_t file_id) {

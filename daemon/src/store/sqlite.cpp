@@ -76,6 +76,10 @@ Unexpected SqliteDb::error(const char* rule, const std::string& what) const {
 }
 
 Result<SqliteDb> SqliteDb::open(const std::string& path, SqliteOptions options) {
+  // Before SQLite's first use: no memory statistics, which take a global mutex on every allocation
+  // (esrsync never reads them). Later calls are refused by SQLite and change nothing.
+  static const int no_memstatus = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)no_memstatus;
   sqlite3* raw = nullptr;
   const int rc =
       sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -163,12 +167,12 @@ Result<Statement> SqliteDb::prepare(std::string_view sql) {
   return Statement(std::move(stmt), db_.get(), path_);
 }
 
-Result<SqliteDb::Lease> SqliteDb::cached(const std::string& sql) {
+Result<SqliteDb::Lease> SqliteDb::cached(std::string_view sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     auto stmt = prepare(sql);
     if (!stmt) return fail(std::move(stmt).error());
-    it = cache_.emplace(sql, std::make_unique<Statement>(std::move(*stmt))).first;
+    it = cache_.emplace(std::string(sql), std::make_unique<Statement>(std::move(*stmt))).first;
   }
   return Lease(*it->second);
 }

@@ -216,6 +216,25 @@ TEST_F(Inbound, SameKeyTwiceLastOneWins) {
   EXPECT_THAT((**records_->get("person", "10000001")).payload, ::testing::HasSubstr("Second"));
 }
 
+// A first load (FULL into an empty store) tries each record as new before looking it up: a key that
+// comes twice is still an insert and then an update, and the last one wins.
+TEST_F(Inbound, FirstLoadWithTheSameKeyTwiceInsertsThenUpdates) {
+  const auto r = run("a.DAT", file("FULL", 1, per("10000001", "First") + per("10000002") + per("10000001", "Second")));
+  EXPECT_EQ(r.repeated_keys, 1u);
+  EXPECT_EQ(r.inserted, 2u);
+  EXPECT_EQ(r.updated, 1u);
+  EXPECT_EQ(r.withdrawn, 0u);
+  EXPECT_THAT((**records_->get("person", "10000001")).payload, ::testing::HasSubstr("Second"));
+  const auto history = *records_->history("person", "10000001");
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(std::get<0>(history[0]), store::Change::inserted);
+  EXPECT_EQ(std::get<0>(history[1]), store::Change::updated);
+  // The second FULL looks records up first: the same content is unchanged.
+  const auto again = run("b.DAT", file("FULL", 2, per("10000001", "Second") + per("10000002")));
+  EXPECT_EQ(again.unchanged, 2u);
+  EXPECT_EQ(again.inserted + again.updated, 0u);
+}
+
 TEST_F(Inbound, UnreadableFileIsAnEnvironmentErrorAndNothingIsRecorded) {
   InboundContext ctx{*db_, *records_, *ledger_, *outbox_, *mapping_, {"245"}, {"oh-dir"}, {2026, 9, 1}, false};
   auto r = apply_inbound_file((dir_ / "missing.DAT").string(), ctx);

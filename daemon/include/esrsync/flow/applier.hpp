@@ -117,8 +117,12 @@ class Applier {
   // Writes the batch sinks' last, partly filled, batches. Run before the transaction commits: changes
   // queued since the last call are not in the outbox until then.
   Status finish();
-  // A large load into an empty person index: index by sorting at the end (store/person_index.hpp).
-  Status begin_bulk_persons() { return persons_.begin_bulk(); }
+  // A large load into an empty person index: index by sorting at the end (store/person_index.hpp),
+  // and records tried as new before they are looked up (RecordStore::apply, likely_new).
+  Status begin_bulk_persons() {
+    likely_new_ = true;
+    return persons_.begin_bulk();
+  }
   Status end_bulk_persons() { return persons_.end_bulk(); }
 
  private:
@@ -158,6 +162,8 @@ class Applier {
   ApplySource source_;
   std::map<std::string, KeySet, std::less<>> seen_;  // per entity: the ESR keys this file carried
   std::string payload_;
+  std::string line_key_;  // a batch line's idempotency key (reused)
+  bool likely_new_ = false;
 };
 
 }  // namespace esrsync::flow

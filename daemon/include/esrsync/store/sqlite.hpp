@@ -112,7 +112,7 @@ class SqliteDb {
    private:
     Statement* s_;
   };
-  Result<Lease> cached(const std::string& sql);
+  Result<Lease> cached(std::string_view sql);  // looked up without building a string
 
   // BEGIN IMMEDIATE (takes the write lock now, waiting up to the busy timeout), COMMIT, ROLLBACK.
   Status begin();
@@ -149,7 +149,11 @@ class SqliteDb {
 
   // Members are destroyed in reverse order: the cached statements before the connection.
   std::unique_ptr<sqlite3, Close> db_;
-  std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
+  struct SqlHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view sql) const noexcept { return std::hash<std::string_view>{}(sql); }
+  };
+  std::unordered_map<std::string, std::unique_ptr<Statement>, SqlHash, std::equal_to<>> cache_;
   std::string path_;
 };
 
