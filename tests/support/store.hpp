@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <vector>
 
 #include "esrsync/store/schema.hpp"
 #include "esrsync/store/sqlite.hpp"
@@ -24,6 +25,15 @@ inline std::optional<store::SqliteDb> open_migrated_store(const std::filesystem:
     return std::nullopt;
   }
   return std::optional<store::SqliteDb>(std::move(*opened));
+}
+
+// The migrations before schema `version`: a store as an older esrsync left it, for upgrade tests.
+inline std::vector<store::Migration> migrations_before(int version) {
+  std::vector<store::Migration> out;
+  for (const auto& m : store::schema_migrations()) {
+    if (m.version < version) out.push_back(m);
+  }
+  return out;
 }
 
 }  // namespace esrsync::test

@@ -25,7 +25,8 @@ std::span<const Migration> schema_migrations() noexcept {
                                       Outbox::kLeanKeyMigration,
                                       RecordStore::kHistoryIndexMigration,
                                       Outbox::kChangesMigration,
-                                      Outbox::kPayloadMigration};
+                                      Outbox::kPayloadMigration,
+                                      RecordStore::kHistoryCheckMigration};
   return kMigrations;
 }
 

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "esrsync/core/key_set.hpp"
 #include "esrsync/store/record_store.hpp"
 #include "esrsync/store/schema.hpp"
 #include "support/capture.hpp"
@@ -121,6 +122,69 @@ TEST_F(RecordStoreTest, LedgerFindsDuplicatesAndSequence) {
   EXPECT_EQ(recent[0].status, FileStatus::rejected);
   EXPECT_EQ(recent[0].reason, "TRL count");
   EXPECT_EQ(ledger_->finish(12345, FileStatus::applied, 0, 0, 0, "").error().rule, "ledger.unknown_id");
+}
+
+// Schema 15 rebuilds the history with its CHECK written as comparisons (an IN list made SQLite build
+// a temporary B-tree for every insert): the rows survive, and the rule still holds.
+TEST(HistoryUpgrade, RowsSurviveTheRebuildAndTheCheckStillHolds) {
+  test::TempDir dir;
+  {
+    auto db = SqliteDb::open((dir / "esrsync.db").string());
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->migrate(test::migrations_before(15)));
+    ASSERT_TRUE(db->exec(
+        "INSERT INTO change_history (id, entity, record_key, change, content_hash, payload, file_id, at_ms) VALUES "
+        "(7, 'person', '10000001', 'inserted', 'h1', '', 1, 10), (8, 'person', '10000001', 'updated', 'h2', '{}', 2, "
+        "20)"));
+  }
+  auto db = test::open_migrated_store(dir / "esrsync.db");
+  ASSERT_TRUE(db);
+  ManualClock clock;
+  RecordStore records(*db, clock);
+  const auto history = records.history("person", "10000001");
+  ASSERT_TRUE(history);
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ(std::get<0>((*history)[0]), Change::inserted);
+  EXPECT_EQ(std::get<1>((*history)[1]), "h2");
+  EXPECT_EQ(std::get<2>((*history)[1]), 2);
+  const auto bad = db->exec(
+      "INSERT INTO change_history (entity, record_key, change, content_hash, payload, file_id, at_ms) VALUES "
+      "('person', '10000001', 'renamed', 'h3', '', 3, 30)");
+  EXPECT_FALSE(bad);
+  auto plan = db->prepare(
+      "EXPLAIN INSERT INTO change_history (entity, record_key, change, content_hash, payload, file_id, at_ms) "
+      "VALUES ('person', 'k', 'inserted', 'h', '', 1, 1)");
+  ASSERT_TRUE(plan);
+  bool ephemeral = false;
+  for (auto row = plan->step(); row && *row; row = plan->step())
+    ephemeral = ephemeral || plan->column_text(1) == "OpenEphemeral";
+  EXPECT_FALSE(ephemeral);  // no temporary B-tree per insert
+}
+
+// A change of content only rewrites the row in place (its indexes untouched); a change of VPD or a
+// withdrawn record coming back takes the full path. Either way the stored state is the new one.
+TEST_F(RecordStoreTest, ContentChangesInPlaceAndVpdOrStateChangesInFull) {
+  EXPECT_EQ(apply("10000001", "h1", 1), Change::inserted);
+  EXPECT_EQ(apply("10000001", "h2", 2), Change::updated);
+  EXPECT_EQ((**records_->get("person", "10000001")).content_hash, "h2");
+  EXPECT_EQ((**records_->get("person", "10000001")).last_file_id, 2);
+  EXPECT_EQ(apply("10000001", "h3", 3, "246"), Change::updated);
+  EXPECT_EQ((**records_->get("person", "10000001")).vpd, "246");
+  EXPECT_EQ(*records_->withdraw("person", "10000001", 4), Change::withdrawn);
+  EXPECT_EQ(apply("10000001", "h3", 5, "246"), Change::updated);  // back, same content
+  EXPECT_FALSE((**records_->get("person", "10000001")).withdrawn);
+  // The VPD index agrees: the live key is found under its new VPD only.
+  KeySet none;
+  none.seal();
+  EXPECT_THAT(*records_->withdraw_unseen("person", "245", none, 6), ElementsAre());
+  EXPECT_THAT(*records_->withdraw_unseen("person", "246", none, 6), ElementsAre("10000001"));
+  // Tried as new first: an existing key falls back to the lookup and is an update.
+  auto again = records_->apply("person", "10000001", "246", "{}", "h4", 7, true);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, Change::updated);
+  auto fresh = records_->apply("person", "10000002", "246", "{}", "h5", 7, true);
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(*fresh, Change::inserted);
 }
 
 }  // namespace

@@ -48,6 +48,7 @@ class RecordStore {
   static const Migration kMigration;
   static const Migration kVpdIndexMigration;
   static const Migration kHistoryIndexMigration;
+  static const Migration kHistoryCheckMigration;
 
   RecordStore(SqliteDb& db, const Clock& clock) : db_(db), clock_(clock) {}
 
