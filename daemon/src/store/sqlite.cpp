@@ -111,6 +111,15 @@ Result<SqliteDb> SqliteDb::open(const std::string& path, SqliteOptions options) 
   SqliteDb out(std::move(db), path);
   // The first read of the file is where a non-database or a damaged header shows itself.
   if (auto probe = out.exec("SELECT count(*) FROM sqlite_schema"); !probe) {
+    // Locked is not damaged: another process holds the store for a write that does not let readers
+    // in (a first load runs with a rollback journal: see flow/inbound.cpp).
+    const int code = sqlite3_errcode(out.db_.get()) & 0xFF;
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+      return fail(Errc::io, "store.busy",
+                  "the store is held by another esrsync process for a long write (such as a first load); "
+                  "try again when it has finished",
+                  Origin{path});
+    }
     return fail(Errc::io, "store.corrupt",
                 "the store file is not a usable SQLite database (" + probe.error().message +
                     "); restore it from backup or move it aside",

@@ -131,6 +131,27 @@ TEST(Sqlite, NotADatabaseIsDetectedAtOpen) {
   EXPECT_THAT(db.error().message, HasSubstr("not a usable SQLite database"));
 }
 
+// A store another process holds for a write that keeps readers out (a first load with a rollback
+// journal) is busy, not damaged: the message must not send an operator to their backups.
+TEST(Sqlite, AStoreLockedByAWriterIsBusyNotCorrupt) {
+  test::TempDir dir;
+  const auto path = (dir / "esrsync.db").string();
+  auto writer = SqliteDb::open(path);
+  ASSERT_TRUE(writer);
+  ASSERT_TRUE(writer->exec("CREATE TABLE t (x)"));
+  ASSERT_EQ(*writer->journal_mode("truncate"), "truncate");
+  ASSERT_TRUE(writer->exec("BEGIN EXCLUSIVE; INSERT INTO t VALUES (1)"));
+  SqliteOptions quick;
+  quick.busy_timeout_ms = 50;
+  auto reader = SqliteDb::open(path, quick);
+  ASSERT_FALSE(reader);
+  EXPECT_EQ(reader.error().rule, "store.busy");
+  EXPECT_THAT(reader.error().message, ::testing::HasSubstr("try again"));
+  writer->rollback();
+  ASSERT_EQ(*writer->journal_mode("wal"), "wal");
+  EXPECT_TRUE(SqliteDb::open(path, quick));  // free again
+}
+
 TEST(Sqlite, TruncatedStoreIsDetectedAtOpen) {
   test::TempDir dir;
   const auto path = dir / "esrsync.db";
