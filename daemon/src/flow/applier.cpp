@@ -316,7 +316,8 @@ Status Applier::store_and_queue(model::Record& record, std::string_view vpd) {
     codec::append_canonical_json(record, payload_);
     hash = codec::content_hash_of(payload_);  // the canonical JSON just built, not built again
     record.set("action", action);
-    auto applied = records_.apply(def.name, key, vpd, payload_, hash, source_.file_id, likely_new_);
+    auto applied = records_.apply(def.name, key, vpd, payload_, hash, source_.file_id, likely_new_,
+                                  record.entity == Entity::person ? &previous_ : nullptr);
     if (!applied) return fail(std::move(applied).error());
     change = *applied;
     if (record.entity == Entity::person || record.entity == Entity::assignment) {
@@ -324,7 +325,8 @@ Status Applier::store_and_queue(model::Record& record, std::string_view vpd) {
       if (seen == seen_.end()) seen = seen_.emplace(std::string(def.name), KeySet{}).first;
       seen->second.add(key);
     }
-    if (record.entity == Entity::person && (change == store::Change::inserted || change == store::Change::updated)) {
+    if (record.entity == Entity::person && (change == store::Change::inserted || change == store::Change::updated) &&
+        !same_person_keys(record, vpd)) {
       if (auto ok = persons_.put(store::PersonKeys::from(record, vpd)); !ok) return ok;
     }
     if (record.entity == Entity::assignment && change == store::Change::inserted && record.get("trainee") == "Y" &&
@@ -333,6 +335,16 @@ Status Applier::store_and_queue(model::Record& record, std::string_view vpd) {
     }
   }
   return queue(def.name, key, change, hash, record.line);
+}
+
+// A person whose content changed in place (same VPD, live) and whose matching keys are those of the
+// version replaced keeps the index entry it has: the index is kept from exactly these keys, so
+// comparing with the replaced payload (already read) spares a lookup into the index, which for a
+// DELTA is a random read per person.
+bool Applier::same_person_keys(const model::Record& person, std::string_view vpd) const {
+  if (previous_.empty()) return false;
+  auto before = codec::parse_canonical_json(previous_);
+  return before && store::PersonKeys::from(*before, vpd) == store::PersonKeys::from(person, vpd);
 }
 
 Status Applier::check_transfer(const model::Record& assignment) {

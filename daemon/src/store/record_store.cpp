@@ -224,7 +224,8 @@ Status RecordStore::append_history(std::string_view entity, std::string_view key
 
 Result<Change> RecordStore::apply(std::string_view entity, std::string_view key, std::string_view vpd,
                                   std::string_view payload, std::string_view content_hash, std::int64_t file_id,
-                                  bool likely_new) {
+                                  bool likely_new, std::string* previous) {
+  if (previous != nullptr) previous->clear();
   if (likely_new) {
     auto insert = db_.cached(
         "INSERT INTO canonical_record (entity, record_key, vpd, content_hash, payload, withdrawn, last_file_id, "
@@ -274,6 +275,7 @@ Result<Change> RecordStore::apply(std::string_view entity, std::string_view key,
     if (auto ok = (*update)->bind(4, file_id); !ok) return fail(std::move(ok).error());
     if (auto ok = (*update)->bind(5, clock_.now_ms()); !ok) return fail(std::move(ok).error());
     if (auto ok = (*update)->run(); !ok) return fail(std::move(ok).error());
+    if (previous != nullptr) *previous = replaced;
   } else if (auto ok = upsert(entity, key, vpd, payload, content_hash, file_id); !ok) {
     return fail(std::move(ok).error());
   }

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "esrsync/flow/inbound.hpp"
+#include "esrsync/store/person_index.hpp"
 #include "esrsync/store/schema.hpp"
 #include "support/capture.hpp"
 #include "support/decode.hpp"
@@ -233,6 +234,33 @@ TEST_F(Inbound, FirstLoadWithTheSameKeyTwiceInsertsThenUpdates) {
   const auto again = run("b.DAT", file("FULL", 2, per("10000001", "Second") + per("10000002")));
   EXPECT_EQ(again.unchanged, 2u);
   EXPECT_EQ(again.inserted + again.updated, 0u);
+}
+
+// The person index follows a person's matching keys through in-place changes: a new surname is
+// found under the new name (and no longer under the old one); a change matching does not use (the
+// mobile) leaves the entry as it is.
+TEST_F(Inbound, PersonIndexFollowsIdentityChangesNotOtherChanges) {
+  run("a.DAT", file("FULL", 1, per("10000001", "Okafor")));
+  store::PersonIndex index(*db_);
+  const auto names = [&](const std::string& surname) {
+    auto found = index.find_by_name(surname, "ada");
+    EXPECT_TRUE(found);
+    return found ? found->size() : 0U;
+  };
+  EXPECT_EQ(names("okafor"), 1U);
+  const auto renamed = run("b.DAT", file("DELTA", 2, per("10000001", "Mensah", 'C')));
+  EXPECT_EQ(renamed.updated, 1u);
+  EXPECT_EQ(names("mensah"), 1U);
+  EXPECT_EQ(names("okafor"), 0U);
+  std::string mobile = per("10000001", "Mensah", 'C');
+  mobile.replace(mobile.find("07700900001"), 11, "07700900999");
+  const auto moved = run("c.DAT", file("DELTA", 3, mobile));
+  EXPECT_EQ(moved.updated, 1u);
+  const auto keys = *index.get("10000001");
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(keys->surname_key, "mensah");
+  EXPECT_EQ(keys->ni_number, "AB123456C");
+  EXPECT_EQ(names("mensah"), 1U);
 }
 
 TEST_F(Inbound, UnreadableFileIsAnEnvironmentErrorAndNothingIsRecorded) {

@@ -137,6 +137,7 @@ class Applier {
   Result<bool> conflicts_with_stored(const model::Record& record);
   Status check_regression(const model::Record& record);
   Status check_transfer(const model::Record& assignment);
+  [[nodiscard]] bool same_person_keys(const model::Record& person, std::string_view vpd) const;
   struct Batch {
     BatchSink sink;
     std::string text;  // the lines so far
@@ -163,6 +164,7 @@ class Applier {
   std::map<std::string, KeySet, std::less<>> seen_;  // per entity: the ESR keys this file carried
   std::string payload_;
   std::string line_key_;  // a batch line's idempotency key (reused)
+  std::string previous_;  // a person's replaced payload (RecordStore::apply)
   bool likely_new_ = false;
 };
 

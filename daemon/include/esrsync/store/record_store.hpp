@@ -56,8 +56,11 @@ class RecordStore {
   // written). A withdrawn record that comes back is updated. `likely_new` (a first load): the
   // insert is tried first and the stored record looked up only if the key exists after all —
   // one B-tree search per new record instead of two; the outcome is the same either way.
+  // `previous`, when given: set to the replaced payload when only the content changed (same VPD,
+  // not withdrawn), else cleared.
   Result<Change> apply(std::string_view entity, std::string_view key, std::string_view vpd, std::string_view payload,
-                       std::string_view content_hash, std::int64_t file_id, bool likely_new = false);
+                       std::string_view content_hash, std::int64_t file_id, bool likely_new = false,
+                       std::string* previous = nullptr);
   // Marks one record withdrawn (a `D` action). Unchanged when unknown or already withdrawn.
   Result<Change> withdraw(std::string_view entity, std::string_view key, std::int64_t file_id);
   // FULL extracts: every live record of `entity` in `vpd` whose key is not in `seen` (the keys the
