@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "esrsync/store/outbox.hpp"
 #include "support/capture.hpp"
 #include "support/process.hpp"
 #include "support/sync_environment.hpp"
@@ -148,6 +149,41 @@ TEST_F(SyncOnce, AFailedFileInARoundLeavesTheFilesBeforeItDeliveredAndTheRestUnt
   const std::string delivered = outbox_text();
   EXPECT_EQ(std::count(delivered.begin(), delivered.end(), '\n'), 14);  // every change once
   EXPECT_EQ(names("out").size(), 7U);
+}
+
+// A change queued one per row, as esrsync did before JSON-lines sinks took batches, is still
+// delivered after the upgrade: as its own line, with its own key.
+TEST_F(SyncOnce, AChangeQueuedBeforeBatchesIsDeliveredAsItsLine) {
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  ASSERT_EQ(sync().exit_code, 0);
+  {
+    auto db = store::SqliteDb::open((dir_ / "state/esrsync.db").string());
+    ASSERT_TRUE(db);
+    ManualClock clock;
+    store::Outbox outbox(*db, store::RetryPolicy{}, clock, 1);
+    store::OutboxEntry legacy;
+    legacy.sink = "oh";
+    legacy.idempotency_key = "oh:person:10000009:inserted:h9:245-0:2";
+    legacy.entity = "person";
+    legacy.record_key = "10000009";
+    legacy.payload = "{\"entity\":\"person\",\"fields\":{\"person_number\":\"10000009\"}}";
+    legacy.change = "inserted";
+    ASSERT_TRUE(outbox.enqueue(legacy));
+  }
+  const auto before = names("out");
+  const auto r = sync({"--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"delivered\": 1"));
+  const auto after = names("out");
+  ASSERT_EQ(after.size(), before.size() + 1);
+  std::string added;
+  for (const auto& name : after) {
+    if (std::find(before.begin(), before.end(), name) == before.end()) added = test::read_file(dir_ / "out" / name);
+  }
+  EXPECT_EQ(
+      added,
+      "{\"idempotency_key\":\"oh:person:10000009:inserted:h9:245-0:2\",\"entity\":\"person\",\"key\":\"10000009\","
+      "\"change\":{\"entity\":\"person\",\"fields\":{\"person_number\":\"10000009\"}}}\n");
 }
 
 TEST_F(SyncOnce, DeliveredChangesAreKeptForTheRetentionPeriodThenPurged) {
