@@ -120,11 +120,14 @@ TEST_F(ApplierTest, AContradictingEventIsHeldAndTheStoredVersionStays) {
 
   // A human accepts the new version: applied, queued once.
   Config config;
-  config.flows.push_back(FlowConfig{"oh", "", "", {}, {DirSinkConfig{"esr-return"}}});
+  // The flow also has a staff-history sink: it takes transfers, never a resolved record.
+  config.flows.push_back(
+      FlowConfig{"oh", "", "", {}, {DirSinkConfig{"esr-return"}, DirSinkConfig{"histories", "staff-history"}}});
   auto done = resolve_item(*db_, config, items()[0].id, std::nullopt, "OH admin", "lab corrected the titre", clock_);
   ASSERT_TRUE(done) << done.error().to_string();
   EXPECT_THAT((*records_->get("immunisation", "OHP01:E2"))->payload, HasSubstr("\"result\":\"8\""));
   EXPECT_EQ(queued_for("OHP01:E2"), 3u);
+  EXPECT_EQ(*outbox_->count("histories", store::OutboxState::pending), 0u);
   auto again = resolve_item(*db_, config, items()[0].id, std::nullopt, "OH admin", "again", clock_);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().rule, "recon.not_open");
