@@ -148,17 +148,17 @@ Status Outbox::enqueue(const OutboxEntry& entry) {
       "changes) VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?6, ?6, ?8)");
   if (!stmt) return fail(std::move(stmt).error());
   const std::int64_t now = clock_.now_ms();
+  const bool batch = entry.change == "batch";  // its lines go apart (kPayloadMigration)
   for (const auto& [index, text] :
        {std::pair{1, std::string_view(entry.sink)}, std::pair{2, std::string_view(entry.idempotency_key)},
         std::pair{3, std::string_view(entry.entity)}, std::pair{4, std::string_view(entry.record_key)},
-        std::pair{5, std::string_view(entry.payload)}, std::pair{7, std::string_view(entry.change)}}) {
+        std::pair{5, batch ? std::string_view() : std::string_view(entry.payload)},
+        std::pair{7, std::string_view(entry.change)}}) {
     if (auto ok = (*stmt)->bind(index, text); !ok) return ok;
   }
   if (auto ok = (*stmt)->bind(6, now); !ok) return ok;
   if (auto ok = (*stmt)->bind(8, entry.changes); !ok) return ok;
-  if (entry.change != "batch") return (*stmt)->run();
-  if (auto ok = (*stmt)->bind(5, std::string_view()); !ok) return ok;  // the lines go apart
-  if (auto ok = (*stmt)->run(); !ok) return ok;
+  if (auto ok = (*stmt)->run(); !ok || !batch) return ok;
   auto lines = db_.cached("INSERT INTO outbox_payload (id, payload) VALUES (last_insert_rowid(), ?1)");
   if (!lines) return fail(std::move(lines).error());
   if (auto ok = (*lines)->bind(1, std::string_view(entry.payload)); !ok) return ok;

@@ -263,6 +263,30 @@ TEST_F(Inbound, PersonIndexFollowsIdentityChangesNotOtherChanges) {
   EXPECT_EQ(names("mensah"), 1U);
 }
 
+// A first load switches the store to a rollback journal for the file; when it cannot (another
+// process is reading the store), the file is applied all the same in WAL mode, and either way the
+// store is in WAL mode afterwards.
+TEST_F(Inbound, AFirstLoadThatCannotLeaveWalIsAppliedInWal) {
+  auto reader = store::SqliteDb::open((dir_ / "esrsync.db").string());
+  ASSERT_TRUE(reader);
+  auto read = reader->prepare("SELECT count(*) FROM canonical_record");
+  ASSERT_TRUE(read);
+  ASSERT_TRUE(reader->exec("BEGIN"));
+  ASSERT_TRUE(read->step());  // a read transaction held open
+  const auto r = run("a.DAT", file("FULL", 1, per("10000001") + asg("10000001")));
+  EXPECT_EQ(r.outcome, Outcome::applied);
+  EXPECT_EQ(r.inserted, 2u);
+  reader->rollback();
+  EXPECT_EQ(*db_->journal_mode("wal"), "wal");
+  // Without the reader the next first load (a fresh store has no persons) switches and back.
+  ASSERT_TRUE(db_->exec("DELETE FROM person_index"));
+  const auto again = run("b.DAT", file("FULL", 2, per("10000002")));
+  EXPECT_EQ(again.outcome, Outcome::applied);
+  auto mode = db_->prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(mode && *mode->step());
+  EXPECT_EQ(mode->column_text(0), "wal");
+}
+
 TEST_F(Inbound, UnreadableFileIsAnEnvironmentErrorAndNothingIsRecorded) {
   InboundContext ctx{*db_, *records_, *ledger_, *outbox_, *mapping_, {"245"}, {"oh-dir"}, {2026, 9, 1}, false};
   auto r = apply_inbound_file((dir_ / "missing.DAT").string(), ctx);
