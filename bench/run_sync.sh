@@ -11,7 +11,9 @@
 #   SEED=1               generator seed (same seed -> byte-identical files)
 #   TODAY=20260803       reference date for the date-of-birth rules, both tools
 #   TOOLS="esrsync python"  which tools to run
-#   BENCH_CPU=0          the CPU the measurements are pinned to (taskset -c)
+#   BENCH_CPUS=0-(N-1)   the CPUs the measurements run on (taskset -c; default: every online CPU).
+#                        esrsync decodes a file on one thread while it applies it on another; the
+#                        Python baseline is one thread. BENCH_CPUS=0 measures esrsync on one core.
 #   BUILD_DIR=build/bench, PYTHON=/usr/bin/python3
 #
 # Builds esrsync (Release) into $BUILD_DIR and generates into bench/work/sync/ (gitignored):
@@ -21,7 +23,7 @@
 #                                       with its mobile changed again
 # Then, for each tool in a fresh store and fresh directories: A into the empty store, B, D; each step
 # one process (esrsync: `sync --once`, the file placed in the inbox; Python: one baseline_sync.py run)
-# timed with /usr/bin/time (wall seconds, peak RSS), pinned with taskset, on a warm page cache, the
+# timed with /usr/bin/time (wall seconds, peak RSS), on BENCH_CPUS (taskset), on a warm page cache, the
 # changes delivered to a directory sink within the step. Prints a markdown table (also saved as
 # bench/work/sync_results.md) and warns when the two tools disagree on the changes of a step or a
 # step does not give the changes the workload was built to give.
@@ -36,7 +38,7 @@ DELTA_RECORDS=${DELTA_RECORDS:-15000}
 SEED=${SEED:-1}
 TODAY=${TODAY:-20260803}
 TOOLS=${TOOLS:-esrsync python}
-BENCH_CPU=${BENCH_CPU:-0}
+BENCH_CPUS=${BENCH_CPUS:-0-$(($(nproc) - 1))}
 BUILD_DIR=${BUILD_DIR:-build/bench}
 PYTHON=${PYTHON:-/usr/bin/python3}
 TIME=/usr/bin/time
@@ -61,7 +63,7 @@ die() {
   exit 1
 }
 
-for var in PERSONS PY_PERSONS DELTA_RECORDS SEED BENCH_CPU TODAY; do
+for var in PERSONS PY_PERSONS DELTA_RECORDS SEED TODAY; do
   [[ ${!var} =~ ^[0-9]+$ ]] || die "$var must be a non-negative integer, got '${!var}'"
 done
 ((PERSONS > 0 && PY_PERSONS > 0 && DELTA_RECORDS > 0)) || die "PERSONS, PY_PERSONS and DELTA_RECORDS must be > 0"
@@ -77,8 +79,9 @@ mkdir -p "$WORK"
 : >"$LOG"
 
 PIN=()
-if command -v taskset >/dev/null 2>&1 && taskset -c "$BENCH_CPU" true 2>/dev/null; then
-  PIN=(taskset -c "$BENCH_CPU")
+[[ $BENCH_CPUS =~ ^[0-9]+([-,][0-9]+)*$ ]] || die "BENCH_CPUS must be a CPU list for taskset -c, got '$BENCH_CPUS'"
+if command -v taskset >/dev/null 2>&1 && taskset -c "$BENCH_CPUS" true 2>/dev/null; then
+  PIN=(taskset -c "$BENCH_CPUS")
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -335,7 +338,7 @@ report() {
   printf -- '- machine: %s CPUs (nproc), %s, %s MiB RAM; %s; store on %s\n' "$(nproc)" "$(cpu_model)" \
     "$(awk '/MemTotal/ { printf "%d", $2 / 1024 }' /proc/meminfo)" "$(uname -sr)" \
     "$(df -h --output=source,fstype "$WORK" | tail -n 1 | tr -s ' ')"
-  printf -- '- pinning: %s; warm page cache; one run per step; --today %s\n' \
+  printf -- '- CPUs: %s; warm page cache; one run per step; --today %s\n' \
     "${PIN[*]:-none (taskset unavailable)}" "$TODAY"
   printf -- '- tools: esrsync built from commit %s (Release, %s); %s, SQLite %s\n' "$BUILD_COMMIT" "$BUILD_DIR" \
     "$("$PYTHON" --version 2>&1)" "$("$PYTHON" -c 'import sqlite3; print(sqlite3.sqlite_version)')"

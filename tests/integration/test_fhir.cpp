@@ -198,6 +198,12 @@ TEST_F(Transfers, ATraineesMoveSendsTheirHistoryOnlyWithConsent) {
   EXPECT_THAT(bundle, HasSubstr("\"source\": \"urn:esrsync:provider:OHP01\""));
   EXPECT_THAT(bundle, HasSubstr("OHR0000101"));
   EXPECT_THAT(bundle, ::testing::Not(HasSubstr("10000002")));
+  // The assignment that set the transfer off reaches the OH sink as itself, not as the transfer.
+  std::string lines;
+  for (const auto& n : names("out"))
+    lines += test::read_file(dir_ / "out" / n);
+  EXPECT_THAT(lines, HasSubstr("\"key\":\"10000001-2\",\"change\":{"));
+  EXPECT_THAT(lines, ::testing::Not(HasSubstr("from_org")));
   const auto v = test::run_process({"/usr/bin/env", "node", std::string(ESRSYNC_SOURCE_DIR) + "/tests/fhir/validate.js",
                                     (dir_ / "transfers" / sent).string()});
   EXPECT_EQ(v.exit_code, 0) << v.out;

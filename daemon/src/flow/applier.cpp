@@ -136,11 +136,37 @@ Status Applier::finish() {
   return {};
 }
 
-Status Applier::apply(model::Record& record, std::string_view vpd) {
+namespace {
+
+// OH records are matched to a person first; the others go to the store as they are.
+bool matched_first(Entity e) {
+  return e == Entity::immunisation || e == Entity::clearance;
+}
+
+// A record's canonical JSON and its content hash. The action is how the sender sent it, not part
+// of the content: an A then a C of the same data is no change.
+void content_of(model::Record& record, std::string& canonical, std::string& hash) {
+  const std::string action(record.get("action"));
+  record.set("action", "");
+  codec::append_canonical_json(record, canonical);
+  hash = codec::content_hash_of(canonical);  // the canonical JSON just built, not built again
+  record.set("action", action);
+}
+
+}  // namespace
+
+bool Applier::prepare(model::Record& record, std::string_view vpd, std::string& canonical, std::string& hash) {
+  if (matched_first(record.entity)) return false;
   if (record.entity == Entity::assignment) record.set("vpd", vpd);
-  if (record.entity != Entity::immunisation && record.entity != Entity::clearance) {
-    return store_and_queue(record, vpd);
-  }
+  if (record.get("action") == "D") return false;
+  canonical.clear();
+  content_of(record, canonical, hash);
+  return true;
+}
+
+Status Applier::apply(model::Record& record, std::string_view vpd, std::string_view canonical, std::string_view hash) {
+  if (record.entity == Entity::assignment) record.set("vpd", vpd);
+  if (!matched_first(record.entity)) return store_and_queue(record, vpd, canonical, hash);
   auto m = recon::match_person(record, persons_, matching_);
   if (!m) return fail(std::move(m).error());
   const std::string key = record_key(record);
@@ -296,27 +322,30 @@ Result<std::int64_t> Applier::raise(store::ReconKind kind, const model::Record& 
                                       std::move(detail), std::move(candidates)});
 }
 
-Status Applier::store_and_queue(model::Record& record, std::string_view vpd) {
+Status Applier::store_and_queue(model::Record& record, std::string_view vpd, std::string_view canonical,
+                                std::string_view prepared_hash) {
   const std::string key = record_key(record);
   const auto& def = model::entity_def(record.entity);
   store::Change change = store::Change::unchanged;
   std::string hash;
-  payload_.clear();
+  std::string_view payload = canonical;
   if (record.get("action") == "D") {
     auto withdrawn = records_.withdraw(def.name, key, source_.file_id);
     if (!withdrawn) return fail(std::move(withdrawn).error());
     change = *withdrawn;
     hash = "withdrawn";
+    payload_.clear();
     codec::append_canonical_json(record, payload_);
+    payload = payload_;
   } else {
-    // The action is how the sender sent it, not part of the content: an A then a C of the same
-    // data is no change.
-    const std::string action(record.get("action"));
-    record.set("action", "");
-    codec::append_canonical_json(record, payload_);
-    hash = codec::content_hash_of(payload_);  // the canonical JSON just built, not built again
-    record.set("action", action);
-    auto applied = records_.apply(def.name, key, vpd, payload_, hash, source_.file_id, likely_new_,
+    if (prepared_hash.empty()) {
+      payload_.clear();
+      content_of(record, payload_, hash);
+      payload = payload_;
+    } else {
+      hash = prepared_hash;
+    }
+    auto applied = records_.apply(def.name, key, vpd, payload, hash, source_.file_id, likely_new_,
                                   record.entity == Entity::person ? &previous_ : nullptr);
     if (!applied) return fail(std::move(applied).error());
     change = *applied;
@@ -334,7 +363,7 @@ Status Applier::store_and_queue(model::Record& record, std::string_view vpd) {
       if (auto ok = check_transfer(record); !ok) return ok;
     }
   }
-  return queue(def.name, key, change, hash, record.line);
+  return queue(def.name, key, change, hash, payload, record.line);
 }
 
 // A person whose content changed in place (same VPD, live) and whose matching keys are those of the
@@ -378,19 +407,20 @@ Status Applier::check_transfer(const model::Record& assignment) {
   if (consent == "Y") {
     row.decision = "queued";
     row.reason = "transfer_consent is Y";
-    payload_ =
+    // Its own buffer: payload_ may hold the assignment's canonical JSON, which is queued after this.
+    std::string transfer =
         "{\"person_number\":\"" + person + "\",\"assignment_number\":\"" + row.assignment_number + "\",\"from_org\":";
-    codec::append_json_string(from_org, payload_);
-    payload_ += ",\"to_org\":";
-    codec::append_json_string(to_org, payload_);
-    payload_ += "}";
+    codec::append_json_string(from_org, transfer);
+    transfer += ",\"to_org\":";
+    codec::append_json_string(to_org, transfer);
+    transfer += "}";
     for (const auto& sink : transfer_sinks_) {
       store::OutboxEntry entry;
       entry.sink = sink;
       entry.idempotency_key = sink + ":staff_history:" + row.assignment_number + ":" + source_.identity;
       entry.entity = "staff_history";
       entry.record_key = person;
-      entry.payload = payload_;
+      entry.payload = transfer;
       entry.change = "inserted";
       if (auto ok = outbox_.enqueue(entry); !ok) return ok;
       ++counts_.queued;
@@ -407,7 +437,7 @@ Status Applier::check_transfer(const model::Record& assignment) {
 }
 
 Status Applier::queue(std::string_view entity, const std::string& key, store::Change change, const std::string& hash,
-                      std::uint64_t line) {
+                      std::string_view payload, std::uint64_t line) {
   switch (change) {
     case store::Change::inserted:
       ++counts_.inserted;
@@ -439,7 +469,7 @@ Status Applier::queue(std::string_view entity, const std::string& key, store::Ch
     entry.idempotency_key = sink + tail;
     entry.entity = entity;
     entry.record_key = key;
-    entry.payload = payload_;
+    entry.payload = payload;
     entry.change = to_string(change);
     if (auto ok = outbox_.enqueue(entry); !ok) return ok;
     ++counts_.queued;
@@ -447,7 +477,7 @@ Status Applier::queue(std::string_view entity, const std::string& key, store::Ch
   for (auto& b : batches_) {
     line_key_.assign(b.sink.name);
     line_key_ += tail;
-    append_change_line(line_key_, entity, key, payload_, b.text);
+    append_change_line(line_key_, entity, key, payload, b.text);
     if (b.changes++ == 0) {
       b.entity = entity;
       b.first_key = key;
@@ -477,7 +507,7 @@ Status Applier::withdraw_unseen(std::string_view vpd) {
       auto stored = records_.get(name, key);
       if (!stored) return fail(std::move(stored).error());
       payload_ = *stored ? (*stored)->payload : std::string("{}");
-      if (auto ok = queue(name, key, store::Change::withdrawn, "gone", 0); !ok) return ok;
+      if (auto ok = queue(name, key, store::Change::withdrawn, "gone", payload_, 0); !ok) return ok;
     }
   }
   return {};
