@@ -9,7 +9,7 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libboost-dev libpugixml-dev libssl-dev libspdlog-dev libfmt-dev
   libsqlite3-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev
-  libcurl4-openssl-dev libsystemd-dev
+  libcurl4-openssl-dev libsystemd-dev libzstd-dev
 )
 test_pkgs=(
   libgtest-dev libgmock-dev googletest

@@ -151,6 +151,66 @@ TEST_F(SyncOnce, AFailedFileInARoundLeavesTheFilesBeforeItDeliveredAndTheRestUnt
   EXPECT_EQ(names("out").size(), 7U);
 }
 
+// The same when a file fails at the end, once the round's files are all written: the ones before
+// it are delivered, the rest untried and none of their `.part` files left behind.
+TEST_F(SyncOnce, AFileThatCannotBeRenamedLeavesTheRestOfTheRoundUntriedAndNoPartFiles) {
+  std::string config = test::read_file(dir_ / "esrsync.toml");
+  config += "batch = 2\nbase_delay_ms = 0\n";
+  test::write_file(dir_ / "esrsync.toml", config);
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  fs::create_directories(dir_ / "out/esr-oh-3-3.jsonl/occupied");  // the third cannot be renamed into place
+  const auto failed = sync({"--json"});
+  EXPECT_EQ(failed.exit_code, 1);
+  EXPECT_THAT(failed.out, HasSubstr("\"delivered\": 4"));
+  EXPECT_THAT(failed.out, HasSubstr("file.rename"));
+  EXPECT_EQ(names("out"), (std::vector<std::string>{"esr-oh-1-1.jsonl", "esr-oh-2-2.jsonl", "esr-oh-3-3.jsonl"}));
+  const auto pending = nlohmann::json::parse(esrsync({"queue", "list", "--state", "pending", "--json"}).out);
+  ASSERT_EQ(pending.size(), 5U);
+  EXPECT_EQ(pending[0]["attempts"], 1);
+  EXPECT_EQ(pending[1]["attempts"], 0);
+
+  fs::remove_all(dir_ / "out/esr-oh-3-3.jsonl");
+  const auto fixed = sync({"--json"});
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.out << fixed.err;
+  EXPECT_THAT(fixed.out, HasSubstr("\"delivered\": 10"));
+  const std::string delivered = outbox_text();
+  EXPECT_EQ(std::count(delivered.begin(), delivered.end(), '\n'), 14);
+  EXPECT_EQ(names("out").size(), 7U);
+}
+
+// A batch whose stored lines are damaged is never written as something else: its delivery fails
+// with the reason, it goes to the dead letters when its attempts are used up, and the other files
+// are delivered.
+TEST_F(SyncOnce, ABatchWhoseLinesCannotBeReadIsDeadLetteredNotWritten) {
+  std::string config = test::read_file(dir_ / "esrsync.toml");
+  config += "batch = 2\nbase_delay_ms = 0\nmax_attempts = 2\n";
+  test::write_file(dir_ / "esrsync.toml", config);
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  fs::create_directories(dir_ / "out/esr-oh-1-1.jsonl.part");  // the first file cannot be written yet
+  ASSERT_EQ(sync().exit_code, 1);
+  fs::remove_all(dir_ / "out/esr-oh-1-1.jsonl.part");
+  {
+    auto db = store::SqliteDb::open((dir_ / "state/esrsync.db").string());
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec("UPDATE outbox_payload SET payload = substr(payload, 1, length(payload) - 8) WHERE id = 1"));
+  }
+  const auto damaged = sync({"--json"});
+  EXPECT_EQ(damaged.exit_code, 1);
+  EXPECT_THAT(damaged.out, HasSubstr("outbox.lines"));
+  const auto rest = sync({"--json"});
+  EXPECT_EQ(rest.exit_code, 1) << rest.out;  // a dead letter is waiting
+  EXPECT_THAT(rest.out, HasSubstr("\"delivered\": 12"));
+  EXPECT_EQ(names("out").size(), 6U);
+  EXPECT_FALSE(fs::exists(dir_ / "out/esr-oh-1-1.jsonl"));
+  const auto dead = nlohmann::json::parse(esrsync({"queue", "list", "--state", "dead", "--json"}).out);
+  ASSERT_EQ(dead.size(), 1U);
+  EXPECT_EQ(dead[0]["id"], 1);
+  EXPECT_THAT(dead[0]["last_error"].get<std::string>(), HasSubstr("the lines of outbox entry 1 cannot be read"));
+  const auto show = nlohmann::json::parse(esrsync({"queue", "show", "1", "--json"}).out);
+  EXPECT_TRUE(show["payload"].is_null());
+  EXPECT_THAT(show["payload_error"].get<std::string>(), HasSubstr("outbox.lines"));
+}
+
 // A change queued one per row, as esrsync did before JSON-lines sinks took batches, is still
 // delivered after the upgrade: as its own line, with its own key.
 TEST_F(SyncOnce, AChangeQueuedBeforeBatchesIsDeliveredAsItsLine) {

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <limits>
+#include <optional>
 #include <span>
 #include <system_error>
 
@@ -70,19 +72,22 @@ Status write_ack_if_missing(const fs::path& file, const std::string& acks_dir, c
 
 // Writes outbox entries as one JSON-lines file in the sink directory: a batch row's lines as they
 // are, a row of one change as its line. The file name carries the first and last outbox ids, so a
-// redelivery after a crash rewrites the same file. The caller syncs the directory.
-Status write_batch(const DirSinkConfig& sink, const std::string& flow, std::span<const store::OutboxEntry> batch) {
+// redelivery after a crash rewrites the same file. The caller commits it and syncs the directory.
+Result<PendingFile> write_batch(const DirSinkConfig& sink, const std::string& flow,
+                                std::span<const store::OutboxEntry> batch) {
   std::string text;
   for (const auto& e : batch) {
     if (e.change == "batch") {
-      text += e.payload;
+      auto lines = store::batch_lines(e);
+      if (!lines) return fail(std::move(lines).error());
+      text += *lines;
     } else {
       append_change_line(e.idempotency_key, e.entity, e.record_key, e.payload, text);
     }
   }
   const std::string name = flow + "-" + sink.name + "-" + std::to_string(batch.front().id) + "-" +
                            std::to_string(batch.back().id) + ".jsonl";
-  return write_file_atomically(fs::path(sink.directory) / name, text, DirSync::later);
+  return PendingFile::write(fs::path(sink.directory) / name, text);
 }
 
 // After sink writes, in one transaction: `delivered` are delivered, `failed` scheduled for retry
@@ -103,10 +108,12 @@ Status settle(store::SqliteDb& db, store::Outbox& outbox, const std::vector<std:
 }
 
 // Sinks without a mapping: batches of changes as JSON-lines files of up to `batch` changes (a batch
-// row is one file). A round claims up to kFilesPerRound files' worth, writes them, syncs the
-// directory once and settles them in one transaction; a crash before the settle delivers them
-// again, under the same names.
-constexpr std::int64_t kFilesPerRound = 16;
+// row is one file). A round claims up to kFilesPerRound files' worth and writes them all, the disk
+// writing each while the next is made; then each is synced and renamed into place, the directory
+// synced once, and the round settled in one transaction. A crash before the settle delivers them
+// again, under the same names. A file that fails leaves the ones before it delivered and the rest
+// of the round untried.
+constexpr std::int64_t kFilesPerRound = 64;
 
 Status deliver_json_lines(store::SqliteDb& db, store::Outbox& outbox, const FlowConfig& flow, const DirSinkConfig& sink,
                           SinkReport& report) {
@@ -115,41 +122,62 @@ Status deliver_json_lines(store::SqliteDb& db, store::Outbox& outbox, const Flow
     auto rows = outbox.claim(sink.name, static_cast<int>(budget), budget);
     if (!rows) return fail(std::move(rows).error());
     if (rows->empty()) break;
-    std::vector<std::int64_t> written;
-    std::vector<std::int64_t> failed;
-    std::vector<std::int64_t> untried;
+    struct File {
+      std::size_t first;  // its rows in *rows: [first, end)
+      std::size_t end;
+      std::int64_t changes;
+      std::optional<PendingFile> pending;
+    };
+    std::vector<File> files;
     std::string error;
-    std::uint64_t changes = 0;
-    std::uint64_t files = 0;
-    for (std::size_t first = 0, end = 0; first < rows->size(); first = end) {
+    std::size_t failed_file = std::numeric_limits<std::size_t>::max();
+    for (std::size_t first = 0, end = 0; first < rows->size() && error.empty(); first = end) {
       std::int64_t in_file = 0;
       while (end < rows->size() && (end == first || in_file + (*rows)[end].changes <= sink.batch))
         in_file += (*rows)[end++].changes;
-      std::vector<std::int64_t>* into = &untried;  // after a failure, the rest of the round waits
-      if (error.empty()) {
-        if (auto ok = write_batch(sink, flow.name, std::span(*rows).subspan(first, end - first)); ok) {
-          into = &written;
-          changes += static_cast<std::uint64_t>(in_file);
-          ++files;
-        } else {
-          into = &failed;
-          error = ok.error().to_string();
-        }
+      files.push_back(File{first, end, in_file, std::nullopt});
+      if (auto written = write_batch(sink, flow.name, std::span(*rows).subspan(first, end - first)); written) {
+        files.back().pending.emplace(std::move(*written));
+      } else {
+        error = written.error().to_string();
+        failed_file = files.size() - 1;
       }
-      for (std::size_t i = first; i < end; ++i)
-        into->push_back((*rows)[i].id);
     }
+    for (std::size_t i = 0; i < std::min(failed_file, files.size()); ++i) {
+      if (auto ok = files[i].pending->commit(); !ok) {
+        error = ok.error().to_string();
+        failed_file = i;
+        break;
+      }
+    }
+    std::vector<std::int64_t> written;
+    std::vector<std::int64_t> failed;
+    std::vector<std::int64_t> untried;  // after a failure, the rest of the round waits
+    std::uint64_t changes = 0;
+    std::uint64_t files_written = 0;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      auto* into = i < failed_file ? &written : i == failed_file ? &failed : &untried;
+      if (i < failed_file) {
+        changes += static_cast<std::uint64_t>(files[i].changes);
+        ++files_written;
+      }
+      for (std::size_t r = files[i].first; r < files[i].end; ++r)
+        into->push_back((*rows)[r].id);
+    }
+    for (std::size_t r = files.empty() ? 0 : files.back().end; r < rows->size(); ++r)
+      untried.push_back((*rows)[r].id);  // claimed, never reached
+    files.clear();                       // files not renamed remove their .part
     if (!written.empty()) {
       if (auto synced = sync_directory(sink.directory); !synced) {
         error = synced.error().to_string();  // renamed, not yet durable: tried again
         failed.insert(failed.end(), written.begin(), written.end());
         written.clear();
-        changes = files = 0;
+        changes = files_written = 0;
       }
     }
     if (auto ok = settle(db, outbox, written, failed, error, untried); !ok) return ok;
     report.delivered += changes;
-    report.files += files;
+    report.files += files_written;
     if (!error.empty()) {
       report.last_error = error;
       break;  // one pass: the outbox has scheduled the retries; a later run (or the daemon) makes them
@@ -158,8 +186,6 @@ Status deliver_json_lines(store::SqliteDb& db, store::Outbox& outbox, const Flow
   return {};
 }
 
-// Staff-history sinks: one FHIR Bundle file per queued transfer, built from the store when it is
-// sent (so it carries everything known by then).
 Status deliver_staff_histories(store::SqliteDb& db, store::Outbox& outbox, const DirSinkConfig& sink,
                                const std::string& provider_code, const Clock& clock, SinkReport& report) {
   for (;;) {

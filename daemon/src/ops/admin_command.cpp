@@ -80,8 +80,14 @@ json entry_json(const store::OutboxEntry& e, bool with_payload) {
     return j;
   }
   // A batch row: its lines, each a change with its own idempotency key.
+  auto text = store::batch_lines(e);
+  if (!text) {
+    j["payload"] = nullptr;
+    j["payload_error"] = text.error().to_string();
+    return j;
+  }
   json lines = json::array();
-  std::string_view rest = e.payload;
+  std::string_view rest = *text;
   while (!rest.empty()) {
     const auto end = rest.find('\n');
     lines.push_back(json::parse(rest.substr(0, end), nullptr, false));

@@ -97,10 +97,7 @@ Result<std::int64_t> OutboundFiles::add(const OutboundFile& file,
   if (auto ok = (*insert)->bind(3, file.seq); !ok) return fail(std::move(ok).error());
   if (auto ok = (*insert)->bind(6, file.created_ms); !ok) return fail(std::move(ok).error());
   if (auto ok = (*insert)->run(); !ok) return fail(std::move(ok).error());
-  auto id_stmt = db_.cached("SELECT last_insert_rowid()");
-  if (!id_stmt) return fail(std::move(id_stmt).error());
-  if (auto row = (*id_stmt)->step(); !row) return fail(std::move(row).error());
-  const std::int64_t id = (*id_stmt)->column_int64(0);
+  const std::int64_t id = db_.last_insert_rowid();
   auto item = db_.cached("INSERT INTO outbound_file_item (file_id, line, outbox_id) VALUES (?1, ?2, ?3)");
   if (!item) return fail(std::move(item).error());
   for (const auto& [line, outbox_id] : lines) {

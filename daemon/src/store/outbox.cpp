@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "esrsync/core/compress.hpp"
+
 namespace esrsync::store {
 
 const Migration Outbox::kMigration{1, R"sql(
@@ -143,26 +145,55 @@ Outbox::Outbox(SqliteDb& db, RetryPolicy policy, const Clock& clock, std::uint64
     : db_(db), policy_(policy), clock_(clock), jitter_(jitter_seed) {}
 
 Status Outbox::enqueue(const OutboxEntry& entry) {
+  if (entry.change != "batch") {
+    auto id = insert_row(entry, entry.payload);
+    return id ? Status{} : Status(fail(std::move(id).error()));
+  }
+  auto id = enqueue_batch(entry);
+  if (!id) return fail(std::move(id).error());
+  // Compressed (about six-fold): a first load's lines are as large as its records, and they are
+  // written, read back once for delivery and dropped.
+  return put_lines(*id, zstd_compress(entry.payload));
+}
+
+Result<std::int64_t> Outbox::enqueue_batch(const OutboxEntry& entry) {
+  return insert_row(entry, {});  // its lines go apart (kPayloadMigration)
+}
+
+Result<std::int64_t> Outbox::insert_row(const OutboxEntry& entry, std::string_view payload) {
   auto stmt = db_.cached(
       "INSERT INTO outbox (sink, idempotency_key, entity, record_key, payload, change, created_ms, next_attempt_ms, "
       "changes) VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?6, ?6, ?8)");
   if (!stmt) return fail(std::move(stmt).error());
   const std::int64_t now = clock_.now_ms();
-  const bool batch = entry.change == "batch";  // its lines go apart (kPayloadMigration)
   for (const auto& [index, text] :
        {std::pair{1, std::string_view(entry.sink)}, std::pair{2, std::string_view(entry.idempotency_key)},
         std::pair{3, std::string_view(entry.entity)}, std::pair{4, std::string_view(entry.record_key)},
-        std::pair{5, batch ? std::string_view() : std::string_view(entry.payload)},
-        std::pair{7, std::string_view(entry.change)}}) {
-    if (auto ok = (*stmt)->bind(index, text); !ok) return ok;
+        std::pair{5, payload}, std::pair{7, std::string_view(entry.change)}}) {
+    if (auto ok = (*stmt)->bind(index, text); !ok) return fail(std::move(ok).error());
   }
-  if (auto ok = (*stmt)->bind(6, now); !ok) return ok;
-  if (auto ok = (*stmt)->bind(8, entry.changes); !ok) return ok;
-  if (auto ok = (*stmt)->run(); !ok || !batch) return ok;
-  auto lines = db_.cached("INSERT INTO outbox_payload (id, payload) VALUES (last_insert_rowid(), ?1)");
+  if (auto ok = (*stmt)->bind(6, now); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->bind(8, entry.changes); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->run(); !ok) return fail(std::move(ok).error());
+  return db_.last_insert_rowid();
+}
+
+Status Outbox::put_lines(std::int64_t id, std::string_view frame) {
+  auto lines = db_.cached("INSERT INTO outbox_payload (id, payload) VALUES (?1, ?2)");
   if (!lines) return fail(std::move(lines).error());
-  if (auto ok = (*lines)->bind(1, std::string_view(entry.payload)); !ok) return ok;
+  if (auto ok = (*lines)->bind(1, id); !ok) return ok;
+  if (auto ok = (*lines)->bind_blob(2, frame); !ok) return ok;
   return (*lines)->run();
+}
+
+Result<std::string> batch_lines(const OutboxEntry& entry) {
+  if (!is_zstd_frame(entry.payload)) return entry.payload;  // queued before the lines were compressed
+  auto lines = zstd_decompress(entry.payload);
+  if (!lines) {
+    return fail(Errc::parse, "outbox.lines",
+                "the lines of outbox entry " + std::to_string(entry.id) + " cannot be read: " + lines.error().message);
+  }
+  return lines;
 }
 
 Result<std::vector<OutboxEntry>> Outbox::claim(std::string_view sink, int limit, std::int64_t max_changes) {

@@ -101,7 +101,7 @@ Status PersonIndex::put(const PersonKeys& k) {
                                      k.ni_number,     k.date_of_birth, k.surname_key,     k.previous_surname_key,
                                      k.forenames_key, k.postcode_key};
   for (int i = 0; i < 10; ++i) {
-    if (auto ok = (*stmt)->bind(i + 1, values[i]); !ok) return ok;
+    if (auto ok = (*stmt)->bind_view(i + 1, values[i]); !ok) return ok;  // `k` outlives the run
   }
   return (*stmt)->run();
 }

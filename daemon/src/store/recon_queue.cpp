@@ -148,10 +148,7 @@ Result<std::int64_t> ReconQueue::hold(const ReconItem& item) {
   }
   if (auto ok = (*stmt)->run(); !ok) return fail(std::move(ok).error());
   if (id != 0) return id;
-  auto last = db_.cached("SELECT last_insert_rowid()");
-  if (!last) return fail(std::move(last).error());
-  if (auto row = (*last)->step(); !row) return fail(std::move(row).error());
-  return (*last)->column_int64(0);
+  return db_.last_insert_rowid();
 }
 
 Result<std::vector<ReconItem>> ReconQueue::list(std::optional<ReconState> state, int limit) {

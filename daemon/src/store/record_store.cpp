@@ -158,10 +158,11 @@ FileStatus status_from(std::string_view s) {
 }
 
 // Binds text parameters 1..n in order.
+// Every caller runs the statement before the values it binds go out of scope: bound uncopied.
 Status bind_texts(Statement& stmt, std::initializer_list<std::string_view> values, int first = 1) {
   int index = first;
   for (const auto v : values) {
-    if (auto ok = stmt.bind(index++, v); !ok) return ok;
+    if (auto ok = stmt.bind_view(index++, v); !ok) return ok;
   }
   return {};
 }
@@ -447,11 +448,7 @@ Result<std::int64_t> FileLedger::add(const FileRow& row) {
   if (auto ok = (*stmt)->bind(index++, std::string_view(row.ack)); !ok) return fail(std::move(ok).error());
   if (auto ok = (*stmt)->bind(index, clock_.now_ms()); !ok) return fail(std::move(ok).error());
   if (auto ok = (*stmt)->run(); !ok) return fail(std::move(ok).error());
-  auto id = db_.cached("SELECT last_insert_rowid()");
-  if (!id) return fail(std::move(id).error());
-  auto r = (*id)->step();
-  if (!r) return fail(std::move(r).error());
-  return (*id)->column_int64(0);
+  return db_.last_insert_rowid();
 }
 
 Status FileLedger::finish(std::int64_t id, FileStatus status, std::int64_t read, std::int64_t accepted,

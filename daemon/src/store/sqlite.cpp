@@ -30,6 +30,17 @@ Status Statement::bind(int index, std::string_view text) {
                "store.bind");
 }
 
+Status Statement::bind_view(int index, std::string_view text) {
+  const char* data = text.data() != nullptr ? text.data() : "";
+  return check(sqlite3_bind_text(stmt_.get(), index, data, static_cast<int>(text.size()), SQLITE_STATIC), "store.bind");
+}
+
+Status Statement::bind_blob(int index, std::string_view bytes) {
+  const char* data = bytes.data() != nullptr ? bytes.data() : "";
+  return check(sqlite3_bind_blob(stmt_.get(), index, data, static_cast<int>(bytes.size()), SQLITE_TRANSIENT),
+               "store.bind");
+}
+
 Status Statement::bind(int index, std::int64_t value) {
   return check(sqlite3_bind_int64(stmt_.get(), index, value), "store.bind");
 }
@@ -156,6 +167,10 @@ Result<SqliteDb> SqliteDb::open(const std::string& path, SqliteOptions options) 
     if (!row) return fail(Errc::io, "store.pragma", row.error().message, Origin{path});
   }
   return out;
+}
+
+std::int64_t SqliteDb::last_insert_rowid() const {
+  return sqlite3_last_insert_rowid(db_.get());
 }
 
 Status SqliteDb::exec(std::string_view sql) {

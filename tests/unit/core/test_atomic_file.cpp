@@ -46,5 +46,45 @@ TEST(AtomicFile, FullDeviceGivesAClearErrorAndKeepsTheOldFile) {
   EXPECT_FALSE(fs::exists(fs::symlink_status(path.string() + ".part")));
 }
 
+TEST(PendingFile, NothingUnderTheFinalNameUntilCommitted) {
+  test::TempDir dir;
+  const auto path = dir / "esr-oh-1-1.jsonl";
+  auto file = PendingFile::write(path, "a line\n");
+  ASSERT_TRUE(file) << file.error().to_string();
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_EQ(test::read_file(path.string() + ".part"), "a line\n");
+  ASSERT_TRUE(file->commit());
+  EXPECT_EQ(test::read_file(path), "a line\n");
+  EXPECT_FALSE(fs::exists(path.string() + ".part"));
+}
+
+TEST(PendingFile, OneNeverCommittedLeavesNoPart) {
+  test::TempDir dir;
+  const auto path = dir / "esr-oh-2-2.jsonl";
+  {
+    auto file = PendingFile::write(path, "a line\n");
+    ASSERT_TRUE(file);
+    auto moved = std::move(*file);  // the moved-from one owns nothing
+    EXPECT_TRUE(fs::exists(path.string() + ".part"));
+  }
+  EXPECT_FALSE(fs::exists(path.string() + ".part"));
+  EXPECT_FALSE(fs::exists(path));
+}
+
+TEST(PendingFile, ACommitThatCannotRenameIsALocatedErrorAndLeavesNoPart) {
+  test::TempDir dir;
+  const auto path = dir / "esr-oh-3-3.jsonl";
+  fs::create_directories(path / "occupied");  // a non-empty directory under the final name
+  {
+    auto file = PendingFile::write(path, "a line\n");
+    ASSERT_TRUE(file);
+    auto r = file->commit();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().rule, "file.rename");
+    EXPECT_EQ(r.error().origin.file, path.string());
+  }
+  EXPECT_FALSE(fs::exists(path.string() + ".part"));
+}
+
 }  // namespace
 }  // namespace esrsync

@@ -225,7 +225,9 @@ TEST_F(ApplierTest, BatchSinksGetOneRowPerBatchAndTheRestAtFinish) {
   EXPECT_EQ(audit[0].changes, 5);
   EXPECT_EQ(counts.queued, 10U);  // changes, for every sink
   // Each line is the change as a per-change sink would have it, with that sink's key.
-  const auto first_line = audit[0].payload.substr(0, audit[0].payload.find('\n'));
+  const auto lines = store::batch_lines(audit[0]);
+  ASSERT_TRUE(lines) << lines.error().to_string();
+  const auto first_line = lines->substr(0, lines->find('\n'));
   const auto line = nlohmann::json::parse(first_line, nullptr, false);
   ASSERT_FALSE(line.is_discarded()) << first_line;
   EXPECT_EQ(line["key"], "10000001-1");
@@ -233,7 +235,7 @@ TEST_F(ApplierTest, BatchSinksGetOneRowPerBatchAndTheRestAtFinish) {
   EXPECT_EQ(line["idempotency_key"].get<std::string>().rfind("audit:assignment:10000001-1:inserted:", 0), 0U);
   EXPECT_THAT(line["idempotency_key"].get<std::string>(), ::testing::EndsWith(":245-2:2"));
   EXPECT_EQ(line["change"]["fields"]["org_code"], "RR8");
-  EXPECT_EQ(std::count(audit[0].payload.begin(), audit[0].payload.end(), '\n'), 5);
+  EXPECT_EQ(std::count(lines->begin(), lines->end(), '\n'), 5);
 }
 
 }  // namespace

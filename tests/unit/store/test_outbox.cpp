@@ -7,6 +7,7 @@
 
 #include <set>
 
+#include "esrsync/core/compress.hpp"
 #include "esrsync/store/outbox.hpp"
 #include "esrsync/store/schema.hpp"
 #include "support/capture.hpp"
@@ -279,7 +280,7 @@ TEST_F(OutboxTest, ClaimBudgetAndCountsAreInChanges) {
   // them for the retry.
   EXPECT_EQ((*outbox_->get((*first)[0].id))->payload, "");
   EXPECT_EQ((*outbox_->get((*first)[0].id))->record_key, "B300");
-  EXPECT_EQ((*outbox_->get((*third)[0].id))->payload, "{\"event_id\":\"B700\"}");
+  EXPECT_EQ(*batch_lines(**outbox_->get((*third)[0].id)), "{\"event_id\":\"B700\"}");
   auto lines = db_->prepare("SELECT count(*) FROM outbox_payload");
   ASSERT_TRUE(lines && *lines->step());
   EXPECT_EQ(lines->column_int64(0), 2);  // the dead batch and the one still leased
@@ -288,6 +289,40 @@ TEST_F(OutboxTest, ClaimBudgetAndCountsAreInChanges) {
   EXPECT_EQ(*outbox_->retry_dead(std::nullopt), 700);
   clock_.advance_ms(1);
   EXPECT_EQ(*outbox_->purge_delivered(clock_.now_ms()), 600);
+}
+
+TEST_F(OutboxTest, ABatchsLinesAreStoredCompressedAndReadBackWhole) {
+  auto e = change("B1", "oh");
+  e.change = "batch";
+  e.changes = 200;
+  e.payload.clear();
+  for (int i = 0; i < 200; ++i)
+    e.payload +=
+        "{\"idempotency_key\":\"oh:immunisation:E" + std::to_string(i) + "\",\"change\":{\"antigen\":\"MMR\"}}\n";
+  ASSERT_TRUE(outbox_->enqueue(e));
+  auto stored = db_->prepare("SELECT payload FROM outbox_payload");
+  ASSERT_TRUE(stored && *stored->step());
+  const std::string raw(stored->column_text(0));
+  EXPECT_TRUE(is_zstd_frame(raw));
+  EXPECT_LT(raw.size() * 4, e.payload.size());
+  const auto entry = outbox_->get(1);
+  ASSERT_TRUE(entry && *entry);
+  EXPECT_EQ(*batch_lines(**entry), e.payload);
+
+  // Lines stored before they were compressed are read as they are.
+  ASSERT_TRUE(db_->exec("UPDATE outbox_payload SET payload = '{\"plain\":1}' || char(10)"));
+  EXPECT_EQ(*batch_lines(**outbox_->get(1)), "{\"plain\":1}\n");
+
+  // Damaged lines are an error naming the entry, never other lines.
+  ASSERT_TRUE(db_->exec("DELETE FROM outbox_payload"));
+  auto put = db_->prepare("INSERT INTO outbox_payload (id, payload) VALUES (1, ?1)");
+  ASSERT_TRUE(put);
+  ASSERT_TRUE(put->bind_blob(1, raw.substr(0, raw.size() - 8)));
+  ASSERT_TRUE(put->run());
+  auto damaged = batch_lines(**outbox_->get(1));
+  ASSERT_FALSE(damaged);
+  EXPECT_EQ(damaged.error().rule, "outbox.lines");
+  EXPECT_THAT(damaged.error().message, ::testing::HasSubstr("outbox entry 1 cannot be read"));
 }
 
 }  // namespace

@@ -26,6 +26,8 @@
 // commits. Used from the store's thread.
 
 #include <cstdint>
+#include <deque>
+#include <future>
 #include <map>
 #include <string>
 #include <string_view>
@@ -157,6 +159,9 @@ class Applier {
     std::string last_key;
   };
   Status flush(Batch& batch);
+  // Puts the lines of compressed batches into the outbox until at most `keep` are still being
+  // compressed.
+  Status put_compressed(std::size_t keep);
 
   store::SqliteDb& db_;
   store::RecordStore& records_;
@@ -164,6 +169,13 @@ class Applier {
   std::vector<std::string> sinks_;
   std::vector<std::string> transfer_sinks_;
   std::vector<Batch> batches_;
+  // Batch rows whose lines are being compressed on a thread of their own (std::async: the text is
+  // moved in, the frame comes back through the future; nothing is shared), oldest first.
+  struct Compressing {
+    std::int64_t id;
+    std::future<std::string> frame;
+  };
+  std::deque<Compressing> compressing_;
   std::string flow_;
   recon::MatchOptions matching_;
   ApplyCounts& counts_;

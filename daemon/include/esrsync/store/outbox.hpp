@@ -43,7 +43,8 @@ struct OutboxEntry {
   std::int64_t batch_id = 0;    // file-based sinks: the outbound file holding it (0 = none yet)
   // How many changes the row carries: 1, or for a sink that takes changes in batches (JSON-lines
   // directory sinks) the lines of `payload`, each a change with its own idempotency key, and
-  // `change` is "batch". Such a row is delivered, retried and dead-lettered as one file.
+  // `change` is "batch". Such a row is delivered, retried and dead-lettered as one file. Read
+  // back, a batch row's `payload` is its lines as stored (compressed): batch_lines() gives them.
   std::int64_t changes = 1;
   OutboxState state = OutboxState::pending;
   int attempts = 0;
@@ -51,6 +52,10 @@ struct OutboxEntry {
   std::int64_t next_attempt_ms = 0;
   std::string last_error;
 };
+
+// A batch row's lines, as they are written to the sink. Errors: lines that cannot be read back
+// (Errc::parse, "outbox.lines", naming the entry).
+Result<std::string> batch_lines(const OutboxEntry& entry);
 
 class Outbox {
  public:
@@ -69,6 +74,11 @@ class Outbox {
   // (keys are not checked for uniqueness: a change is queued by the transaction that makes it, which
   // runs once). Errors: store.*.
   Status enqueue(const OutboxEntry& entry);
+  // The same in two steps for a batch row, so its lines can be compressed on another thread while
+  // the transaction goes on: the row (its id returned; `entry.payload` is ignored), then its lines
+  // as a zstd frame (zstd_compress). Both before the transaction commits.
+  Result<std::int64_t> enqueue_batch(const OutboxEntry& entry);
+  Status put_lines(std::int64_t id, std::string_view frame);
 
   // Up to `limit` due pending rows for `sink` not yet in an outbound file, oldest first, each
   // leased until now + lease_ms. With `max_changes`, rows stop before their changes would pass it
@@ -116,6 +126,7 @@ class Outbox {
   [[nodiscard]] std::int64_t backoff_ms(int attempts);
 
  private:
+  Result<std::int64_t> insert_row(const OutboxEntry& entry, std::string_view payload);
   Status settle(std::int64_t id, std::string_view sql, std::string_view reason, std::optional<std::int64_t> next_ms);
 
   SqliteDb& db_;

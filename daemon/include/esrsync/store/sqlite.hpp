@@ -39,6 +39,10 @@ class Statement {
   Statement() = default;
 
   Status bind(int index, std::string_view text);  // 1-based, as SQLite
+  Status bind_blob(int index, std::string_view bytes);
+  // Binds `text` without copying it: the bytes must stay valid until the statement has run (or its
+  // lease ended). For hot paths whose values outlive the statement's use by construction.
+  Status bind_view(int index, std::string_view text);
   Status bind(int index, std::int64_t value);
   Status bind_null(int index);
   // Steps once: true when a row is ready, false when done. Errors: store.step.
@@ -91,6 +95,8 @@ class SqliteDb {
 
   // Runs SQL with no result rows (may hold several statements). Errors: store.exec.
   Status exec(std::string_view sql);
+  // The rowid of the last row this connection inserted.
+  [[nodiscard]] std::int64_t last_insert_rowid() const;
   // Errors: store.prepare.
   Result<Statement> prepare(std::string_view sql);
   // A prepared statement kept for reuse (hot paths prepare once per connection, not per call). The
