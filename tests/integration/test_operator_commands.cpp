@@ -17,7 +17,7 @@ TEST_F(Operator, DeadLettersAreListedShownRetriedAndDelivered) {
   // A sink that fails once and gives up at once: every change becomes a dead letter.
   test::write_file(dir_ / "esrsync.toml", test::read_file(dir_ / "esrsync.toml") + "max_attempts = 1\n");
   drop("DE_245_OHS_20260801_0000001.DAT");
-  std::filesystem::create_directories(dir_ / "out/esr-oh-1-1.jsonl.part");
+  std::filesystem::create_directories(dir_ / "out/esr-oh-1-1.jsonl/occupied");
   EXPECT_EQ(sync().exit_code, 1);
 
   const auto dead = esrsync({"queue", "list", "--state", "dead", "--json"});
@@ -41,7 +41,7 @@ TEST_F(Operator, DeadLettersAreListedShownRetriedAndDelivered) {
   const auto status = esrsync({"status"});
   EXPECT_THAT(status.out, HasSubstr("\"dead\":14"));
 
-  std::filesystem::remove_all(dir_ / "out/esr-oh-1-1.jsonl.part");
+  std::filesystem::remove_all(dir_ / "out/esr-oh-1-1.jsonl");
   const auto retried = esrsync({"queue", "retry", "--all"});
   EXPECT_EQ(retried.exit_code, 0);
   EXPECT_THAT(retried.out, HasSubstr("14 dead letter(s) queued again"));

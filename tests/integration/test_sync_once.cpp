@@ -101,9 +101,9 @@ TEST_F(SyncOnce, FailedDeliveryStaysQueuedAndIsDeliveredOnceLater) {
   config += "base_delay_ms = 0\n";
   test::write_file(dir_ / "esrsync.toml", config);
   drop("DE_245_OHS_20260801_0000001.DAT");
-  // Something in the way of the sink's temp file: the write fails (EISDIR), as a full or broken
-  // disk would.
-  fs::create_directories(dir_ / "out/esr-oh-1-1.jsonl.part");
+  // Something in the way of the sink's file: it cannot be put in place (EISDIR), as a full or
+  // broken disk would stop it.
+  fs::create_directories(dir_ / "out/esr-oh-1-1.jsonl/occupied");
   const auto failed = sync({"--json"});
   EXPECT_EQ(failed.exit_code, 1);
   EXPECT_THAT(failed.out, HasSubstr("\"pending\": 14"));
@@ -111,7 +111,7 @@ TEST_F(SyncOnce, FailedDeliveryStaysQueuedAndIsDeliveredOnceLater) {
   EXPECT_EQ(outbox_text(), "");
   EXPECT_THAT(names("processed"), ::testing::ElementsAre("DE_245_OHS_20260801_0000001.DAT"));  // applied all the same
 
-  fs::remove_all(dir_ / "out/esr-oh-1-1.jsonl.part");
+  fs::remove_all(dir_ / "out/esr-oh-1-1.jsonl");
   const auto fixed = sync({"--json"});
   EXPECT_EQ(fixed.exit_code, 0) << fixed.out << fixed.err;
   EXPECT_THAT(fixed.out, HasSubstr("\"delivered\": 14"));
@@ -120,14 +120,22 @@ TEST_F(SyncOnce, FailedDeliveryStaysQueuedAndIsDeliveredOnceLater) {
   const auto again = sync({"--json"});
   EXPECT_THAT(again.out, HasSubstr("\"delivered\": 0"));
   EXPECT_EQ(outbox_text(), delivered);  // delivered once
+  EXPECT_TRUE(part_names().empty());
 }
 
+// Without the staged copies (removed, or never written), the files are written from the store.
 TEST_F(SyncOnce, AFailedFileInARoundLeavesTheFilesBeforeItDeliveredAndTheRestUntried) {
   // Two changes per file: the 14 changes are 7 files, written in one round.
   std::string config = test::read_file(dir_ / "esrsync.toml");
   config += "batch = 2\nbase_delay_ms = 0\n";
   test::write_file(dir_ / "esrsync.toml", config);
   drop("DE_245_OHS_20260801_0000001.DAT");
+  fs::create_directories(dir_ / "out/esr-oh-1-1.jsonl/occupied");  // nothing delivered yet
+  ASSERT_EQ(sync().exit_code, 1);
+  ASSERT_EQ(part_names().size(), 7U);  // each batch's lines, staged while the file was applied
+  for (const auto& name : part_names())
+    fs::remove(dir_ / "out" / name);
+  fs::remove_all(dir_ / "out/esr-oh-1-1.jsonl");
   fs::create_directories(dir_ / "out/esr-oh-3-3.jsonl.part");  // the third file cannot be written
   const auto failed = sync({"--json"});
   EXPECT_EQ(failed.exit_code, 1);
@@ -138,7 +146,7 @@ TEST_F(SyncOnce, AFailedFileInARoundLeavesTheFilesBeforeItDeliveredAndTheRestUnt
   const auto pending = nlohmann::json::parse(esrsync({"queue", "list", "--state", "pending", "--json"}).out);
   ASSERT_EQ(pending.size(), 5U);
   EXPECT_EQ(pending[0]["id"], 3);
-  EXPECT_EQ(pending[0]["attempts"], 1);  // tried and failed
+  EXPECT_EQ(pending[0]["attempts"], 1);  // tried and failed (the first run stopped at file 1, before it)
   for (std::size_t i = 1; i < pending.size(); ++i)
     EXPECT_EQ(pending[i]["attempts"], 0) << i;  // never tried: no attempt counted
 
@@ -163,7 +171,8 @@ TEST_F(SyncOnce, AFileThatCannotBeRenamedLeavesTheRestOfTheRoundUntriedAndNoPart
   EXPECT_EQ(failed.exit_code, 1);
   EXPECT_THAT(failed.out, HasSubstr("\"delivered\": 4"));
   EXPECT_THAT(failed.out, HasSubstr("file.rename"));
-  EXPECT_EQ(names("out"), (std::vector<std::string>{"esr-oh-1-1.jsonl", "esr-oh-2-2.jsonl", "esr-oh-3-3.jsonl"}));
+  EXPECT_EQ(delivered_names(), (std::vector<std::string>{"esr-oh-1-1.jsonl", "esr-oh-2-2.jsonl"}));
+  EXPECT_EQ(part_names().size(), 5U);  // the staged lines of the five still to deliver, kept for them
   const auto pending = nlohmann::json::parse(esrsync({"queue", "list", "--state", "pending", "--json"}).out);
   ASSERT_EQ(pending.size(), 5U);
   EXPECT_EQ(pending[0]["attempts"], 1);
@@ -175,7 +184,28 @@ TEST_F(SyncOnce, AFileThatCannotBeRenamedLeavesTheRestOfTheRoundUntriedAndNoPart
   EXPECT_THAT(fixed.out, HasSubstr("\"delivered\": 10"));
   const std::string delivered = outbox_text();
   EXPECT_EQ(std::count(delivered.begin(), delivered.end(), '\n'), 14);
-  EXPECT_EQ(names("out").size(), 7U);
+  EXPECT_EQ(names("out").size(), 7U);  // and no .part left
+}
+
+// A file found bad after its records were applied is rolled back, batches and all: the copies of
+// its lines staged in the sink's directory on the way are never delivered, and are removed.
+TEST_F(SyncOnce, LinesStagedForAFileThatWasRolledBackAreNeverDelivered) {
+  std::string config = test::read_file(dir_ / "esrsync.toml");
+  config += "batch = 2\n";
+  test::write_file(dir_ / "esrsync.toml", config);
+  std::string text = test::read_file(kSource + "/sample-data/esr/DE_245_OHS_20260801_0000001.DAT");
+  const auto trl = text.rfind("TRL|");
+  text = text.substr(0, trl) + "TRL|99\n";  // the trailer's count is wrong: the file is rejected at its end
+  test::write_file(dir_ / "inbox/DE_245_OHS_20260801_0000001.DAT", text);
+  const auto r = sync({"--json"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, HasSubstr("file.trailer_count"));
+  EXPECT_TRUE(names("out").empty()) << ::testing::PrintToString(names("out"));
+  auto db = store::SqliteDb::open((dir_ / "state/esrsync.db").string());
+  ASSERT_TRUE(db);
+  auto rows = db->prepare("SELECT count(*) FROM outbox");
+  ASSERT_TRUE(rows && *rows->step());
+  EXPECT_EQ(rows->column_int64(0), 0);
 }
 
 // A batch whose stored lines are damaged is never written as something else: its delivery fails
@@ -186,9 +216,11 @@ TEST_F(SyncOnce, ABatchWhoseLinesCannotBeReadIsDeadLetteredNotWritten) {
   config += "batch = 2\nbase_delay_ms = 0\nmax_attempts = 2\n";
   test::write_file(dir_ / "esrsync.toml", config);
   drop("DE_245_OHS_20260801_0000001.DAT");
-  fs::create_directories(dir_ / "out/esr-oh-1-1.jsonl.part");  // the first file cannot be written yet
+  fs::create_directories(dir_ / "out/esr-oh-1-1.jsonl/occupied");  // the first file cannot be delivered yet
   ASSERT_EQ(sync().exit_code, 1);
-  fs::remove_all(dir_ / "out/esr-oh-1-1.jsonl.part");
+  fs::remove_all(dir_ / "out/esr-oh-1-1.jsonl");
+  for (const auto& name : part_names())
+    fs::remove(dir_ / "out" / name);  // no staged copy: the store's lines are what is delivered
   {
     auto db = store::SqliteDb::open((dir_ / "state/esrsync.db").string());
     ASSERT_TRUE(db);

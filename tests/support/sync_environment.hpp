@@ -103,9 +103,25 @@ class SyncEnvironment : public ::testing::Test {
     std::sort(out.begin(), out.end());
     return out;
   }
+  // The files delivered to the sink: complete ones, under their final names (a `.part` is a file
+  // being written, or a batch's lines staged for delivery, never a delivered file).
+  std::vector<std::string> delivered_names() {
+    std::vector<std::string> out;
+    for (const auto& name : names("out")) {
+      if (!name.ends_with(".part") && std::filesystem::is_regular_file(dir_ / "out" / name)) out.push_back(name);
+    }
+    return out;
+  }
+  std::vector<std::string> part_names() {
+    std::vector<std::string> out;
+    for (const auto& name : names("out")) {
+      if (name.ends_with(".part")) out.push_back(name);
+    }
+    return out;
+  }
   std::string outbox_text() {
     std::string all;
-    for (const auto& name : names("out"))
+    for (const auto& name : delivered_names())
       all += read_file(dir_ / "out" / name);
     return all;
   }

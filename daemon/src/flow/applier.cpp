@@ -1,5 +1,9 @@
 #include "esrsync/flow/applier.hpp"
 
+#include <filesystem>
+
+#include "esrsync/core/atomic_file.hpp"
+#include "esrsync/core/checksum.hpp"
 #include "esrsync/core/compress.hpp"
 
 #include "esrsync/codec/json_lines.hpp"
@@ -32,12 +36,17 @@ SinkRoles sink_roles(const FlowConfig& flow) {
     if (s.kind == "staff-history") {
       roles.transfer.push_back(s.name);
     } else if (s.mapping.empty()) {
-      roles.batched.push_back(BatchSink{s.name, s.batch});
+      roles.batched.push_back(BatchSink{s.name, s.batch, s.directory});
     } else {
       roles.per_change.push_back(s.name);
     }
   }
   return roles;
+}
+
+std::string batch_file_name(std::string_view flow, std::string_view sink, std::int64_t first_id, std::int64_t last_id) {
+  return std::string(flow) + "-" + std::string(sink) + "-" + std::to_string(first_id) + "-" + std::to_string(last_id) +
+         ".jsonl";
 }
 
 void append_change_line(std::string_view idempotency_key, std::string_view entity, std::string_view key,
@@ -128,10 +137,27 @@ Status Applier::flush(Batch& b) {
   auto id = outbox_.enqueue_batch(entry);
   if (!id) return fail(std::move(id).error());
   // Compressing a batch takes about as long as applying a tenth of its records: it runs beside the
-  // store's work instead of in it, at most two batches ahead.
+  // store's work instead of in it, at most two batches ahead. Beside it too, the lines are staged as
+  // the file they will become, under a name of their own in the sink's directory (written,
+  // synced, renamed: complete if it exists; the name carries a digest of the content, so a copy
+  // left by a transaction that was rolled back is never taken for this one). Delivery then renames
+  // it into place instead of writing the lines a second time. Staging is only a head start: when
+  // it fails (an unwritable directory) or the copy is gone by delivery, the file is written from
+  // the store.
   const std::size_t size = b.text.size();
-  compressing_.push_back(
-      Compressing{*id, std::async(std::launch::async, [text = std::move(b.text)] { return zstd_compress(text); })});
+  std::string final_name = b.sink.directory.empty() ? std::string() : batch_file_name(flow_, b.sink.name, *id, *id);
+  compressing_.push_back(Compressing{
+      *id, std::async(std::launch::async,
+                      [text = std::move(b.text), dir = b.sink.directory, final_name = std::move(final_name)] {
+                        Packed out{zstd_compress(text), {}};
+                        if (!final_name.empty()) {
+                          std::string staged = final_name + "." + sha256_hex(text).substr(0, 16) + ".part";
+                          if (write_file_atomically(std::filesystem::path(dir) / staged, text, DirSync::later)) {
+                            out.staged = std::move(staged);
+                          }
+                        }
+                        return out;
+                      })});
   b.text = std::string();
   b.text.reserve(size);
   b.changes = 0;
@@ -140,8 +166,8 @@ Status Applier::flush(Batch& b) {
 
 Status Applier::put_compressed(std::size_t keep) {
   while (compressing_.size() > keep) {
-    const std::string frame = compressing_.front().frame.get();
-    if (auto ok = outbox_.put_lines(compressing_.front().id, frame); !ok) return ok;
+    const Packed packed = compressing_.front().packed.get();
+    if (auto ok = outbox_.put_lines(compressing_.front().id, packed.frame, packed.staged); !ok) return ok;
     compressing_.pop_front();
   }
   return {};

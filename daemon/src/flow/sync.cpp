@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -85,9 +86,8 @@ Result<PendingFile> write_batch(const DirSinkConfig& sink, const std::string& fl
       append_change_line(e.idempotency_key, e.entity, e.record_key, e.payload, text);
     }
   }
-  const std::string name = flow + "-" + sink.name + "-" + std::to_string(batch.front().id) + "-" +
-                           std::to_string(batch.back().id) + ".jsonl";
-  return PendingFile::write(fs::path(sink.directory) / name, text);
+  return PendingFile::write(
+      fs::path(sink.directory) / batch_file_name(flow, sink.name, batch.front().id, batch.back().id), text);
 }
 
 // After sink writes, in one transaction: `delivered` are delivered, `failed` scheduled for retry
@@ -110,10 +110,28 @@ Status settle(store::SqliteDb& db, store::Outbox& outbox, const std::vector<std:
 // Sinks without a mapping: batches of changes as JSON-lines files of up to `batch` changes (a batch
 // row is one file). A round claims up to kFilesPerRound files' worth and writes them all, the disk
 // writing each while the next is made; then each is synced and renamed into place, the directory
-// synced once, and the round settled in one transaction. A crash before the settle delivers them
-// again, under the same names. A file that fails leaves the ones before it delivered and the rest
-// of the round untried.
+// synced once, and the round settled in one transaction. A batch whose lines were staged in the
+// directory while it was applied (flow/applier.hpp) is only renamed; if its copy is gone, it is
+// written like the others. A crash before the settle delivers them again, under the same names. A
+// file that fails leaves the ones before it delivered and the rest of the round untried.
 constexpr std::int64_t kFilesPerRound = 64;
+
+// Once nothing is pending or dead for the sink, copies staged by transactions that were rolled back
+// (a crash, a rejected file) and `.part` files a crash left are removed: none is needed any more.
+Status remove_leftovers(store::Outbox& outbox, const FlowConfig& flow, const DirSinkConfig& sink) {
+  for (const auto state : {store::OutboxState::pending, store::OutboxState::dead}) {
+    auto n = outbox.count(sink.name, state);
+    if (!n) return fail(std::move(n).error());
+    if (*n != 0) return {};
+  }
+  const std::string prefix = flow.name + "-" + sink.name + "-";
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(sink.directory, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(prefix) && name.ends_with(".part")) fs::remove(entry.path(), ec);
+  }
+  return {};  // best effort: a leftover is never taken for a delivered file
+}
 
 Status deliver_json_lines(store::SqliteDb& db, store::Outbox& outbox, const FlowConfig& flow, const DirSinkConfig& sink,
                           SinkReport& report) {
@@ -121,13 +139,15 @@ Status deliver_json_lines(store::SqliteDb& db, store::Outbox& outbox, const Flow
   for (;;) {
     auto rows = outbox.claim(sink.name, static_cast<int>(budget), budget);
     if (!rows) return fail(std::move(rows).error());
-    if (rows->empty()) break;
+    if (rows->empty()) return remove_leftovers(outbox, flow, sink);
     struct File {
       std::size_t first;  // its rows in *rows: [first, end)
       std::size_t end;
       std::int64_t changes;
       std::optional<PendingFile> pending;
+      std::string staged;  // a staged copy to rename instead
     };
+    const auto rows_of = [&rows](const File& f) { return std::span(*rows).subspan(f.first, f.end - f.first); };
     std::vector<File> files;
     std::string error;
     std::size_t failed_file = std::numeric_limits<std::size_t>::max();
@@ -135,17 +155,37 @@ Status deliver_json_lines(store::SqliteDb& db, store::Outbox& outbox, const Flow
       std::int64_t in_file = 0;
       while (end < rows->size() && (end == first || in_file + (*rows)[end].changes <= sink.batch))
         in_file += (*rows)[end++].changes;
-      files.push_back(File{first, end, in_file, std::nullopt});
-      if (auto written = write_batch(sink, flow.name, std::span(*rows).subspan(first, end - first)); written) {
-        files.back().pending.emplace(std::move(*written));
+      File& file = files.emplace_back(File{first, end, in_file, std::nullopt, {}});
+      if (end - first == 1 && !(*rows)[first].staged.empty()) {
+        file.staged = (*rows)[first].staged;
+      } else if (auto written = write_batch(sink, flow.name, rows_of(file)); written) {
+        file.pending.emplace(std::move(*written));
       } else {
         error = written.error().to_string();
         failed_file = files.size() - 1;
       }
     }
     for (std::size_t i = 0; i < std::min(failed_file, files.size()); ++i) {
-      if (auto ok = files[i].pending->commit(); !ok) {
-        error = ok.error().to_string();
+      File& file = files[i];
+      Status done;
+      if (!file.staged.empty()) {
+        const auto& row = (*rows)[file.first];
+        const fs::path target = fs::path(sink.directory) / batch_file_name(flow.name, sink.name, row.id, row.id);
+        if (::rename((fs::path(sink.directory) / file.staged).c_str(), target.c_str()) != 0) {
+          const int err = errno;
+          if (err == ENOENT) {  // the copy is gone: written from the store instead
+            auto written = write_batch(sink, flow.name, rows_of(file));
+            done = written ? written->commit() : Status(fail(std::move(written).error()));
+          } else {
+            done = fail(Errc::io, "file.rename", std::string("cannot rename into place: ") + std::strerror(err),
+                        Origin{target.string()});
+          }
+        }
+      } else {
+        done = file.pending->commit();
+      }
+      if (!done) {
+        error = done.error().to_string();
         failed_file = i;
         break;
       }
@@ -180,10 +220,9 @@ Status deliver_json_lines(store::SqliteDb& db, store::Outbox& outbox, const Flow
     report.files += files_written;
     if (!error.empty()) {
       report.last_error = error;
-      break;  // one pass: the outbox has scheduled the retries; a later run (or the daemon) makes them
+      return {};  // one pass: the outbox has scheduled the retries; a later run (or the daemon) makes them
     }
   }
-  return {};
 }
 
 Status deliver_staff_histories(store::SqliteDb& db, store::Outbox& outbox, const DirSinkConfig& sink,

@@ -87,12 +87,20 @@ CREATE TABLE outbox_payload (
 );
 )sql"};
 
+// A batch's lines may also be staged as a file in the sink's directory while the transaction runs
+// (flow/applier.hpp); the row names it, and delivery renames it into place instead of writing the
+// lines again.
+const Migration Outbox::kStagedMigration{16, R"sql(
+ALTER TABLE outbox_payload ADD COLUMN staged TEXT NOT NULL DEFAULT '';
+)sql"};
+
 namespace {
 
 // Rows with their lines (batch rows) or payload: "SELECT kColumns kFrom WHERE ...".
 constexpr std::string_view kColumns =
     "o.id, o.sink, o.idempotency_key, o.entity, o.record_key, coalesce(p.payload, o.payload), o.state, o.attempts, "
-    "o.created_ms, o.next_attempt_ms, o.last_error, o.change, coalesce(o.batch_id, 0), o.changes";
+    "o.created_ms, o.next_attempt_ms, o.last_error, o.change, coalesce(o.batch_id, 0), o.changes, "
+    "coalesce(p.staged, '')";
 constexpr std::string_view kFrom = " FROM outbox o LEFT JOIN outbox_payload p ON p.id = o.id ";
 
 constexpr std::string_view kToDead =
@@ -136,6 +144,7 @@ OutboxEntry read_entry(const Statement& row) {
   e.change = row.column_text(11);
   e.batch_id = row.column_int64(12);
   e.changes = row.column_int64(13);
+  e.staged = row.column_text(14);
   return e;
 }
 
@@ -178,11 +187,12 @@ Result<std::int64_t> Outbox::insert_row(const OutboxEntry& entry, std::string_vi
   return db_.last_insert_rowid();
 }
 
-Status Outbox::put_lines(std::int64_t id, std::string_view frame) {
-  auto lines = db_.cached("INSERT INTO outbox_payload (id, payload) VALUES (?1, ?2)");
+Status Outbox::put_lines(std::int64_t id, std::string_view frame, std::string_view staged) {
+  auto lines = db_.cached("INSERT INTO outbox_payload (id, payload, staged) VALUES (?1, ?2, ?3)");
   if (!lines) return fail(std::move(lines).error());
   if (auto ok = (*lines)->bind(1, id); !ok) return ok;
   if (auto ok = (*lines)->bind_blob(2, frame); !ok) return ok;
+  if (auto ok = (*lines)->bind(3, staged); !ok) return ok;
   return (*lines)->run();
 }
 

@@ -26,7 +26,8 @@ std::span<const Migration> schema_migrations() noexcept {
                                       RecordStore::kHistoryIndexMigration,
                                       Outbox::kChangesMigration,
                                       Outbox::kPayloadMigration,
-                                      RecordStore::kHistoryCheckMigration};
+                                      RecordStore::kHistoryCheckMigration,
+                                      Outbox::kStagedMigration};
   return kMigrations;
 }
 

@@ -66,10 +66,17 @@ struct ApplySource {
 };
 
 // A sink that takes changes in batches: one outbox row (and one file) per `batch` changes.
+// `directory`: where its files go; each batch's lines are staged there as they are queued.
 struct BatchSink {
   std::string name;
   std::int64_t batch = 500;
+  std::string directory;
 };
+
+// The file a JSON-lines sink's outbox rows `first_id`..`last_id` become: the ids make it the same
+// name when a crash has it written again.
+[[nodiscard]] std::string batch_file_name(std::string_view flow, std::string_view sink, std::int64_t first_id,
+                                          std::int64_t last_id);
 
 // One change as a line of a JSON-lines sink file:
 // {"idempotency_key":…,"entity":…,"key":…,"change":<the canonical record, or null>}\n
@@ -169,11 +176,16 @@ class Applier {
   std::vector<std::string> sinks_;
   std::vector<std::string> transfer_sinks_;
   std::vector<Batch> batches_;
-  // Batch rows whose lines are being compressed on a thread of their own (std::async: the text is
-  // moved in, the frame comes back through the future; nothing is shared), oldest first.
+  // Batch rows whose lines are being compressed, and staged, on a thread of their own (std::async:
+  // the text is moved in, the results come back through the future; nothing is shared), oldest
+  // first.
+  struct Packed {
+    std::string frame;   // the lines, compressed, for the store
+    std::string staged;  // the name of their copy in the sink's directory, or "" (not staged)
+  };
   struct Compressing {
     std::int64_t id;
-    std::future<std::string> frame;
+    std::future<Packed> packed;
   };
   std::deque<Compressing> compressing_;
   std::string flow_;

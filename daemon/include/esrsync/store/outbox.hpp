@@ -46,6 +46,9 @@ struct OutboxEntry {
   // `change` is "batch". Such a row is delivered, retried and dead-lettered as one file. Read
   // back, a batch row's `payload` is its lines as stored (compressed): batch_lines() gives them.
   std::int64_t changes = 1;
+  // A batch row: the file in the sink's directory holding a copy of its lines, written before the
+  // row was committed (Outbox::put_lines), or "".
+  std::string staged;
   OutboxState state = OutboxState::pending;
   int attempts = 0;
   std::int64_t created_ms = 0;
@@ -67,6 +70,7 @@ class Outbox {
   static const Migration kLeanKeyMigration;
   static const Migration kChangesMigration;
   static const Migration kPayloadMigration;
+  static const Migration kStagedMigration;
 
   Outbox(SqliteDb& db, RetryPolicy policy, const Clock& clock, std::uint64_t jitter_seed);
 
@@ -77,8 +81,10 @@ class Outbox {
   // The same in two steps for a batch row, so its lines can be compressed on another thread while
   // the transaction goes on: the row (its id returned; `entry.payload` is ignored), then its lines
   // as a zstd frame (zstd_compress). Both before the transaction commits.
+  // `staged`: the name, in the sink's directory, of a copy of the lines already written there
+  // (flow/applier.hpp), which delivery renames into place; "" when there is none.
   Result<std::int64_t> enqueue_batch(const OutboxEntry& entry);
-  Status put_lines(std::int64_t id, std::string_view frame);
+  Status put_lines(std::int64_t id, std::string_view frame, std::string_view staged = {});
 
   // Up to `limit` due pending rows for `sink` not yet in an outbound file, oldest first, each
   // leased until now + lease_ms. With `max_changes`, rows stop before their changes would pass it
