@@ -166,6 +166,8 @@ Result<bool> check_header(const std::string& path, InboundContext& ctx, codec::D
   return false;
 }
 
+constexpr std::uint64_t kWritebackEvery = 65'536;  // records
+
 // The journal mode for one file's transaction (see apply_inbound_file): "truncate" while it lives
 // when asked for, back to WAL after. Switching needs no transaction open; if SQLite keeps WAL (it
 // may not switch), nothing changes but speed.
@@ -226,10 +228,18 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
   // again at the checkpoint. Just as atomic and durable (synchronous=FULL); a crash leaves a hot
   // journal that SQLite rolls back on the next open. WAL again once the file is done.
   bool first_load = false;
+  // A FULL withdraws what the VPD had and the file does not carry: a VPD that had nothing live
+  // before the file (a first load) has nothing to withdraw, and its keys need no comparing.
+  bool had_live = false;
   if (result.extract_type == "FULL") {
     auto empty = store::PersonIndex(ctx.db).empty();
     if (!empty) return fail(std::move(empty).error());
     first_load = *empty;
+    for (const auto entity : {Entity::person, Entity::assignment}) {
+      auto live = ctx.records.has_live(model::entity_def(entity).name, result.vpd);
+      if (!live) return fail(std::move(live).error());
+      had_live = had_live || *live;
+    }
   }
   JournalForLoad journal(ctx.db, first_load);
   // Apply every record in one transaction; a file-level problem found on the way undoes it all.
@@ -262,7 +272,11 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
       if (d.record.entity == Entity::file_header || d.record.entity == Entity::file_trailer) return;
       Applier::prepare(d.record, vpd, d.canonical, d.hash);
     });
+    std::uint64_t applied = 0;
     while (codec::Decoded* d = ahead.next()) {
+      // A large file's transaction writes gigabytes: the disk starts on them as they come rather
+      // than all at the commit.
+      if (++applied % kWritebackEvery == 0) ctx.db.start_writeback();
       if (d->next == codec::Next::rejected) {
         for (const auto& e : d->errors) {
           result.rejections.push_back(
@@ -292,7 +306,7 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
     return result;
   }
   applier.seal_seen();
-  if (result.extract_type == "FULL") {
+  if (result.extract_type == "FULL" && had_live) {
     if (auto ok = applier.withdraw_unseen(result.vpd); !ok) return abandon(std::move(ok).error());
   }
   if (auto ok = applier.end_bulk_persons(); !ok) return abandon(std::move(ok).error());

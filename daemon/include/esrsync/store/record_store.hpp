@@ -52,6 +52,9 @@ class RecordStore {
 
   RecordStore(SqliteDb& db, const Clock& clock) : db_(db), clock_(clock) {}
 
+  // Whether the VPD has any live record of `entity` (the covering VPD index, one probe).
+  Result<bool> has_live(std::string_view entity, std::string_view vpd);
+
   // Inserts or updates (entity, key) unless the stored hash is the same (unchanged: nothing is
   // written). A withdrawn record that comes back is updated. `likely_new` (a first load): the
   // insert is tried first and the stored record looked up only if the key exists after all —
