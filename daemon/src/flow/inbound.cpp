@@ -166,8 +166,6 @@ Result<bool> check_header(const std::string& path, InboundContext& ctx, codec::D
   return false;
 }
 
-constexpr std::uint64_t kWritebackEvery = 65'536;  // records
-
 // The journal mode for one file's transaction (see apply_inbound_file): "truncate" while it lives
 // when asked for, back to WAL after. Switching needs no transaction open; if SQLite keeps WAL (it
 // may not switch), nothing changes but speed.
@@ -272,11 +270,7 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
       if (d.record.entity == Entity::file_header || d.record.entity == Entity::file_trailer) return;
       Applier::prepare(d.record, vpd, d.canonical, d.hash);
     });
-    std::uint64_t applied = 0;
     while (codec::Decoded* d = ahead.next()) {
-      // A large file's transaction writes gigabytes: the disk starts on them as they come rather
-      // than all at the commit.
-      if (++applied % kWritebackEvery == 0) ctx.db.start_writeback();
       if (d->next == codec::Next::rejected) {
         for (const auto& e : d->errors) {
           result.rejections.push_back(

@@ -213,9 +213,10 @@ Result<std::vector<StoredRecord>> RecordStore::with_prefix(std::string_view enti
 
 Status RecordStore::append_history(std::string_view entity, std::string_view key, Change change, std::string_view hash,
                                    std::string_view payload, std::int64_t file_id) {
-  auto stmt = db_.cached(
-      "INSERT INTO change_history (entity, record_key, change, content_hash, payload, file_id, at_ms) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  auto stmt =
+      db_.cached(history_,
+                 "INSERT INTO change_history (entity, record_key, change, content_hash, payload, file_id, at_ms) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   if (!stmt) return fail(std::move(stmt).error());
   if (auto ok = bind_texts(**stmt, {entity, key, to_string(change), hash, payload}); !ok) return ok;
   if (auto ok = (*stmt)->bind(6, file_id); !ok) return ok;
@@ -229,6 +230,7 @@ Result<Change> RecordStore::apply(std::string_view entity, std::string_view key,
   if (previous != nullptr) previous->clear();
   if (likely_new) {
     auto insert = db_.cached(
+        insert_new_,
         "INSERT INTO canonical_record (entity, record_key, vpd, content_hash, payload, withdrawn, last_file_id, "
         "updated_ms) VALUES (?1, ?2, ?4, ?5, ?6, 0, ?3, ?7) ON CONFLICT (entity, record_key) DO NOTHING");
     if (!insert) return fail(std::move(insert).error());
@@ -245,9 +247,10 @@ Result<Change> RecordStore::apply(std::string_view entity, std::string_view key,
   }
   // Only the hash and state are read: an unchanged record (most of a FULL extract) costs one
   // lookup and no write.
-  auto probe = db_.cached(
-      "SELECT content_hash, withdrawn, payload, vpd, rowid FROM canonical_record WHERE entity = ?1 AND "
-      "record_key = ?2");
+  auto probe =
+      db_.cached(probe_,
+                 "SELECT content_hash, withdrawn, payload, vpd, rowid FROM canonical_record WHERE entity = ?1 AND "
+                 "record_key = ?2");
   if (!probe) return fail(std::move(probe).error());
   if (auto ok = bind_texts(**probe, {entity, key}); !ok) return fail(std::move(ok).error());
   auto found = (*probe)->step();
@@ -267,9 +270,10 @@ Result<Change> RecordStore::apply(std::string_view entity, std::string_view key,
   if (rowid != 0) {
     // The usual change (a new mobile, a new grade): the row is rewritten where it is, and the
     // indexes, whose columns do not change, are left alone.
-    auto update = db_.cached(
-        "UPDATE canonical_record SET content_hash = ?2, payload = ?3, last_file_id = ?4, updated_ms = ?5 "
-        "WHERE rowid = ?1");
+    auto update =
+        db_.cached(update_in_place_,
+                   "UPDATE canonical_record SET content_hash = ?2, payload = ?3, last_file_id = ?4, updated_ms = ?5 "
+                   "WHERE rowid = ?1");
     if (!update) return fail(std::move(update).error());
     if (auto ok = (*update)->bind(1, rowid); !ok) return fail(std::move(ok).error());
     if (auto ok = bind_texts(**update, {content_hash, payload}, 2); !ok) return fail(std::move(ok).error());
@@ -289,6 +293,7 @@ Result<Change> RecordStore::apply(std::string_view entity, std::string_view key,
 Status RecordStore::upsert(std::string_view entity, std::string_view key, std::string_view vpd,
                            std::string_view payload, std::string_view content_hash, std::int64_t file_id) {
   auto stmt = db_.cached(
+      upsert_,
       "INSERT INTO canonical_record (entity, record_key, vpd, content_hash, payload, withdrawn, last_file_id, "
       "updated_ms) VALUES (?1, ?2, ?4, ?5, ?6, 0, ?3, ?7) ON CONFLICT (entity, record_key) DO UPDATE SET "
       "vpd = excluded.vpd, content_hash = excluded.content_hash, payload = excluded.payload, withdrawn = 0, "
@@ -328,8 +333,8 @@ Result<Change> RecordStore::withdraw(std::string_view entity, std::string_view k
 }
 
 Result<bool> RecordStore::has_live(std::string_view entity, std::string_view vpd) {
-  auto stmt = db_.cached(
-      "SELECT EXISTS (SELECT 1 FROM canonical_record WHERE entity = ?1 AND vpd = ?2 AND withdrawn = 0)");
+  auto stmt =
+      db_.cached("SELECT EXISTS (SELECT 1 FROM canonical_record WHERE entity = ?1 AND vpd = ?2 AND withdrawn = 0)");
   if (!stmt) return fail(std::move(stmt).error());
   if (auto ok = bind_texts(**stmt, {entity, vpd}); !ok) return fail(std::move(ok).error());
   auto row = (*stmt)->step();

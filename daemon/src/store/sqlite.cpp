@@ -1,8 +1,5 @@
 #include "esrsync/store/sqlite.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 
@@ -170,13 +167,6 @@ Result<SqliteDb> SqliteDb::open(const std::string& path, SqliteOptions options) 
     if (!row) return fail(Errc::io, "store.pragma", row.error().message, Origin{path});
   }
   return out;
-}
-
-void SqliteDb::start_writeback() {
-  if (!writeback_fd_.valid()) writeback_fd_ = UniqueFd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
-  if (writeback_fd_.valid()) (void)::sync_file_range(writeback_fd_.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
-  const UniqueFd wal(::open((path_ + "-wal").c_str(), O_RDONLY | O_CLOEXEC));
-  if (wal.valid()) (void)::sync_file_range(wal.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
 }
 
 std::int64_t SqliteDb::last_insert_rowid() const {

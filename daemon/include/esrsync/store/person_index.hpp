@@ -78,6 +78,7 @@ class PersonIndex {
  private:
   SqliteDb& db_;
   bool bulk_ = false;
+  Statement* put_ = nullptr;  // run for every person (SqliteDb::cached with a slot)
 };
 
 }  // namespace esrsync::store

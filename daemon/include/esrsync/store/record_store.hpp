@@ -92,6 +92,12 @@ class RecordStore {
 
   SqliteDb& db_;
   const Clock& clock_;
+  // The statements apply() runs for every record (SqliteDb::cached with a slot).
+  Statement* insert_new_ = nullptr;
+  Statement* probe_ = nullptr;
+  Statement* update_in_place_ = nullptr;
+  Statement* upsert_ = nullptr;
+  Statement* history_ = nullptr;
 };
 
 enum class FileStatus : std::uint8_t { processing, applied, partial, rejected, held, duplicate };

@@ -23,7 +23,6 @@
 #include <vector>
 
 #include "esrsync/core/result.hpp"
-#include "esrsync/core/unique_fd.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -120,6 +119,14 @@ class SqliteDb {
     Statement* s_;
   };
   Result<Lease> cached(std::string_view sql);  // looked up without building a string
+  // The same for a statement run for every record: found once through `slot` (owned by an object
+  // that holds this SqliteDb by reference, so never outlives it), then without hashing its SQL.
+  Result<Lease> cached(Statement*& slot, std::string_view sql) {
+    if (slot != nullptr) return Lease(*slot);
+    auto lease = cached(sql);
+    if (lease) slot = &**lease;
+    return lease;
+  }
 
   // BEGIN IMMEDIATE (takes the write lock now, waiting up to the busy timeout), COMMIT, ROLLBACK.
   Status begin();
@@ -139,12 +146,6 @@ class SqliteDb {
   Status migrate(std::span<const Migration> migrations);
 
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
-
-  // Asks the kernel to start writing the store's dirty pages (the store file and its WAL) now,
-  // without waiting, so that a large transaction's commit finds most of them on disk already
-  // instead of waiting for all of them at its fsync (PostgreSQL's backend_flush_after does the
-  // same). A hint: nothing fails.
-  void start_writeback();
 
  private:
   struct Close {
@@ -168,7 +169,6 @@ class SqliteDb {
   };
   std::unordered_map<std::string, std::unique_ptr<Statement>, SqlHash, std::equal_to<>> cache_;
   std::string path_;
-  UniqueFd writeback_fd_;  // the store file, opened by the first start_writeback()
 };
 
 }  // namespace esrsync::store
