@@ -17,18 +17,19 @@ using ::testing::HasSubstr;
 class DiskFull : public test::SyncEnvironment {
  protected:
   void TearDown() override {
-    if (mounted_) ::umount2((dir_ / "state").c_str(), MNT_DETACH);
+    if (!mounted_.empty()) ::umount2((dir_ / mounted_).c_str(), MNT_DETACH);
   }
-  bool mount_small(const char* size) {
+  bool mount_small(const char* size, const char* sub = "state") {
     const std::string options = std::string("size=") + size;
-    mounted_ = ::mount("tmpfs", (dir_ / "state").c_str(), "tmpfs", 0, options.c_str()) == 0;
-    return mounted_;
+    if (::mount("tmpfs", (dir_ / sub).c_str(), "tmpfs", 0, options.c_str()) != 0) return false;
+    mounted_ = sub;
+    return true;
   }
   bool grow(const char* size) {
     const std::string options = std::string("size=") + size;
-    return ::mount("tmpfs", (dir_ / "state").c_str(), "tmpfs", MS_REMOUNT, options.c_str()) == 0;
+    return ::mount("tmpfs", (dir_ / mounted_).c_str(), "tmpfs", MS_REMOUNT, options.c_str()) == 0;
   }
-  bool mounted_ = false;
+  std::string mounted_;
 };
 
 TEST_F(DiskFull, ClearErrorNothingLostThenAppliedWhenThereIsRoom) {
@@ -52,6 +53,34 @@ TEST_F(DiskFull, ClearErrorNothingLostThenAppliedWhenThereIsRoom) {
   EXPECT_THAT(retried.out,
               HasSubstr("\"records_read\": " + std::to_string(std::count(gen.out.begin(), gen.out.end(), '\n') - 2)));
   EXPECT_TRUE(names("inbox").empty());
+}
+
+// The sink's disk full instead: the file is applied all the same (the store has room), its lines
+// cannot be staged nor delivered; once there is room, every change is delivered once, written from
+// the store, and nothing half-written is left.
+TEST_F(DiskFull, AFullSinkDiskDelaysDeliveryAndLosesNothing) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root (CI runs as root)";
+  ASSERT_TRUE(mount_small("64k", "out")) << "cannot mount a tmpfs here";
+  add_sink_keys("base_delay_ms = 0\n");  // the failed file is due again at once
+  const auto gen = test::run_process({ESRSYNC_BENCH_GEN, "esr-full", "--persons", "3000"});
+  ASSERT_EQ(gen.exit_code, 0);
+  const auto records = std::count(gen.out.begin(), gen.out.end(), '\n') - 2;
+  test::write_file(dir_ / "inbox/DE_245_OHS_20260801_0000001.DAT", gen.out);
+
+  const auto full = sync({"--json"});
+  EXPECT_EQ(full.exit_code, 1) << full.err;
+  EXPECT_THAT(full.out, HasSubstr("\"outcome\": \"applied\""));
+  EXPECT_THAT(full.out, HasSubstr("No space left on device"));
+  EXPECT_THAT(full.out, HasSubstr("\"pending\": " + std::to_string(records)));
+  EXPECT_TRUE(delivered_names().empty());
+
+  ASSERT_TRUE(grow("64m"));
+  const auto retried = sync({"--json"});
+  EXPECT_EQ(retried.exit_code, 0) << retried.out << retried.err;
+  EXPECT_THAT(retried.out, HasSubstr("\"delivered\": " + std::to_string(records)));
+  const std::string delivered = outbox_text();
+  EXPECT_EQ(std::count(delivered.begin(), delivered.end(), '\n'), records);  // each change once
+  EXPECT_TRUE(part_names().empty());
 }
 
 }  // namespace

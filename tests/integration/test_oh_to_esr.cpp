@@ -257,7 +257,7 @@ TEST_F(OhToEsr, AnAckForAFileWrittenJustBeforeACrashStillCounts) {
 }
 
 TEST_F(OhToEsr, AnUnwritableSinkNeverSkipsOrReusesASequence) {
-  test::write_file(dir_ / "esrsync.toml", test::read_file(dir_ / "esrsync.toml") + "max_attempts = 1\n");
+  add_sink_keys("max_attempts = 1\n");
   drop("DE_245_OHS_20260801_0000001.DAT");
   drop_oh("oh_export_20260805.csv");
   // Something in the way of the first file's temp name: the write fails, as a full disk would.

@@ -15,7 +15,7 @@ using Operator = test::SyncEnvironment;
 
 TEST_F(Operator, DeadLettersAreListedShownRetriedAndDelivered) {
   // A sink that fails once and gives up at once: every change becomes a dead letter.
-  test::write_file(dir_ / "esrsync.toml", test::read_file(dir_ / "esrsync.toml") + "max_attempts = 1\n");
+  add_sink_keys("max_attempts = 1\n");
   drop("DE_245_OHS_20260801_0000001.DAT");
   std::filesystem::create_directories(dir_ / "out/esr-oh-1-1.jsonl/occupied");
   EXPECT_EQ(sync().exit_code, 1);

@@ -97,9 +97,7 @@ TEST_F(SyncOnce, BrokenSinkEnvironmentIsRefusedAtStart) {
 
 TEST_F(SyncOnce, FailedDeliveryStaysQueuedAndIsDeliveredOnceLater) {
   // Retry at once (base_delay_ms = 0) so the second run may try again.
-  std::string config = test::read_file(dir_ / "esrsync.toml");
-  config += "base_delay_ms = 0\n";
-  test::write_file(dir_ / "esrsync.toml", config);
+  add_sink_keys("base_delay_ms = 0\n");
   drop("DE_245_OHS_20260801_0000001.DAT");
   // Something in the way of the sink's file: it cannot be put in place (EISDIR), as a full or
   // broken disk would stop it.
@@ -126,9 +124,7 @@ TEST_F(SyncOnce, FailedDeliveryStaysQueuedAndIsDeliveredOnceLater) {
 // Without the staged copies (removed, or never written), the files are written from the store.
 TEST_F(SyncOnce, AFailedFileInARoundLeavesTheFilesBeforeItDeliveredAndTheRestUntried) {
   // Two changes per file: the 14 changes are 7 files, written in one round.
-  std::string config = test::read_file(dir_ / "esrsync.toml");
-  config += "batch = 2\nbase_delay_ms = 0\n";
-  test::write_file(dir_ / "esrsync.toml", config);
+  add_sink_keys("batch = 2\nbase_delay_ms = 0\n");
   drop("DE_245_OHS_20260801_0000001.DAT");
   fs::create_directories(dir_ / "out/esr-oh-1-1.jsonl/occupied");  // nothing delivered yet
   ASSERT_EQ(sync().exit_code, 1);
@@ -162,9 +158,7 @@ TEST_F(SyncOnce, AFailedFileInARoundLeavesTheFilesBeforeItDeliveredAndTheRestUnt
 // The same when a file fails at the end, once the round's files are all written: the ones before
 // it are delivered, the rest untried and none of their `.part` files left behind.
 TEST_F(SyncOnce, AFileThatCannotBeRenamedLeavesTheRestOfTheRoundUntriedAndNoPartFiles) {
-  std::string config = test::read_file(dir_ / "esrsync.toml");
-  config += "batch = 2\nbase_delay_ms = 0\n";
-  test::write_file(dir_ / "esrsync.toml", config);
+  add_sink_keys("batch = 2\nbase_delay_ms = 0\n");
   drop("DE_245_OHS_20260801_0000001.DAT");
   fs::create_directories(dir_ / "out/esr-oh-3-3.jsonl/occupied");  // the third cannot be renamed into place
   const auto failed = sync({"--json"});
@@ -190,9 +184,7 @@ TEST_F(SyncOnce, AFileThatCannotBeRenamedLeavesTheRestOfTheRoundUntriedAndNoPart
 // A file found bad after its records were applied is rolled back, batches and all: the copies of
 // its lines staged in the sink's directory on the way are never delivered, and are removed.
 TEST_F(SyncOnce, LinesStagedForAFileThatWasRolledBackAreNeverDelivered) {
-  std::string config = test::read_file(dir_ / "esrsync.toml");
-  config += "batch = 2\n";
-  test::write_file(dir_ / "esrsync.toml", config);
+  add_sink_keys("batch = 2\n");
   std::string text = test::read_file(kSource + "/sample-data/esr/DE_245_OHS_20260801_0000001.DAT");
   const auto trl = text.rfind("TRL|");
   text = text.substr(0, trl) + "TRL|99\n";  // the trailer's count is wrong: the file is rejected at its end
@@ -212,9 +204,7 @@ TEST_F(SyncOnce, LinesStagedForAFileThatWasRolledBackAreNeverDelivered) {
 // with the reason, it goes to the dead letters when its attempts are used up, and the other files
 // are delivered.
 TEST_F(SyncOnce, ABatchWhoseLinesCannotBeReadIsDeadLetteredNotWritten) {
-  std::string config = test::read_file(dir_ / "esrsync.toml");
-  config += "batch = 2\nbase_delay_ms = 0\nmax_attempts = 2\n";
-  test::write_file(dir_ / "esrsync.toml", config);
+  add_sink_keys("batch = 2\nbase_delay_ms = 0\nmax_attempts = 2\n");
   drop("DE_245_OHS_20260801_0000001.DAT");
   fs::create_directories(dir_ / "out/esr-oh-1-1.jsonl/occupied");  // the first file cannot be delivered yet
   ASSERT_EQ(sync().exit_code, 1);

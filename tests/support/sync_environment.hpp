@@ -30,6 +30,10 @@ class SyncEnvironment : public ::testing::Test {
                    "quarantine = \"quarantine\"\nacks = \"acks\"\n[[flows.sinks]]\n"
                    "name = \"oh\"\nadapter = \"dir\"\ndirectory = \"out\"\n");
   }
+  // Appends `keys` ("name = value" lines) to the configuration's last table: the last sink added.
+  void add_sink_keys(const std::string& keys) {
+    write_file(dir_ / "esrsync.toml", read_file(dir_ / "esrsync.toml") + keys);
+  }
   // Appends the OH -> ESR flow: OH CSV exports from oh-inbox, matched and applied, leaving as DI
   // files in di-out (named without a date, so tests know them), ESR's ACKs read from di-acks. Its
   // sink is the last table, so keys appended to the file land in it.
