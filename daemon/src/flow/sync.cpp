@@ -116,6 +116,22 @@ Status settle(store::SqliteDb& db, store::Outbox& outbox, const std::vector<std:
 // file that fails leaves the ones before it delivered and the rest of the round untried.
 constexpr std::int64_t kFilesPerRound = 64;
 
+// A batch row's staged copy renamed to the file it becomes; if the copy is gone, the file is
+// written from the store instead.
+Status put_staged_in_place(const DirSinkConfig& sink, const std::string& flow, const std::string& staged,
+                           std::span<const store::OutboxEntry> row) {
+  const fs::path target = fs::path(sink.directory) / batch_file_name(flow, sink.name, row.front().id, row.front().id);
+  if (::rename((fs::path(sink.directory) / staged).c_str(), target.c_str()) == 0) return {};
+  const int err = errno;
+  if (err != ENOENT) {
+    return fail(Errc::io, "file.rename", std::string("cannot rename into place: ") + std::strerror(err),
+                Origin{target.string()});
+  }
+  auto written = write_batch(sink, flow, row);
+  if (!written) return fail(std::move(written).error());
+  return written->commit();
+}
+
 // Once nothing is pending or dead for the sink, copies staged by transactions that were rolled back
 // (a crash, a rejected file) and `.part` files a crash left are removed: none is needed any more.
 Status remove_leftovers(store::Outbox& outbox, const FlowConfig& flow, const DirSinkConfig& sink) {
@@ -126,9 +142,10 @@ Status remove_leftovers(store::Outbox& outbox, const FlowConfig& flow, const Dir
   }
   const std::string prefix = flow.name + "-" + sink.name + "-";
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(sink.directory, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.starts_with(prefix) && name.ends_with(".part")) fs::remove(entry.path(), ec);
+  for (fs::directory_iterator it(sink.directory, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code ignored;
+    if (name.starts_with(prefix) && name.ends_with(".part")) fs::remove(it->path(), ignored);
   }
   return {};  // best effort: a leftover is never taken for a delivered file
 }
@@ -167,23 +184,8 @@ Status deliver_json_lines(store::SqliteDb& db, store::Outbox& outbox, const Flow
     }
     for (std::size_t i = 0; i < std::min(failed_file, files.size()); ++i) {
       File& file = files[i];
-      Status done;
-      if (!file.staged.empty()) {
-        const auto& row = (*rows)[file.first];
-        const fs::path target = fs::path(sink.directory) / batch_file_name(flow.name, sink.name, row.id, row.id);
-        if (::rename((fs::path(sink.directory) / file.staged).c_str(), target.c_str()) != 0) {
-          const int err = errno;
-          if (err == ENOENT) {  // the copy is gone: written from the store instead
-            auto written = write_batch(sink, flow.name, rows_of(file));
-            done = written ? written->commit() : Status(fail(std::move(written).error()));
-          } else {
-            done = fail(Errc::io, "file.rename", std::string("cannot rename into place: ") + std::strerror(err),
-                        Origin{target.string()});
-          }
-        }
-      } else {
-        done = file.pending->commit();
-      }
+      const Status done = file.staged.empty() ? file.pending->commit()
+                                              : put_staged_in_place(sink, flow.name, file.staged, rows_of(file));
       if (!done) {
         error = done.error().to_string();
         failed_file = i;

@@ -225,7 +225,7 @@ Result<std::vector<OutboxEntry>> Outbox::claim(std::string_view sink, int limit,
     if (auto ok = (*due)->bind(1, sink); !ok) return fail(std::move(ok).error());
     if (auto ok = (*due)->bind(2, now); !ok) return fail(std::move(ok).error());
     if (auto ok = (*due)->bind(3, static_cast<std::int64_t>(limit)); !ok) return fail(std::move(ok).error());
-    std::string ids = "[";
+    std::vector<std::int64_t> taken_ids;
     std::int64_t taken = 0;
     for (;;) {
       auto row = (*due)->step();
@@ -233,12 +233,12 @@ Result<std::vector<OutboxEntry>> Outbox::claim(std::string_view sink, int limit,
       if (!*row) break;
       const std::int64_t changes = (*due)->column_int64(1);
       if (max_changes > 0 && taken > 0 && taken + changes > max_changes) break;
-      ids += (ids.size() > 1 ? "," : "") + std::to_string((*due)->column_int64(0));
+      taken_ids.push_back((*due)->column_int64(0));
       taken += changes;
     }
     (*due)->reset();
-    ids += "]";
-    if (taken == 0) return std::vector<OutboxEntry>{};
+    if (taken_ids.empty()) return std::vector<OutboxEntry>{};
+    const std::string ids = json_ids(taken_ids);
     if (auto ok = (*lease)->bind(1, ids); !ok) return fail(std::move(ok).error());
     if (auto ok = (*lease)->bind(2, now + policy_.lease_ms); !ok) return fail(std::move(ok).error());
     if (auto ok = (*lease)->run(); !ok) return fail(std::move(ok).error());

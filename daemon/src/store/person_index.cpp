@@ -94,9 +94,9 @@ Status PersonIndex::put(const PersonKeys& k) {
     if (!existing) return fail(std::move(existing).error());
     if (*existing && **existing == k) return {};
   }
-  auto stmt = put_ != nullptr ? db_.cached(put_, {})
-                              : db_.cached(put_, "INSERT OR REPLACE INTO person_index (" + std::string(kColumns) +
-                                                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+  static const std::string kPut = "INSERT OR REPLACE INTO person_index (" + std::string(kColumns) +
+                                  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+  auto stmt = db_.cached(put_, kPut);
   if (!stmt) return fail(std::move(stmt).error());
   const std::string_view values[] = {k.person_number, k.vpd,           k.employee_number, k.nhs_number,
                                      k.ni_number,     k.date_of_birth, k.surname_key,     k.previous_surname_key,
