@@ -35,6 +35,7 @@ void DecodeAhead::run(const std::stop_token& stop) {
       Decoded& d = chunk.items[chunk.size];
       d.canonical.clear();
       d.hash.clear();
+      d.packed.clear();
       d.next = decoder_.next(d.record, d.errors);
       if (d.next == Next::end) {
         end = true;

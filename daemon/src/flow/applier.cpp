@@ -7,6 +7,7 @@
 #include "esrsync/core/checksum.hpp"
 #include "esrsync/core/compress.hpp"
 #include "esrsync/model/names.hpp"
+#include "esrsync/store/payload.hpp"
 #include "esrsync/store/transfer_log.hpp"
 
 namespace esrsync::flow {
@@ -81,7 +82,9 @@ Status reindex_persons_if_empty(store::SqliteDb& db) {
       auto row = rows->step();
       if (!row) return fail(std::move(row).error());
       if (!*row) return {};
-      auto record = codec::parse_canonical_json(rows->column_text(2));
+      auto json = store::unpack_payload(rows->column_blob(2));
+      if (!json) return fail(std::move(json).error());
+      auto record = codec::parse_canonical_json(*json);
       if (!record) return fail(std::move(record).error());
       if (rows->column_text(0) == "person") {
         if (auto ok = index.put(store::PersonKeys::from(*record, rows->column_text(1))); !ok) return ok;
@@ -200,18 +203,22 @@ void content_of(model::Record& record, std::string& canonical, std::string& hash
 
 }  // namespace
 
-bool Applier::prepare(model::Record& record, std::string_view vpd, std::string& canonical, std::string& hash) {
+bool Applier::prepare(model::Record& record, std::string_view vpd, std::string& canonical, std::string& hash,
+                      std::string& packed) {
   if (matched_first(record.entity)) return false;
   if (record.entity == Entity::assignment) record.set("vpd", vpd);
   if (record.get("action") == "D") return false;
   canonical.clear();
   content_of(record, canonical, hash);
+  packed.clear();
+  store::pack_payload(canonical, packed);
   return true;
 }
 
-Status Applier::apply(model::Record& record, std::string_view vpd, std::string_view canonical, std::string_view hash) {
+Status Applier::apply(model::Record& record, std::string_view vpd, std::string_view canonical, std::string_view hash,
+                      std::string_view packed) {
   if (record.entity == Entity::assignment) record.set("vpd", vpd);
-  if (!matched_first(record.entity)) return store_and_queue(record, vpd, canonical, hash);
+  if (!matched_first(record.entity)) return store_and_queue(record, vpd, canonical, hash, packed);
   auto m = recon::match_person(record, persons_, matching_);
   if (!m) return fail(std::move(m).error());
   const std::string key = record_key(record);
@@ -368,7 +375,7 @@ Result<std::int64_t> Applier::raise(store::ReconKind kind, const model::Record& 
 }
 
 Status Applier::store_and_queue(model::Record& record, std::string_view vpd, std::string_view canonical,
-                                std::string_view prepared_hash) {
+                                std::string_view prepared_hash, std::string_view packed) {
   const std::string key = record_key(record);
   const auto& def = model::entity_def(record.entity);
   store::Change change = store::Change::unchanged;
@@ -390,8 +397,9 @@ Status Applier::store_and_queue(model::Record& record, std::string_view vpd, std
     } else {
       hash = prepared_hash;
     }
-    auto applied = records_.apply(def.name, key, vpd, payload, hash, source_.file_id, likely_new_,
-                                  record.entity == Entity::person ? &previous_ : nullptr);
+    // The packed form when the decoding thread made it; else the JSON, packed by the store.
+    auto applied = records_.apply(def.name, key, vpd, packed.empty() ? payload : packed, hash, source_.file_id,
+                                  likely_new_, record.entity == Entity::person ? &previous_ : nullptr);
     if (!applied) return fail(std::move(applied).error());
     change = *applied;
     if (record.entity == Entity::person || record.entity == Entity::assignment) {

@@ -268,7 +268,7 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
     // one applies to the store (two cores instead of one on a large file).
     codec::DecodeAhead ahead(*decoder, [vpd = result.vpd](codec::Decoded& d) {
       if (d.record.entity == Entity::file_header || d.record.entity == Entity::file_trailer) return;
-      Applier::prepare(d.record, vpd, d.canonical, d.hash);
+      Applier::prepare(d.record, vpd, d.canonical, d.hash, d.packed);
     });
     while (codec::Decoded* d = ahead.next()) {
       if (d->next == codec::Next::rejected) {
@@ -280,7 +280,7 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
         continue;
       }
       if (d->record.entity == Entity::file_header || d->record.entity == Entity::file_trailer) continue;
-      if (auto ok = applier.apply(d->record, result.vpd, d->canonical, d->hash); !ok) {
+      if (auto ok = applier.apply(d->record, result.vpd, d->canonical, d->hash, d->packed); !ok) {
         return abandon(std::move(ok).error());
       }
     }

@@ -72,14 +72,18 @@ Status write_ack_if_missing(const fs::path& file, const std::string& acks_dir, c
 }
 
 // Writes outbox entries as one JSON-lines file in the sink directory: a batch row's lines as they
-// are, a row of one change as its line. The file name carries the first and last outbox ids, so a
-// redelivery after a crash rewrites the same file. The caller commits it and syncs the directory.
-Result<PendingFile> write_batch(const DirSinkConfig& sink, const std::string& flow,
+// are (read here: claim() hands batch rows over without them), a row of one change as its line.
+// The file name carries the first and last outbox ids, so a redelivery after a crash rewrites the
+// same file. The caller commits it and syncs the directory.
+Result<PendingFile> write_batch(store::Outbox& outbox, const DirSinkConfig& sink, const std::string& flow,
                                 std::span<const store::OutboxEntry> batch) {
   std::string text;
   for (const auto& e : batch) {
     if (e.change == "batch") {
-      auto lines = store::batch_lines(e);
+      auto whole = outbox.get(e.id);
+      if (!whole) return fail(std::move(whole).error());
+      if (!*whole) return fail(Errc::io, "outbox.unknown_id", "outbox entry " + std::to_string(e.id) + " is gone");
+      auto lines = store::batch_lines(**whole);
       if (!lines) return fail(std::move(lines).error());
       text += *lines;
     } else {
@@ -108,26 +112,28 @@ Status settle(store::SqliteDb& db, store::Outbox& outbox, const std::vector<std:
 }
 
 // Sinks without a mapping: batches of changes as JSON-lines files of up to `batch` changes (a batch
-// row is one file). A round claims up to kFilesPerRound files' worth and writes them all, the disk
-// writing each while the next is made; then each is synced and renamed into place, the directory
-// synced once, and the round settled in one transaction. A batch whose lines were staged in the
-// directory while it was applied (flow/applier.hpp) is only renamed; if its copy is gone, it is
-// written like the others. A crash before the settle delivers them again, under the same names. A
-// file that fails leaves the ones before it delivered and the rest of the round untried.
-constexpr std::int64_t kFilesPerRound = 64;
+// row is one file). A round claims up to kRowsPerRound rows and puts their files in place in
+// order: a batch whose lines were staged in the directory while it was applied (flow/applier.hpp)
+// is renamed; the others are written kFilesInFlight at a time (the disk writing each while the
+// next is made), then each synced and renamed. The directory is synced once per round and the
+// round settled in one transaction. If a staged copy is gone, its file is written from the store.
+// A crash before the settle delivers them again, under the same names. A file that fails leaves
+// the ones before it delivered and the rest of the round untried.
+constexpr std::int64_t kFilesInFlight = 64;
+constexpr std::int64_t kRowsPerRound = 1024;
 
 // A batch row's staged copy renamed to the file it becomes; if the copy is gone, the file is
 // written from the store instead.
-Status put_staged_in_place(const DirSinkConfig& sink, const std::string& flow, const std::string& staged,
-                           std::span<const store::OutboxEntry> row) {
-  const fs::path target = fs::path(sink.directory) / batch_file_name(flow, sink.name, row.front().id, row.front().id);
-  if (::rename((fs::path(sink.directory) / staged).c_str(), target.c_str()) == 0) return {};
+Status put_staged_in_place(store::Outbox& outbox, const DirSinkConfig& sink, const std::string& flow,
+                           const store::OutboxEntry& row) {
+  const fs::path target = fs::path(sink.directory) / batch_file_name(flow, sink.name, row.id, row.id);
+  if (::rename((fs::path(sink.directory) / row.staged).c_str(), target.c_str()) == 0) return {};
   const int err = errno;
   if (err != ENOENT) {
     return fail(Errc::io, "file.rename", std::string("cannot rename into place: ") + std::strerror(err),
                 Origin{target.string()});
   }
-  auto written = write_batch(sink, flow, row);
+  auto written = write_batch(outbox, sink, flow, std::span(&row, 1));
   if (!written) return fail(std::move(written).error());
   return written->commit();
 }
@@ -152,46 +158,53 @@ Status remove_leftovers(store::Outbox& outbox, const FlowConfig& flow, const Dir
 
 Status deliver_json_lines(store::SqliteDb& db, store::Outbox& outbox, const FlowConfig& flow, const DirSinkConfig& sink,
                           SinkReport& report) {
-  const std::int64_t budget = kFilesPerRound * sink.batch;
   for (;;) {
-    auto rows = outbox.claim(sink.name, static_cast<int>(budget), budget);
+    auto rows = outbox.claim(sink.name, static_cast<int>(kRowsPerRound), kRowsPerRound * sink.batch);
     if (!rows) return fail(std::move(rows).error());
     if (rows->empty()) return remove_leftovers(outbox, flow, sink);
     struct File {
       std::size_t first;  // its rows in *rows: [first, end)
       std::size_t end;
       std::int64_t changes;
-      std::optional<PendingFile> pending;
-      std::string staged;  // a staged copy to rename instead
+      std::optional<PendingFile> pending;  // written, to be committed; none for a staged copy
     };
     const auto rows_of = [&rows](const File& f) { return std::span(*rows).subspan(f.first, f.end - f.first); };
     std::vector<File> files;
     std::string error;
     std::size_t failed_file = std::numeric_limits<std::size_t>::max();
+    std::size_t placed = 0;  // files[0, placed) are in place
+    const auto put_in_place = [&](std::size_t upto) {
+      for (; placed < upto; ++placed) {
+        File& file = files[placed];
+        const Status done =
+            file.pending ? file.pending->commit() : put_staged_in_place(outbox, sink, flow.name, (*rows)[file.first]);
+        if (!done) {
+          error = done.error().to_string();
+          failed_file = placed;
+          return;
+        }
+        file.pending.reset();
+      }
+    };
+    std::int64_t in_flight = 0;
     for (std::size_t first = 0, end = 0; first < rows->size() && error.empty(); first = end) {
       std::int64_t in_file = 0;
       while (end < rows->size() && (end == first || in_file + (*rows)[end].changes <= sink.batch))
         in_file += (*rows)[end++].changes;
-      File& file = files.emplace_back(File{first, end, in_file, std::nullopt, {}});
-      if (end - first == 1 && !(*rows)[first].staged.empty()) {
-        file.staged = (*rows)[first].staged;
-      } else if (auto written = write_batch(sink, flow.name, rows_of(file)); written) {
+      File& file = files.emplace_back(File{first, end, in_file, std::nullopt});
+      if (end - first == 1 && !(*rows)[first].staged.empty()) continue;
+      if (auto written = write_batch(outbox, sink, flow.name, rows_of(file)); written) {
         file.pending.emplace(std::move(*written));
+        if (++in_flight == kFilesInFlight) {
+          put_in_place(files.size());
+          in_flight = 0;
+        }
       } else {
         error = written.error().to_string();
         failed_file = files.size() - 1;
       }
     }
-    for (std::size_t i = 0; i < std::min(failed_file, files.size()); ++i) {
-      File& file = files[i];
-      const Status done = file.staged.empty() ? file.pending->commit()
-                                              : put_staged_in_place(sink, flow.name, file.staged, rows_of(file));
-      if (!done) {
-        error = done.error().to_string();
-        failed_file = i;
-        break;
-      }
-    }
+    put_in_place(std::min(failed_file, files.size()));
     std::vector<std::int64_t> written;
     std::vector<std::int64_t> failed;
     std::vector<std::int64_t> untried;  // after a failure, the rest of the round waits

@@ -2,6 +2,8 @@
 
 #include <initializer_list>
 
+#include "esrsync/store/payload.hpp"
+
 namespace esrsync::store {
 
 const Migration RecordStore::kMigration{2, R"sql(
@@ -108,6 +110,33 @@ DROP TABLE change_history;
 ALTER TABLE change_history_v15 RENAME TO change_history;
 )sql"};
 
+// The records clustered by their key: a table without rowid whose primary key is (record_key,
+// entity). A lookup by key is one B-tree search instead of two (the unique index, then the row by
+// rowid), a new record one B-tree insert fewer, and a DELTA reads and dirties one page per changed
+// record instead of two. Key first, then entity: an ESR extract lists each person and then their
+// assignments ("10000050", "10000050-1", "10000150", ...), which is this order, so a first load
+// appends at the end of the tree (full pages) instead of in two places. Upgrading copies the
+// records once (about a minute per million records).
+const Migration RecordStore::kClusteredMigration{17, R"sql(
+CREATE TABLE canonical_record_v17 (
+  entity        TEXT NOT NULL,
+  record_key    TEXT NOT NULL,
+  vpd           TEXT NOT NULL DEFAULT '',
+  content_hash  TEXT NOT NULL,
+  payload       BLOB NOT NULL,
+  withdrawn     INTEGER NOT NULL DEFAULT 0,
+  last_file_id  INTEGER NOT NULL DEFAULT 0,
+  updated_ms    INTEGER NOT NULL,
+  PRIMARY KEY (record_key, entity)
+) WITHOUT ROWID;
+INSERT INTO canonical_record_v17 (entity, record_key, vpd, content_hash, payload, withdrawn, last_file_id, updated_ms)
+  SELECT entity, record_key, vpd, content_hash, payload, withdrawn, last_file_id, updated_ms FROM canonical_record
+  ORDER BY record_key, entity;
+DROP TABLE canonical_record;
+ALTER TABLE canonical_record_v17 RENAME TO canonical_record;
+CREATE INDEX canonical_record_vpd ON canonical_record (entity, vpd, withdrawn, record_key);
+)sql"};
+
 std::string_view to_string(Change c) noexcept {
   switch (c) {
     case Change::inserted:
@@ -178,18 +207,22 @@ Result<std::optional<StoredRecord>> RecordStore::get(std::string_view entity, st
   auto row = (*stmt)->step();
   if (!row) return fail(std::move(row).error());
   if (!*row) return std::optional<StoredRecord>{};
+  auto payload = unpack_payload((*stmt)->column_blob(2));
+  if (!payload) return fail(std::move(payload).error());
   StoredRecord r{std::string(entity),
                  std::string(key),
                  std::string((*stmt)->column_text(0)),
                  std::string((*stmt)->column_text(1)),
-                 std::string((*stmt)->column_text(2)),
+                 std::move(*payload),
                  (*stmt)->column_int64(3) != 0,
                  (*stmt)->column_int64(4)};
   return std::optional<StoredRecord>(std::move(r));
 }
 
 Result<std::vector<StoredRecord>> RecordStore::with_prefix(std::string_view entity, std::string_view prefix) {
-  // A range on the (entity, record_key) index: prefix <= key < prefix with its last byte + 1.
+  // A range on the primary key (record_key, entity): prefix <= key < prefix with its last byte + 1.
+  // `+entity`: the entity is a filter, not a way in (the VPD index by entity would walk every
+  // record of the entity).
   std::string upper(prefix);
   if (upper.empty() || static_cast<unsigned char>(upper.back()) == 0xFF) {
     return fail(Errc::config, "store.prefix", "a key prefix must be non-empty and end below 0xFF");
@@ -197,18 +230,25 @@ Result<std::vector<StoredRecord>> RecordStore::with_prefix(std::string_view enti
   upper.back() = static_cast<char>(upper.back() + 1);
   auto stmt = db_.cached(
       "SELECT record_key, vpd, content_hash, payload, withdrawn, last_file_id FROM canonical_record "
-      "WHERE entity = ?1 AND record_key >= ?2 AND record_key < ?3 ORDER BY record_key");
+      "WHERE +entity = ?1 AND record_key >= ?2 AND record_key < ?3 ORDER BY record_key");
   if (!stmt) return fail(std::move(stmt).error());
   if (auto ok = bind_texts(**stmt, {entity, prefix, upper}); !ok) return fail(std::move(ok).error());
-  return (*stmt)->collect([&](const Statement& row) {
+  auto records = (*stmt)->collect([&](const Statement& row) {
     return StoredRecord{std::string(entity),
                         std::string(row.column_text(0)),
                         std::string(row.column_text(1)),
                         std::string(row.column_text(2)),
-                        std::string(row.column_text(3)),
+                        std::string(row.column_blob(3)),
                         row.column_int64(4) != 0,
                         row.column_int64(5)};
   });
+  if (!records) return records;
+  for (auto& r : *records) {
+    auto payload = unpack_payload(r.payload);
+    if (!payload) return fail(std::move(payload).error());
+    r.payload = std::move(*payload);
+  }
+  return records;
 }
 
 Status RecordStore::append_history(std::string_view entity, std::string_view key, Change change, std::string_view hash,
@@ -218,7 +258,8 @@ Status RecordStore::append_history(std::string_view entity, std::string_view key
                  "INSERT INTO change_history (entity, record_key, change, content_hash, payload, file_id, at_ms) "
                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   if (!stmt) return fail(std::move(stmt).error());
-  if (auto ok = bind_texts(**stmt, {entity, key, to_string(change), hash, payload}); !ok) return ok;
+  if (auto ok = bind_texts(**stmt, {entity, key, to_string(change), hash}); !ok) return ok;
+  if (auto ok = (*stmt)->bind_blob_view(5, payload); !ok) return ok;
   if (auto ok = (*stmt)->bind(6, file_id); !ok) return ok;
   if (auto ok = (*stmt)->bind(7, clock_.now_ms()); !ok) return ok;
   return (*stmt)->run();
@@ -228,11 +269,16 @@ Result<Change> RecordStore::apply(std::string_view entity, std::string_view key,
                                   std::string_view payload, std::string_view content_hash, std::int64_t file_id,
                                   bool likely_new, std::string* previous) {
   if (previous != nullptr) previous->clear();
+  if (!is_packed_payload(payload)) {
+    packed_.clear();
+    pack_payload(payload, packed_);
+    payload = packed_;
+  }
   if (likely_new) {
     auto insert = db_.cached(
         insert_new_,
         "INSERT INTO canonical_record (entity, record_key, vpd, content_hash, payload, withdrawn, last_file_id, "
-        "updated_ms) VALUES (?1, ?2, ?4, ?5, ?6, 0, ?3, ?7) ON CONFLICT (entity, record_key) DO NOTHING");
+        "updated_ms) VALUES (?1, ?2, ?4, ?5, ?6, 0, ?3, ?7) ON CONFLICT (record_key, entity) DO NOTHING");
     if (!insert) return fail(std::move(insert).error());
     if (auto ok = bind_row(**insert, entity, key, vpd, payload, content_hash, file_id); !ok) {
       return fail(std::move(ok).error());
@@ -249,38 +295,42 @@ Result<Change> RecordStore::apply(std::string_view entity, std::string_view key,
   // lookup and no write.
   auto probe =
       db_.cached(probe_,
-                 "SELECT content_hash, withdrawn, payload, vpd, rowid FROM canonical_record WHERE entity = ?1 AND "
-                 "record_key = ?2");
+                 "SELECT content_hash, withdrawn, payload, vpd FROM canonical_record WHERE record_key = ?2 AND "
+                 "entity = ?1");
   if (!probe) return fail(std::move(probe).error());
   if (auto ok = bind_texts(**probe, {entity, key}); !ok) return fail(std::move(ok).error());
   auto found = (*probe)->step();
   if (!found) return fail(std::move(found).error());
   Change change = Change::inserted;
   std::string replaced;
-  std::int64_t rowid = 0;  // set when only the content changes
+  bool in_place = false;  // only the content changes
   if (*found) {
     if ((*probe)->column_text(0) == content_hash && (*probe)->column_int64(1) == 0) return Change::unchanged;
     change = Change::updated;
     // History keeps the version a change replaced (the current one is in canonical_record), so a
     // first load writes each payload once, not twice.
-    replaced = (*probe)->column_text(2);
-    if ((*probe)->column_int64(1) == 0 && (*probe)->column_text(3) == vpd) rowid = (*probe)->column_int64(4);
+    replaced = (*probe)->column_blob(2);
+    in_place = (*probe)->column_int64(1) == 0 && (*probe)->column_text(3) == vpd;
   }
   (*probe)->reset();
-  if (rowid != 0) {
+  if (in_place) {
     // The usual change (a new mobile, a new grade): the row is rewritten where it is, and the
     // indexes, whose columns do not change, are left alone.
     auto update =
         db_.cached(update_in_place_,
-                   "UPDATE canonical_record SET content_hash = ?2, payload = ?3, last_file_id = ?4, updated_ms = ?5 "
-                   "WHERE rowid = ?1");
+                   "UPDATE canonical_record SET content_hash = ?3, payload = ?4, last_file_id = ?5, updated_ms = ?6 "
+                   "WHERE record_key = ?2 AND entity = ?1");
     if (!update) return fail(std::move(update).error());
-    if (auto ok = (*update)->bind(1, rowid); !ok) return fail(std::move(ok).error());
-    if (auto ok = bind_texts(**update, {content_hash, payload}, 2); !ok) return fail(std::move(ok).error());
-    if (auto ok = (*update)->bind(4, file_id); !ok) return fail(std::move(ok).error());
-    if (auto ok = (*update)->bind(5, clock_.now_ms()); !ok) return fail(std::move(ok).error());
+    if (auto ok = bind_texts(**update, {entity, key, content_hash}); !ok) return fail(std::move(ok).error());
+    if (auto ok = (*update)->bind_blob_view(4, payload); !ok) return fail(std::move(ok).error());
+    if (auto ok = (*update)->bind(5, file_id); !ok) return fail(std::move(ok).error());
+    if (auto ok = (*update)->bind(6, clock_.now_ms()); !ok) return fail(std::move(ok).error());
     if (auto ok = (*update)->run(); !ok) return fail(std::move(ok).error());
-    if (previous != nullptr) *previous = replaced;
+    if (previous != nullptr) {
+      auto json = unpack_payload(replaced);
+      if (!json) return fail(std::move(json).error());
+      *previous = std::move(*json);
+    }
   } else if (auto ok = upsert(entity, key, vpd, payload, content_hash, file_id); !ok) {
     return fail(std::move(ok).error());
   }
@@ -295,7 +345,7 @@ Status RecordStore::upsert(std::string_view entity, std::string_view key, std::s
   auto stmt = db_.cached(
       upsert_,
       "INSERT INTO canonical_record (entity, record_key, vpd, content_hash, payload, withdrawn, last_file_id, "
-      "updated_ms) VALUES (?1, ?2, ?4, ?5, ?6, 0, ?3, ?7) ON CONFLICT (entity, record_key) DO UPDATE SET "
+      "updated_ms) VALUES (?1, ?2, ?4, ?5, ?6, 0, ?3, ?7) ON CONFLICT (record_key, entity) DO UPDATE SET "
       "vpd = excluded.vpd, content_hash = excluded.content_hash, payload = excluded.payload, withdrawn = 0, "
       "last_file_id = excluded.last_file_id, updated_ms = excluded.updated_ms");
   if (!stmt) return fail(std::move(stmt).error());
@@ -308,7 +358,8 @@ Status RecordStore::bind_row(Statement& stmt, std::string_view entity, std::stri
                              std::string_view payload, std::string_view content_hash, std::int64_t file_id) {
   if (auto ok = bind_texts(stmt, {entity, key}); !ok) return ok;
   if (auto ok = stmt.bind(3, file_id); !ok) return ok;
-  if (auto ok = bind_texts(stmt, {vpd, content_hash, payload}, 4); !ok) return ok;
+  if (auto ok = bind_texts(stmt, {vpd, content_hash}, 4); !ok) return ok;
+  if (auto ok = stmt.bind_blob_view(6, payload); !ok) return ok;
   return stmt.bind(7, clock_.now_ms());
 }
 
@@ -324,9 +375,9 @@ Result<Change> RecordStore::withdraw(std::string_view entity, std::string_view k
   if (auto ok = (*stmt)->bind(3, file_id); !ok) return fail(std::move(ok).error());
   if (auto ok = (*stmt)->bind(4, clock_.now_ms()); !ok) return fail(std::move(ok).error());
   if (auto ok = (*stmt)->run(); !ok) return fail(std::move(ok).error());
-  if (auto ok =
-          append_history(entity, key, Change::withdrawn, (*existing)->content_hash, (*existing)->payload, file_id);
-      !ok) {
+  packed_.clear();
+  pack_payload((*existing)->payload, packed_);
+  if (auto ok = append_history(entity, key, Change::withdrawn, (*existing)->content_hash, packed_, file_id); !ok) {
     return fail(std::move(ok).error());
   }
   return Change::withdrawn;

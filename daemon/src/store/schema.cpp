@@ -27,7 +27,9 @@ std::span<const Migration> schema_migrations() noexcept {
                                       Outbox::kChangesMigration,
                                       Outbox::kPayloadMigration,
                                       RecordStore::kHistoryCheckMigration,
-                                      Outbox::kStagedMigration};
+                                      Outbox::kStagedMigration,
+                                      RecordStore::kClusteredMigration,
+                                      Outbox::kStagedFirstMigration};
   return kMigrations;
 }
 

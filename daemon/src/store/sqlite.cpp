@@ -35,6 +35,12 @@ Status Statement::bind_view(int index, std::string_view text) {
   return check(sqlite3_bind_text(stmt_.get(), index, data, static_cast<int>(text.size()), SQLITE_STATIC), "store.bind");
 }
 
+Status Statement::bind_blob_view(int index, std::string_view bytes) {
+  const char* data = bytes.data() != nullptr ? bytes.data() : "";
+  return check(sqlite3_bind_blob(stmt_.get(), index, data, static_cast<int>(bytes.size()), SQLITE_STATIC),
+               "store.bind");
+}
+
 Status Statement::bind_blob(int index, std::string_view bytes) {
   const char* data = bytes.data() != nullptr ? bytes.data() : "";
   return check(sqlite3_bind_blob(stmt_.get(), index, data, static_cast<int>(bytes.size()), SQLITE_TRANSIENT),
@@ -72,6 +78,12 @@ std::string_view Statement::column_text(int index) const {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_.get(), index));
   if (text == nullptr) return {};
   return {text, static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), index))};
+}
+
+std::string_view Statement::column_blob(int index) const {
+  const auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt_.get(), index));
+  if (bytes == nullptr) return {};
+  return {bytes, static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), index))};
 }
 
 std::int64_t Statement::column_int64(int index) const {

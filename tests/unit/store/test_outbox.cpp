@@ -308,6 +308,12 @@ TEST_F(OutboxTest, ABatchsLinesAreStoredCompressedAndReadBackWhole) {
   const auto entry = outbox_->get(1);
   ASSERT_TRUE(entry && *entry);
   EXPECT_EQ(*batch_lines(**entry), e.payload);
+  // Claimed without its lines (a round reads none it does not write); get() has them.
+  auto claimed = outbox_->claim("oh", 10);
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ(claimed->front().payload, "");
+  EXPECT_EQ(claimed->front().changes, 200);
 
   // Lines stored before they were compressed are read as they are.
   ASSERT_TRUE(db_->exec("UPDATE outbox_payload SET payload = '{\"plain\":1}' || char(10)"));
@@ -323,6 +329,38 @@ TEST_F(OutboxTest, ABatchsLinesAreStoredCompressedAndReadBackWhole) {
   ASSERT_FALSE(damaged);
   EXPECT_EQ(damaged.error().rule, "outbox.lines");
   EXPECT_THAT(damaged.error().message, ::testing::HasSubstr("outbox entry 1 cannot be read"));
+}
+
+// Schema 18 puts a batch's staged name before its lines (so reading the name does not read the
+// lines): pending lines and names survive the rebuild.
+TEST(StagedFirstUpgrade, PendingLinesAndNamesSurvive) {
+  test::TempDir dir;
+  {
+    auto db = SqliteDb::open((dir / "esrsync.db").string());
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->migrate(test::migrations_before(18)));
+    ASSERT_TRUE(db->exec(
+        "INSERT INTO outbox (id, sink, idempotency_key, entity, record_key, payload, change, created_ms, "
+        "next_attempt_ms, changes) VALUES (5, 'oh', 'oh:batch:245-1:1', 'person', '1..2', '', 'batch', 1, 1, 2)"));
+    ASSERT_TRUE(
+        db->exec("INSERT INTO outbox_payload (id, payload, staged) VALUES (5, 'line1' || char(10) || "
+                 "'line2' || char(10), 'esr-oh-5-5.jsonl.0123456789abcdef.part')"));
+  }
+  auto db = test::open_migrated_store(dir / "esrsync.db");
+  ASSERT_TRUE(db);
+  ManualClock clock;
+  Outbox outbox(*db, RetryPolicy{4, 1000, 60'000, 30'000}, clock, 7);
+  auto claimed = outbox.claim("oh", 10);
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ(claimed->front().staged, "esr-oh-5-5.jsonl.0123456789abcdef.part");
+  EXPECT_EQ(claimed->front().payload, "");  // claimed without its lines
+  EXPECT_EQ(*batch_lines(**outbox.get(5)), "line1\nline2\n");
+  auto columns = db->prepare("SELECT name FROM pragma_table_info('outbox_payload') ORDER BY cid");
+  std::vector<std::string> names;
+  while (columns && *columns->step())
+    names.emplace_back(columns->column_text(0));
+  EXPECT_EQ(names, (std::vector<std::string>{"id", "staged", "payload"}));
 }
 
 }  // namespace

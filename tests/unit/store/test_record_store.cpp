@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "esrsync/core/key_set.hpp"
+#include "esrsync/store/payload.hpp"
 #include "esrsync/store/record_store.hpp"
 #include "esrsync/store/schema.hpp"
 #include "support/capture.hpp"
@@ -185,6 +186,105 @@ TEST_F(RecordStoreTest, ContentChangesInPlaceAndVpdOrStateChangesInFull) {
   auto fresh = records_->apply("person", "10000002", "246", "{}", "h5", 7, true);
   ASSERT_TRUE(fresh);
   EXPECT_EQ(*fresh, Change::inserted);
+}
+
+// Payloads are kept packed (store/payload.hpp) in the record and in the history, and read back as
+// the JSON that went in; the version an update replaced is handed back as JSON too.
+TEST_F(RecordStoreTest, PayloadsAreStoredPackedAndReadBackAsJson) {
+  const std::string first = R"({"entity":"person","fields":{"person_number":"10000001","surname":"Okafor"}})";
+  const std::string second = R"({"entity":"person","fields":{"person_number":"10000001","surname":"Okafor-Reed"}})";
+  ASSERT_TRUE(records_->apply("person", "10000001", "245", first, "h1", 1));
+  std::string packed;
+  pack_payload(second, packed);  // as the decoding thread hands it over
+  std::string previous;
+  EXPECT_EQ(*records_->apply("person", "10000001", "245", packed, "h2", 2, false, &previous), Change::updated);
+  EXPECT_EQ(previous, first);
+  EXPECT_EQ((**records_->get("person", "10000001")).payload, second);
+  EXPECT_EQ((*records_->with_prefix("person", "1000000")).at(0).payload, second);
+  auto stored = db_->prepare("SELECT payload FROM canonical_record");
+  ASSERT_TRUE(stored && *stored->step());
+  EXPECT_TRUE(is_packed_payload(stored->column_blob(0)));
+  auto history = db_->prepare("SELECT payload FROM change_history WHERE change = 'updated'");
+  ASSERT_TRUE(history && *history->step());
+  EXPECT_EQ(*unpack_payload(history->column_blob(0)), first);  // the replaced version, packed
+}
+
+// A store written before payloads were packed holds plain JSON: it is read, replaced and withdrawn
+// as before, with no migration rewriting it.
+TEST_F(RecordStoreTest, APayloadStoredAsPlainJsonIsReadAsItIs) {
+  const std::string plain = R"({"entity":"person","fields":{"person_number":"10000001","surname":"Ahmed"}})";
+  ASSERT_TRUE(
+      db_->exec("INSERT INTO canonical_record (entity, record_key, vpd, content_hash, payload, updated_ms) "
+                "VALUES ('person', '10000001', '245', 'h1', '" +
+                plain + "', 0)"));
+  EXPECT_EQ((**records_->get("person", "10000001")).payload, plain);
+  std::string previous;
+  EXPECT_EQ(*records_->apply("person", "10000001", "245", "{}", "h2", 2, false, &previous), Change::updated);
+  EXPECT_EQ(previous, plain);
+  EXPECT_EQ(*records_->withdraw("person", "10000001", 3), Change::withdrawn);
+  auto history = db_->prepare("SELECT payload FROM change_history ORDER BY id");
+  ASSERT_TRUE(history);
+  std::vector<std::string> payloads;
+  while (*history->step())
+    payloads.push_back(*unpack_payload(history->column_blob(0)));
+  EXPECT_THAT(payloads, ElementsAre(plain, "{}"));
+}
+
+// A stored payload damaged on disk is an error naming the rule, never some other content.
+TEST_F(RecordStoreTest, ADamagedStoredPayloadIsAnError) {
+  apply("10000001", "h1", 1);
+  ASSERT_TRUE(db_->exec("UPDATE canonical_record SET payload = x'0128b52ffd00'"));
+  auto got = records_->get("person", "10000001");
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().rule, "store.payload");
+  auto changed = records_->apply("person", "10000001", "245", "{}", "h2", 2, false, nullptr);
+  EXPECT_TRUE(changed) << "the replaced version is kept as it was, not read";
+  std::string previous;
+  ASSERT_TRUE(db_->exec("UPDATE canonical_record SET payload = x'0128b52ffd00'"));
+  auto read = records_->apply("person", "10000001", "245", "{\"a\":1}", "h3", 3, false, &previous);
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().rule, "store.payload");
+}
+
+// Schema 17 clusters the records by key (a table without rowid): the rows survive the copy, are
+// found by the primary key, and a key prefix is read as a range of it, not a walk of the entity.
+TEST(ClusteredUpgrade, RecordsSurviveAndAreFoundByTheirKey) {
+  test::TempDir dir;
+  {
+    auto db = SqliteDb::open((dir / "esrsync.db").string());
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->migrate(test::migrations_before(17)));
+    ASSERT_TRUE(db->exec(
+        "INSERT INTO canonical_record (entity, record_key, vpd, content_hash, payload, withdrawn, last_file_id, "
+        "updated_ms) VALUES ('person', '10000001', '245', 'h1', '{\"p\":1}', 0, 1, 10), "
+        "('assignment', '10000001-1', '245', 'h2', '{\"a\":1}', 0, 1, 10), "
+        "('assignment', '10000001-2', '245', 'h3', '{\"a\":2}', 1, 2, 20)"));
+  }
+  auto db = test::open_migrated_store(dir / "esrsync.db");
+  ASSERT_TRUE(db);
+  ManualClock clock;
+  RecordStore records(*db, clock);
+  EXPECT_EQ((**records.get("person", "10000001")).payload, "{\"p\":1}");
+  auto assignments = records.with_prefix("assignment", "10000001-");
+  ASSERT_TRUE(assignments);
+  ASSERT_EQ(assignments->size(), 2u);
+  EXPECT_TRUE((*assignments)[1].withdrawn);
+  EXPECT_EQ((*assignments)[1].last_file_id, 2);
+  EXPECT_EQ(*records.apply("assignment", "10000001-1", "245", "{}", "h2", 3), Change::unchanged);
+  EXPECT_EQ(*records.apply("assignment", "10000001-1", "245", "{}", "h4", 3), Change::updated);
+  const auto plan = [&](const std::string& sql) {
+    auto stmt = db->prepare("EXPLAIN QUERY PLAN " + sql);
+    std::string out;
+    while (stmt && *stmt->step())
+      out += std::string(stmt->column_text(3)) + "\n";
+    return out;
+  };
+  EXPECT_THAT(plan("SELECT payload FROM canonical_record WHERE entity = 'person' AND record_key = '1'"),
+              ::testing::HasSubstr("PRIMARY KEY"));
+  // RecordStore::with_prefix's query.
+  EXPECT_THAT(plan("SELECT record_key FROM canonical_record WHERE +entity = 'assignment' AND record_key >= '1-' AND "
+                   "record_key < '1.' ORDER BY record_key"),
+              ::testing::HasSubstr("PRIMARY KEY (record_key>? AND record_key<?)"));
 }
 
 }  // namespace

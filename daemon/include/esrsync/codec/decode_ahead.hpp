@@ -32,6 +32,7 @@ struct Decoded {
   std::vector<Error> errors;  // Next::rejected: why
   std::string canonical;      // set by `prepare` when it prepared the record (else empty)
   std::string hash;
+  std::string packed;  // the canonical JSON packed for the store (store/payload.hpp), likewise
 };
 
 class DecodeAhead {

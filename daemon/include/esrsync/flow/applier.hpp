@@ -114,14 +114,16 @@ class Applier {
   void set_batch_sinks(const std::vector<BatchSink>& sinks);
 
   // What apply() computes first for a record that goes to the store as it is (not an OH record,
-  // which is matched first, nor a deletion): the VPD of an assignment, the canonical JSON and the
-  // content hash. Touches nothing but its arguments, so a decoding thread runs it ahead of the
-  // store (codec/decode_ahead.hpp). False when the record is not one of those.
-  static bool prepare(model::Record& record, std::string_view vpd, std::string& canonical, std::string& hash);
+  // which is matched first, nor a deletion): the VPD of an assignment, the canonical JSON, the
+  // content hash and the JSON packed for the store. Touches nothing but its arguments, so a
+  // decoding thread runs it ahead of the store (codec/decode_ahead.hpp). False when the record is
+  // not one of those.
+  static bool prepare(model::Record& record, std::string_view vpd, std::string& canonical, std::string& hash,
+                      std::string& packed);
   // One valid data record. `vpd` is the file's (ESR records); OH records take their person's.
-  // `canonical` and `hash`: what prepare() computed for it, if it returned true (else empty).
-  Status apply(model::Record& record, std::string_view vpd, std::string_view canonical = {},
-               std::string_view hash = {});
+  // `canonical`, `hash` and `packed`: what prepare() computed for it, if it returned true (else empty).
+  Status apply(model::Record& record, std::string_view vpd, std::string_view canonical = {}, std::string_view hash = {},
+               std::string_view packed = {});
   // A held OH record a human linked to `person_number` (already checked to exist): applied as if
   // it had matched. `accept_conflict`: the record replaces a conflicting stored version.
   Status apply_resolved(model::Record& record, const std::string& person_number, bool accept_conflict);
@@ -144,7 +146,7 @@ class Applier {
  private:
   Status apply_owned(model::Record& record, std::string_view vpd, std::string_view match_rule, bool accept_conflict);
   Status store_and_queue(model::Record& record, std::string_view vpd, std::string_view canonical = {},
-                         std::string_view prepared_hash = {});
+                         std::string_view prepared_hash = {}, std::string_view packed = {});
   // `payload`: the record's canonical JSON; `line`: where the record is in its file (0 for a
   // withdrawal, which no line carries).
   Status queue(std::string_view entity, const std::string& key, store::Change change, const std::string& hash,

@@ -71,6 +71,7 @@ class Outbox {
   static const Migration kChangesMigration;
   static const Migration kPayloadMigration;
   static const Migration kStagedMigration;
+  static const Migration kStagedFirstMigration;
 
   Outbox(SqliteDb& db, RetryPolicy policy, const Clock& clock, std::uint64_t jitter_seed);
 
@@ -88,7 +89,8 @@ class Outbox {
 
   // Up to `limit` due pending rows for `sink` not yet in an outbound file, oldest first, each
   // leased until now + lease_ms. With `max_changes`, rows stop before their changes would pass it
-  // (the first row is always taken), so batch rows are not all read into memory at once.
+  // (the first row is always taken). A batch row comes without its lines (payload ""): get(id)
+  // has them.
   Result<std::vector<OutboxEntry>> claim(std::string_view sink, int limit, std::int64_t max_changes = 0);
   // File-based sinks (ESR DI return files): the rows placed in outbound file `batch_id`, in the
   // order they were placed. Such a row is delivered with its file, never claimed on its own again.

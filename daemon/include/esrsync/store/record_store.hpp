@@ -49,6 +49,7 @@ class RecordStore {
   static const Migration kVpdIndexMigration;
   static const Migration kHistoryIndexMigration;
   static const Migration kHistoryCheckMigration;
+  static const Migration kClusteredMigration;
 
   RecordStore(SqliteDb& db, const Clock& clock) : db_(db), clock_(clock) {}
 
@@ -60,7 +61,8 @@ class RecordStore {
   // insert is tried first and the stored record looked up only if the key exists after all —
   // one B-tree search per new record instead of two; the outcome is the same either way.
   // `previous`, when given: set to the replaced payload when only the content changed (same VPD,
-  // not withdrawn), else cleared.
+  // not withdrawn), else cleared. `payload`: the canonical JSON, or already packed (store/payload.hpp:
+  // the decoding thread packs it beside the applying one); stored packed either way.
   Result<Change> apply(std::string_view entity, std::string_view key, std::string_view vpd, std::string_view payload,
                        std::string_view content_hash, std::int64_t file_id, bool likely_new = false,
                        std::string* previous = nullptr);
@@ -98,6 +100,7 @@ class RecordStore {
   Statement* update_in_place_ = nullptr;
   Statement* upsert_ = nullptr;
   Statement* history_ = nullptr;
+  std::string packed_;  // a payload packed here (reused: no allocation per record)
 };
 
 enum class FileStatus : std::uint8_t { processing, applied, partial, rejected, held, duplicate };

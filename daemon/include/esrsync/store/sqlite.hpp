@@ -43,6 +43,7 @@ class Statement {
   // Binds `text` without copying it: the bytes must stay valid until the statement has run (or its
   // lease ended). For hot paths whose values outlive the statement's use by construction.
   Status bind_view(int index, std::string_view text);
+  Status bind_blob_view(int index, std::string_view bytes);  // the same, as a BLOB
   Status bind(int index, std::int64_t value);
   Status bind_null(int index);
   // Steps once: true when a row is ready, false when done. Errors: store.step.
@@ -63,6 +64,7 @@ class Statement {
   void reset();
 
   [[nodiscard]] std::string_view column_text(int index) const;
+  [[nodiscard]] std::string_view column_blob(int index) const;  // the bytes as stored, text or BLOB
   [[nodiscard]] std::int64_t column_int64(int index) const;
   [[nodiscard]] bool column_is_null(int index) const;
 
