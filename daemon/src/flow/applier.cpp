@@ -204,14 +204,16 @@ void content_of(model::Record& record, std::string& canonical, std::string& hash
 }  // namespace
 
 bool Applier::prepare(model::Record& record, std::string_view vpd, std::string& canonical, std::string& hash,
-                      std::string& packed) {
+                      std::string* packed) {
   if (matched_first(record.entity)) return false;
   if (record.entity == Entity::assignment) record.set("vpd", vpd);
   if (record.get("action") == "D") return false;
   canonical.clear();
   content_of(record, canonical, hash);
-  packed.clear();
-  store::pack_payload(canonical, packed);
+  if (packed != nullptr) {
+    packed->clear();
+    store::pack_payload(canonical, *packed);
+  }
   return true;
 }
 

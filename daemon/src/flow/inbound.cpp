@@ -265,10 +265,11 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
   }
   {
     // Decoding, validating and hashing run a few chunks ahead on a thread of their own while this
-    // one applies to the store (two cores instead of one on a large file).
-    codec::DecodeAhead ahead(*decoder, [vpd = result.vpd](codec::Decoded& d) {
+    // one applies to the store (two cores instead of one on a large file). On a first load every
+    // record is written, so it is packed for the store there too.
+    codec::DecodeAhead ahead(*decoder, [vpd = result.vpd, first_load](codec::Decoded& d) {
       if (d.record.entity == Entity::file_header || d.record.entity == Entity::file_trailer) return;
-      Applier::prepare(d.record, vpd, d.canonical, d.hash, d.packed);
+      Applier::prepare(d.record, vpd, d.canonical, d.hash, first_load ? &d.packed : nullptr);
     });
     while (codec::Decoded* d = ahead.next()) {
       if (d->next == codec::Next::rejected) {

@@ -269,12 +269,15 @@ Result<Change> RecordStore::apply(std::string_view entity, std::string_view key,
                                   std::string_view payload, std::string_view content_hash, std::int64_t file_id,
                                   bool likely_new, std::string* previous) {
   if (previous != nullptr) previous->clear();
-  if (!is_packed_payload(payload)) {
+  // Packed only when it is to be written: most records of a FULL are unchanged.
+  const auto pack = [&] {
+    if (is_packed_payload(payload)) return;
     packed_.clear();
     pack_payload(payload, packed_);
     payload = packed_;
-  }
+  };
   if (likely_new) {
+    pack();
     auto insert = db_.cached(
         insert_new_,
         "INSERT INTO canonical_record (entity, record_key, vpd, content_hash, payload, withdrawn, last_file_id, "
@@ -313,6 +316,7 @@ Result<Change> RecordStore::apply(std::string_view entity, std::string_view key,
     in_place = (*probe)->column_int64(1) == 0 && (*probe)->column_text(3) == vpd;
   }
   (*probe)->reset();
+  pack();
   if (in_place) {
     // The usual change (a new mobile, a new grade): the row is rewritten where it is, and the
     // indexes, whose columns do not change, are left alone.

@@ -115,11 +115,12 @@ class Applier {
 
   // What apply() computes first for a record that goes to the store as it is (not an OH record,
   // which is matched first, nor a deletion): the VPD of an assignment, the canonical JSON, the
-  // content hash and the JSON packed for the store. Touches nothing but its arguments, so a
-  // decoding thread runs it ahead of the store (codec/decode_ahead.hpp). False when the record is
-  // not one of those.
+  // content hash and, when `packed` is given, the JSON packed for the store (worth it when most
+  // records will be written: a first load; else the store packs the few that change). Touches
+  // nothing but its arguments, so a decoding thread runs it ahead of the store
+  // (codec/decode_ahead.hpp). False when the record is not one of those.
   static bool prepare(model::Record& record, std::string_view vpd, std::string& canonical, std::string& hash,
-                      std::string& packed);
+                      std::string* packed = nullptr);
   // One valid data record. `vpd` is the file's (ESR records); OH records take their person's.
   // `canonical`, `hash` and `packed`: what prepare() computed for it, if it returned true (else empty).
   Status apply(model::Record& record, std::string_view vpd, std::string_view canonical = {}, std::string_view hash = {},
