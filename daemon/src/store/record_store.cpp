@@ -112,11 +112,11 @@ ALTER TABLE change_history_v15 RENAME TO change_history;
 
 // The records clustered by their key: a table without rowid whose primary key is (record_key,
 // entity). A lookup by key is one B-tree search instead of two (the unique index, then the row by
-// rowid), a new record one B-tree insert fewer, and a DELTA reads and dirties one page per changed
-// record instead of two. Key first, then entity: an ESR extract lists each person and then their
+// rowid), a new record one B-tree insert fewer, and a DELTA reads one page per changed record
+// instead of two. Key first, then entity: an ESR extract lists each person and then their
 // assignments ("10000050", "10000050-1", "10000150", ...), which is this order, so a first load
 // appends at the end of the tree (full pages) instead of in two places. Upgrading copies the
-// records once (about a minute per million records).
+// records once (54 s for 3.45 M records on the bench machine).
 const Migration RecordStore::kClusteredMigration{17, R"sql(
 CREATE TABLE canonical_record_v17 (
   entity        TEXT NOT NULL,
