@@ -155,6 +155,29 @@ TEST_F(SyncOnce, AFailedFileInARoundLeavesTheFilesBeforeItDeliveredAndTheRestUnt
   EXPECT_EQ(names("out").size(), 7U);
 }
 
+// More files to write from the store than a round keeps in flight (64): they are written and put
+// in place 64 at a time within the round, each change delivered once, no `.part` left behind.
+TEST_F(SyncOnce, ARoundWritesMoreFilesThanItKeepsInFlight) {
+  add_sink_keys("batch = 2\nbase_delay_ms = 0\n");
+  const auto gen = test::run_process({ESRSYNC_BENCH_GEN, "esr-full", "--persons", "100"});
+  ASSERT_EQ(gen.exit_code, 0);
+  test::write_file(dir_ / "inbox/DE_245_OHS_20260801_0000001.DAT", gen.out);
+  const auto records = static_cast<std::size_t>(std::count(gen.out.begin(), gen.out.end(), '\n')) - 2;  // HDR, TRL
+  fs::create_directories(dir_ / "out/esr-oh-1-1.jsonl/occupied");  // the first file stops the first round
+  ASSERT_EQ(sync().exit_code, 1);
+  const auto staged = part_names();
+  ASSERT_GT(staged.size(), 64U);
+  for (const auto& name : staged)
+    fs::remove(dir_ / "out" / name);  // every file is now written from the store
+  fs::remove_all(dir_ / "out/esr-oh-1-1.jsonl");
+  const auto fixed = sync({"--json"});
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.out << fixed.err;
+  EXPECT_EQ(delivered_names().size(), staged.size());
+  EXPECT_TRUE(part_names().empty());
+  const std::string delivered = outbox_text();
+  EXPECT_EQ(static_cast<std::size_t>(std::count(delivered.begin(), delivered.end(), '\n')), records);
+}
+
 // The same when a file fails at the end, once the round's files are all written: the ones before
 // it are delivered, the rest untried and none of their `.part` files left behind.
 TEST_F(SyncOnce, AFileThatCannotBeRenamedLeavesTheRestOfTheRoundUntriedAndNoPartFiles) {
