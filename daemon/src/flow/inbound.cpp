@@ -265,11 +265,13 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
   }
   {
     // Decoding, validating and hashing run a few chunks ahead on a thread of their own while this
-    // one applies to the store (two cores instead of one on a large file). On a first load every
-    // record is written, so it is packed for the store there too.
-    codec::DecodeAhead ahead(*decoder, [vpd = result.vpd, first_load](codec::Decoded& d) {
+    // one applies to the store (two cores instead of one on a large file). Where nearly every
+    // record is written (a first load; a DELTA, which lists changes) it is packed for the store
+    // there too; a later FULL is mostly unchanged records, packed by the store only when written.
+    const bool pack_ahead = first_load || result.extract_type != "FULL";
+    codec::DecodeAhead ahead(*decoder, [vpd = result.vpd, pack_ahead](codec::Decoded& d) {
       if (d.record.entity == Entity::file_header || d.record.entity == Entity::file_trailer) return;
-      Applier::prepare(d.record, vpd, d.canonical, d.hash, first_load ? &d.packed : nullptr);
+      Applier::prepare(d.record, vpd, d.canonical, d.hash, pack_ahead ? &d.packed : nullptr);
     });
     while (codec::Decoded* d = ahead.next()) {
       if (d->next == codec::Next::rejected) {

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "esrsync/flow/inbound.hpp"
+#include "esrsync/store/payload.hpp"
 #include "esrsync/store/person_index.hpp"
 #include "esrsync/store/schema.hpp"
 #include "support/capture.hpp"
@@ -261,6 +262,35 @@ TEST_F(Inbound, PersonIndexFollowsIdentityChangesNotOtherChanges) {
   EXPECT_EQ(keys->surname_key, "mensah");
   EXPECT_EQ(keys->ni_number, "AB123456C");
   EXPECT_EQ(names("mensah"), 1U);
+}
+
+// Whichever thread packs a record for the store (the decoding thread for a first load and a DELTA,
+// the store for a later FULL, whose records are mostly unchanged), what is stored is packed and
+// reads back as the record's canonical JSON.
+TEST_F(Inbound, ChangesOfEveryKindOfFileAreStoredPackedAndReadBack) {
+  const auto stored = [&](const std::string& key) {
+    auto row = db_->prepare("SELECT payload FROM canonical_record WHERE entity = 'person' AND record_key = ?1");
+    EXPECT_TRUE(row && row->bind(1, key) && *row->step());
+    return std::string(row->column_blob(0));
+  };
+  const auto expect_packed = [&](const std::string& key, const std::string& surname) {
+    EXPECT_TRUE(store::is_packed_payload(stored(key))) << key;
+    auto json = records_->get("person", key);
+    ASSERT_TRUE(json && *json) << key;
+    EXPECT_THAT((**json).payload, ::testing::HasSubstr("\"surname\":\"" + surname + "\"")) << key;
+  };
+  ASSERT_EQ(run("a.DAT", file("FULL", 1, per("10000001") + per("10000002") + per("10000003"))).inserted, 3u);
+  expect_packed("10000001", "Okafor");
+  ASSERT_EQ(run("b.DAT", file("DELTA", 2, per("10000001", "Mensah", 'C'))).updated, 1u);
+  expect_packed("10000001", "Mensah");
+  const auto full = run("c.DAT", file("FULL", 3,
+                                      per("10000001", "Mensah") + per("10000002", "Boateng") + per("10000003") +
+                                          per("10000004", "Asante")));
+  EXPECT_EQ(full.updated, 1u);
+  EXPECT_EQ(full.inserted, 1u);
+  expect_packed("10000002", "Boateng");
+  expect_packed("10000004", "Asante");
+  expect_packed("10000003", "Okafor");
 }
 
 // A first load switches the store to a rollback journal for the file; when it cannot (another
