@@ -166,6 +166,13 @@ int main(int argc, char** argv) {
   admin_options(transfers_cmd);
   transfers_cmd->add_option("--limit", transfers_limit, "At most this many (default 50)");
 
+  auto* store_cmd = app.add_subcommand("store", "The store file itself");
+  store_cmd->require_subcommand(1);
+  auto* store_compact = store_cmd->add_subcommand(
+      "compact",
+      "Give the space freed inside the store back to the filesystem (needs free space of about twice the store)");
+  admin_options(store_compact);
+
   try {
     app.parse(argc, argv);
     if (map_cmd->parsed()) {
@@ -187,6 +194,7 @@ int main(int argc, char** argv) {
     }
     if (queue_purge->parsed()) return esrsync::ops::run_queue_purge(admin, purge_days, stdout, stderr);
     if (transfers_cmd->parsed()) return esrsync::ops::run_transfers(admin, transfers_limit, stdout, stderr);
+    if (store_compact->parsed()) return esrsync::ops::run_store_compact(admin, stdout, stderr);
     if (export_cmd->parsed()) {
       return esrsync::ops::run_export(admin, export_person, export_format, export_provider, stdout, stderr);
     }

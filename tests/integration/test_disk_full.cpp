@@ -83,5 +83,34 @@ TEST_F(DiskFull, AFullSinkDiskDelaysDeliveryAndLosesNothing) {
   EXPECT_TRUE(part_names().empty());
 }
 
+// `store compact` with no room to rewrite the store: a clear error, the store as it was; with room,
+// it compacts.
+TEST_F(DiskFull, CompactingWithoutRoomFailsClearlyAndLeavesTheStoreAsItWas) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root (CI runs as root)";
+  ASSERT_TRUE(mount_small("32m")) << "cannot mount a tmpfs here";
+  const auto gen = test::run_process({ESRSYNC_BENCH_GEN, "esr-full", "--persons", "3000"});
+  ASSERT_EQ(gen.exit_code, 0);
+  test::write_file(dir_ / "inbox/DE_245_OHS_20260801_0000001.DAT", gen.out);
+  ASSERT_EQ(sync().exit_code, 0);
+  const auto delivered = esrsync({"queue", "list", "--state", "delivered", "--limit", "100000", "--json"}).out;
+  ASSERT_THAT(delivered, HasSubstr("\"state\": \"delivered\""));
+
+  // Fill the disk but for 64 KiB.
+  const auto filler = dir_ / "state/filler";
+  const auto space = std::filesystem::space(dir_ / "state");
+  test::write_file(filler, std::string(space.available - 64 * 1024, 'x'));
+  const auto full = esrsync({"store", "compact"});
+  EXPECT_EQ(full.exit_code, 2);
+  EXPECT_THAT(full.err, HasSubstr("store.compact"));
+  EXPECT_THAT(full.err, HasSubstr("VACUUM failed"));
+  EXPECT_EQ(esrsync({"queue", "list", "--state", "delivered", "--limit", "100000", "--json"}).out, delivered);
+
+  std::filesystem::remove(filler);
+  const auto done = esrsync({"store", "compact"});
+  EXPECT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_THAT(done.out, HasSubstr("compacted"));
+  EXPECT_EQ(esrsync({"queue", "list", "--state", "delivered", "--limit", "100000", "--json"}).out, delivered);
+}
+
 }  // namespace
 }  // namespace esrsync

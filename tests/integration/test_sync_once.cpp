@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "esrsync/store/outbox.hpp"
+#include "esrsync/store/sqlite.hpp"
 #include "support/capture.hpp"
 #include "support/process.hpp"
 #include "support/sync_environment.hpp"
@@ -304,6 +305,121 @@ TEST_F(SyncOnce, DeliveredChangesAreKeptForTheRetentionPeriodThenPurged) {
   const auto purged = sync({"--json"});
   EXPECT_THAT(purged.out, HasSubstr("\"purged_delivered\": 14"));
   EXPECT_THAT(esrsync({"queue", "list", "--state", "delivered"}).out, Not(HasSubstr("10000001")));
+}
+
+// Sets a file's modification time `days` ago.
+void date_back(const fs::path& file, int days) {
+  const auto when = fs::file_time_type::clock::now() - std::chrono::hours(24 * days);
+  fs::last_write_time(file, when);
+}
+
+// Retention of processed files (DESIGN.md "Store"): dated when processed, deleted once older than
+// the source's keep_processed_days (30 by default); quarantined files wait for an operator whatever
+// their age.
+TEST_F(SyncOnce, ProcessedFilesAreDeletedAfterTheirRetentionPeriodQuarantinedOnesAreKept) {
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  date_back(dir_ / "inbox/DE_245_OHS_20260801_0000001.DAT", 90);  // written by ESR long ago
+  const auto first = sync({"--json"});
+  EXPECT_EQ(first.exit_code, 0) << first.out << first.err;
+  EXPECT_THAT(first.out, HasSubstr("\"purged_processed_files\": 0"));
+  const auto processed = dir_ / "processed/DE_245_OHS_20260801_0000001.DAT";
+  ASSERT_TRUE(fs::exists(processed));  // dated when processed, not when written: kept
+  EXPECT_LT(fs::file_time_type::clock::now() - fs::last_write_time(processed), std::chrono::hours(1));
+
+  test::write_file(dir_ / "processed/DE_245_OHS_20260701_0000001.DAT", "older\n");
+  date_back(dir_ / "processed/DE_245_OHS_20260701_0000001.DAT", 31);
+  test::write_file(dir_ / "processed/DE_245_OHS_20260705_0000001.DAT", "younger\n");
+  date_back(dir_ / "processed/DE_245_OHS_20260705_0000001.DAT", 29);
+  test::write_file(dir_ / "quarantine/DE_245_OHS_20260601_0000009.DAT", "bad\n");
+  date_back(dir_ / "quarantine/DE_245_OHS_20260601_0000009.DAT", 400);
+  const auto second = sync({"--json"});
+  EXPECT_EQ(second.exit_code, 0) << second.out << second.err;
+  EXPECT_THAT(second.out, HasSubstr("\"purged_processed_files\": 1"));
+  EXPECT_THAT(names("processed"),
+              ::testing::ElementsAre("DE_245_OHS_20260705_0000001.DAT", "DE_245_OHS_20260801_0000001.DAT"));
+  EXPECT_THAT(names("quarantine"), ::testing::ElementsAre("DE_245_OHS_20260601_0000009.DAT"));
+
+  // keep_processed_days = 0: nothing is kept past the next run.
+  std::string config = test::read_file(dir_ / "esrsync.toml");
+  config.replace(config.find("acks = \"acks\""), 13, "acks = \"acks\"\nkeep_processed_days = 0");
+  test::write_file(dir_ / "esrsync.toml", config);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const auto third = sync({"--json"});
+  EXPECT_THAT(third.out, HasSubstr("\"purged_processed_files\": 2"));
+  EXPECT_TRUE(names("processed").empty());
+}
+
+// A processed file that cannot be deleted is reported with its path and tried again at the next
+// run; the run goes on.
+TEST_F(SyncOnce, AProcessedFileThatCannotBeDeletedIsReportedAndTriedAgain) {
+  const auto stuck = dir_ / "processed/DE_245_OHS_20260701_0000001.DAT";
+  test::write_file(stuck, "older\n");
+  date_back(stuck, 31);
+  if (test::run_process({"/usr/bin/chattr", "+i", stuck.string()}).exit_code != 0) {
+    GTEST_SKIP() << "chattr +i is not available here (no immutable files to stand for an undeletable one)";
+  }
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  const auto r = sync();
+  test::run_process({"/usr/bin/chattr", "-i", stuck.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;  // the file was applied and delivered all the same
+  EXPECT_THAT(r.err, HasSubstr("retention.delete"));
+  EXPECT_THAT(r.err, HasSubstr(stuck.string()));
+  EXPECT_THAT(names("acks"), ::testing::ElementsAre("DE_245_OHS_20260801_0000001.ACK"));
+  const auto again = sync({"--json"});
+  EXPECT_THAT(again.out, HasSubstr("\"purged_processed_files\": 1"));
+  EXPECT_FALSE(fs::exists(stuck));
+}
+
+TEST_F(SyncOnce, RunsAreKeptForTheirRetentionPeriodThenDeleted) {
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  EXPECT_THAT(sync({"--json"}).out, HasSubstr("\"purged_runs\": 0"));  // 365 days by default
+  EXPECT_THAT(sync({"--json"}).out, HasSubstr("\"purged_runs\": 0"));
+  EXPECT_EQ(nlohmann::json::parse(esrsync({"runs", "--json"}).out).size(), 2u);
+  std::string config = test::read_file(dir_ / "esrsync.toml");
+  config.replace(config.find("path = \"state/esrsync.db\""), 25, "path = \"state/esrsync.db\"\nkeep_runs_days = 0");
+  test::write_file(dir_ / "esrsync.toml", config);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_THAT(sync({"--json"}).out, HasSubstr("\"purged_runs\": 3"));  // the two before and this one
+  EXPECT_EQ(nlohmann::json::parse(esrsync({"runs", "--json"}).out).size(), 0u);
+}
+
+// `store compact` gives the space freed inside the store back to the filesystem and keeps every
+// record; it is refused while another esrsync uses the store.
+TEST_F(SyncOnce, CompactingTheStoreGivesFreeSpaceBackAndKeepsTheData) {
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  ASSERT_EQ(sync().exit_code, 0);
+  const auto store = dir_ / "state/esrsync.db";
+  {
+    // 8 MB written and deleted: free pages inside the file, as purged changes leave.
+    auto db = store::SqliteDb::open(store.string());
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(
+        db->exec("CREATE TABLE scratch (b BLOB); INSERT INTO scratch SELECT zeroblob(1000000) FROM "
+                 "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 8) SELECT i FROM n);"
+                 "DROP TABLE scratch; PRAGMA wal_checkpoint(TRUNCATE);"));
+  }
+  const auto before = fs::file_size(store);
+  const auto queued = esrsync({"queue", "list", "--state", "delivered", "--json"}).out;
+
+  const int fd = ::open((dir_ / "state/esrsync.db.lock").c_str(), O_RDWR | O_CREAT, 0640);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);  // a sync running
+  const auto refused = esrsync({"store", "compact"});
+  ::close(fd);
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(refused.err, HasSubstr("store.locked"));
+  EXPECT_EQ(fs::file_size(store), before);
+
+  const auto r = esrsync({"store", "compact", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto report = nlohmann::json::parse(r.out);
+  EXPECT_GE(report["free_bytes_before"].get<std::int64_t>(), 8'000'000);
+  EXPECT_EQ(report["bytes_before"].get<std::uintmax_t>(), before);
+  EXPECT_EQ(report["bytes_after"].get<std::uintmax_t>(), fs::file_size(store));
+  EXPECT_LT(fs::file_size(store) + 8'000'000, before);
+  EXPECT_EQ(esrsync({"queue", "list", "--state", "delivered", "--json"}).out, queued);
+  drop("DE_245_OHS_20260802_0000002.DAT");  // and the store goes on working
+  EXPECT_EQ(sync().exit_code, 1);           // (a partial file)
 }
 
 TEST_F(SyncOnce, ConfigurationErrorsExitTwo) {

@@ -123,7 +123,8 @@ void read_flow(Reader& r, const toml::table& t, Config& config) {
     }
   }
   if (const auto* source = r.table(t, "source", true)) {
-    r.only_keys(*source, {"adapter", "inbox", "pattern", "processed", "quarantine", "acks"}, "[flows.source]");
+    r.only_keys(*source, {"adapter", "inbox", "pattern", "processed", "quarantine", "acks", "keep_processed_days"},
+                "[flows.source]");
     const std::string adapter = r.text(*source, "adapter", true, "[flows.source]");
     if (!adapter.empty() && adapter != "dir") {
       r.problem(source->get("adapter"), "config.value", "unknown source adapter '" + adapter + "' (available: dir)");
@@ -134,6 +135,8 @@ void read_flow(Reader& r, const toml::table& t, Config& config) {
     flow.source.quarantine = r.path_value(*source, "quarantine", true, "[flows.source]");
     flow.source.acks = r.path_value(*source, "acks", false, "[flows.source]");
     if (flow.source.acks.empty()) flow.source.acks = flow.source.inbox;
+    flow.source.keep_processed_days =
+        static_cast<int>(r.integer(*source, "keep_processed_days", flow.source.keep_processed_days, 0, 3650));
   }
   if (const toml::node* sinks = t.get("sinks")) {
     if (!sinks->is_array_of_tables()) {
@@ -223,10 +226,11 @@ Result<Config> parse_config(std::string_view text, const std::string& path, std:
     }
   }
   if (const auto* store = r.table(root, "store", true)) {
-    r.only_keys(*store, {"path", "keep_delivered_days"}, "[store]");
+    r.only_keys(*store, {"path", "keep_delivered_days", "keep_runs_days"}, "[store]");
     config.store_path = r.path_value(*store, "path", true, "[store]");
     config.keep_delivered_days =
         static_cast<int>(r.integer(*store, "keep_delivered_days", config.keep_delivered_days, 0, 3650));
+    config.keep_runs_days = static_cast<int>(r.integer(*store, "keep_runs_days", config.keep_runs_days, 0, 3650));
   }
   if (const auto* esr = r.table(root, "esr", true)) {
     r.only_keys(*esr, {"vpds"}, "[esr]");

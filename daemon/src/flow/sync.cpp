@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 
@@ -31,6 +32,8 @@ namespace esrsync::flow {
 namespace {
 
 namespace fs = std::filesystem;
+
+constexpr std::int64_t kDayMs = 86'400'000;
 
 Unexpected io(const char* rule, const std::string& message, const fs::path& path) {
   return fail(Errc::io, rule, message, Origin{path.string()});
@@ -61,6 +64,42 @@ Result<fs::path> move_into(const fs::path& file, const std::string& dir, const s
   fs::rename(file, target, ec);
   if (ec) return io("source.move", "cannot move the file to " + target.string() + ": " + ec.message(), file);
   return target;
+}
+
+// A file moved into processed/ is dated now (its modification time): the retention period counts
+// from when it was processed, not from when its sender wrote it (a file held for a gap may be old).
+Result<fs::path> move_processed(const fs::path& file, const std::string& dir, const std::string& suffix) {
+  auto moved = move_into(file, dir, suffix);
+  if (moved && ::utimensat(AT_FDCWD, moved->c_str(), nullptr, 0) != 0) {
+    return io("source.move", std::string("cannot date the processed file: ") + std::strerror(errno), *moved);
+  }
+  return moved;
+}
+
+// Retention (DESIGN.md "Store"): the regular files in `dir` dated before `before` are deleted. The
+// directory is esrsync's own (a source's processed/); quarantined files are never deleted, they wait
+// for an operator. A file that cannot be deleted is reported and tried again at the next run.
+std::uint64_t purge_processed(const std::string& dir, std::int64_t before_ms, std::vector<Error>& problems) {
+  std::uint64_t deleted = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    const std::int64_t dated_ms = std::int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+    if (dated_ms >= before_ms) continue;
+    if (::unlink(it->path().c_str()) == 0) {
+      ++deleted;
+    } else {
+      problems.push_back(make_error(Errc::io, "retention.delete",
+                                    std::string("cannot delete the processed file: ") + std::strerror(errno),
+                                    Origin{it->path().string()}));
+    }
+  }
+  if (ec) {
+    problems.push_back(
+        make_error(Errc::io, "retention.list", "cannot list the processed directory: " + ec.message(), Origin{dir}));
+  }
+  return deleted;
 }
 
 Status write_ack_if_missing(const fs::path& file, const std::string& acks_dir, const std::string& ack) {
@@ -350,13 +389,8 @@ bool SyncReport::clean() const {
 
 Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, const Clock& clock) {
   // The embedded store has one user at a time: a second esrsync on it waits for nothing and says so.
-  const UniqueFd lock(::open((config.store_path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640));
-  if (!lock.valid())
-    return io("store.lock", std::string("cannot create the lock file: ") + std::strerror(errno),
-              config.store_path + ".lock");
-  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
-    return io("store.locked", "another esrsync is using this store", config.store_path);
-  }
+  const auto lock = store::lock_store(config.store_path);
+  if (!lock) return fail(lock.error());
   auto db = store::SqliteDb::open(config.store_path);
   if (!db) return fail(std::move(db).error());
   if (auto ok = db->migrate(store::schema_migrations()); !ok) return fail(std::move(ok).error());
@@ -403,14 +437,14 @@ Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, c
         case Outcome::applied:
         case Outcome::partial:
           if (auto ok = write_ack_if_missing(file, flow.source.acks, r.ack); !ok) return fail(std::move(ok).error());
-          moved = move_into(file, flow.source.processed, suffix);
+          moved = move_processed(file, flow.source.processed, suffix);
           break;
         case Outcome::duplicate:
           // Applied before; if the crash came before its ACK was written, write it now.
           if (auto ok = write_ack_if_missing(file, flow.source.acks, r.previous_ack); !ok) {
             return fail(std::move(ok).error());
           }
-          moved = move_into(file, flow.source.processed, ".duplicate" + suffix);
+          moved = move_processed(file, flow.source.processed, ".duplicate" + suffix);
           break;
         case Outcome::rejected: {
           if (auto ok = write_ack_if_missing(file, flow.source.acks, r.ack); !ok) return fail(std::move(ok).error());
@@ -438,12 +472,18 @@ Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, c
       report.sinks.push_back(std::move(sr));
     }
     if (auto ok = log_run(*db, flow.name, started_ms, clock.now_ms(), report); !ok) return fail(std::move(ok).error());
+    report.purged_processed +=
+        purge_processed(flow.source.processed, clock.now_ms() - std::int64_t{flow.source.keep_processed_days} * kDayMs,
+                        report.retention_problems);
   }
-  // Retention (DESIGN.md "Store"): delivered changes older than the configured period are deleted;
-  // dead letters are never deleted here.
-  auto purged = outbox.purge_delivered(clock.now_ms() - std::int64_t{config.keep_delivered_days} * 86'400'000);
+  // Retention (DESIGN.md "Store"): delivered changes and runs older than their configured periods
+  // are deleted; dead letters are never deleted here.
+  auto purged = outbox.purge_delivered(clock.now_ms() - std::int64_t{config.keep_delivered_days} * kDayMs);
   if (!purged) return fail(std::move(purged).error());
   report.purged = static_cast<std::uint64_t>(*purged);
+  auto runs = store::RunLog(*db).purge(clock.now_ms() - std::int64_t{config.keep_runs_days} * kDayMs);
+  if (!runs) return fail(std::move(runs).error());
+  report.purged_runs = static_cast<std::uint64_t>(*runs);
   return report;
 }
 

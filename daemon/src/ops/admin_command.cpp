@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <ctime>
+#include <filesystem>
 #include <optional>
 
 #include "esrsync/core/clock.hpp"
@@ -502,6 +503,55 @@ int run_export(const AdminOptions& o, const std::string& person, const std::stri
   const std::string bundle =
       fhir::to_bundle((*history)->person, (*history)->events, fhir::BundleOptions{sender, stamp});
   std::fwrite(bundle.data(), 1, bundle.size(), out);
+  return 0;
+}
+
+int run_store_compact(const AdminOptions& o, std::FILE* out, std::FILE* err) {
+  flow::Config config;
+  auto db = open_store(o, err, &config);
+  if (!db) return 2;
+  const auto lock = store::lock_store(config.store_path);
+  if (!lock) return store_error(lock.error(), err);
+  // The file and its WAL, as the filesystem counts them.
+  const auto on_disk = [&] {
+    std::error_code ec;
+    std::uintmax_t bytes = std::filesystem::file_size(config.store_path, ec);
+    if (ec) bytes = 0;
+    const auto wal = std::filesystem::file_size(config.store_path + "-wal", ec);
+    return ec ? bytes : bytes + wal;
+  };
+  std::int64_t free_bytes = 0;
+  {
+    auto free_pages = db->prepare("SELECT freelist_count, page_size FROM pragma_freelist_count(), pragma_page_size()");
+    if (!free_pages) return store_error(free_pages.error(), err);
+    auto row = free_pages->step();
+    if (!row) return store_error(row.error(), err);
+    free_bytes = free_pages->column_int64(0) * free_pages->column_int64(1);
+  }  // finished: VACUUM needs no statement in progress
+  const auto before = on_disk();
+  // VACUUM copies the store into a temporary database (SQLite's temporary directory) and back
+  // through the WAL, then the checkpoint writes it into the file and empties the WAL.
+  for (const char* step : {"VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"}) {
+    if (auto ok = db->exec(step); !ok) {
+      return store_error(make_error(Errc::io, "store.compact", std::string(step) + " failed: " + ok.error().message,
+                                    Origin{config.store_path}),
+                         err);
+    }
+  }
+  const auto after = on_disk();
+  if (o.json) {
+    std::fprintf(out, "%s\n",
+                 json{{"path", config.store_path},
+                      {"bytes_before", before},
+                      {"bytes_after", after},
+                      {"free_bytes_before", free_bytes}}
+                     .dump()
+                     .c_str());
+  } else {
+    std::fprintf(out, "store: %s compacted: %.1f MB -> %.1f MB (%.1f MB of it was free space)\n",
+                 config.store_path.c_str(), static_cast<double>(before) / 1e6, static_cast<double>(after) / 1e6,
+                 static_cast<double>(free_bytes) / 1e6);
+  }
   return 0;
 }
 

@@ -49,7 +49,16 @@ nlohmann::json to_json(const flow::SyncReport& report) {
                      {"dead", s.dead},
                      {"last_error", s.last_error}});
   }
-  return {{"files", files}, {"sinks", sinks}, {"purged_delivered", report.purged}, {"clean", report.clean()}};
+  auto problems = nlohmann::json::array();
+  for (const auto& e : report.retention_problems)
+    problems.push_back(e.to_string());
+  return {{"files", files},
+          {"sinks", sinks},
+          {"purged_delivered", report.purged},
+          {"purged_processed_files", report.purged_processed},
+          {"purged_runs", report.purged_runs},
+          {"retention_problems", problems},
+          {"clean", report.clean()}};
 }
 
 void print_table(const flow::SyncReport& report, std::FILE* out) {
@@ -121,6 +130,8 @@ int run_sync_once(const SyncCommandOptions& options, std::FILE* out, std::FILE* 
                      r.error_code.c_str(), r.message.c_str());
       }
     }
+    for (const auto& e : report->retention_problems)
+      std::fprintf(err, "%s\n", e.to_string().c_str());
     for (const auto& s : report->sinks) {
       for (std::size_t at = 0; at < s.last_error.size();) {
         const std::size_t end = std::min(s.last_error.find('\n', at), s.last_error.size());

@@ -605,6 +605,14 @@ Status RunLog::add(const RunRow& r) {
   return (*stmt)->run();
 }
 
+Result<int> RunLog::purge(std::int64_t before_ms) {
+  auto stmt = db_.cached("DELETE FROM run WHERE finished_ms < ?1");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = (*stmt)->bind(1, before_ms); !ok) return fail(std::move(ok).error());
+  if (auto ok = (*stmt)->run(); !ok) return fail(std::move(ok).error());
+  return db_.changes();
+}
+
 Result<std::vector<RunRow>> RunLog::recent(int limit) {
   auto stmt = db_.cached(
       "SELECT id, flow, started_ms, finished_ms, files, applied, partial, rejected, held, duplicates, delivered, "

@@ -1,7 +1,12 @@
 #include "esrsync/store/sqlite.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include <sqlite3.h>
 
@@ -270,6 +275,19 @@ Status SqliteDb::migrate(std::span<const Migration> migrations) {
     }
   }
   return {};
+}
+
+Result<UniqueFd> lock_store(const std::string& store_path) {
+  const std::string path = store_path + ".lock";
+  UniqueFd lock(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640));
+  if (!lock.valid()) {
+    return fail(Errc::io, "store.lock", std::string("cannot create the lock file: ") + std::strerror(errno),
+                Origin{path});
+  }
+  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    return fail(Errc::io, "store.locked", "another esrsync is using this store", Origin{store_path});
+  }
+  return lock;
 }
 
 }  // namespace esrsync::store

@@ -89,6 +89,31 @@ TEST(Config, MissingPiecesAndWrongTypes) {
   EXPECT_THAT(problems_of(dir, twice), ElementsAre("23:config.duplicate_flow"));
 }
 
+// Retention periods: days, 0 (nothing kept past the next run) to 3650; defaults 30 days for
+// processed files, 365 for runs.
+TEST(Config, RetentionPeriods) {
+  test::TempDir dir;
+  test::write_file(dir / "esrsync.toml", kValid);
+  auto defaults = load_config((dir / "esrsync.toml").string());
+  ASSERT_TRUE(defaults) << defaults.error().to_string();
+  EXPECT_EQ(defaults->keep_runs_days, 365);
+  EXPECT_EQ(defaults->flows[0].source.keep_processed_days, 30);
+
+  std::string text = kValid;
+  text.replace(text.find("path = \"state/esrsync.db\""), 25, "path = \"state/esrsync.db\"\nkeep_runs_days = 0");
+  text.replace(text.find("  quarantine = \"bad\""), 20, "  quarantine = \"bad\"\n  keep_processed_days = 7");
+  test::write_file(dir / "esrsync.toml", text);
+  auto set = load_config((dir / "esrsync.toml").string());
+  ASSERT_TRUE(set) << set.error().to_string();
+  EXPECT_EQ(set->keep_runs_days, 0);
+  EXPECT_EQ(set->flows[0].source.keep_processed_days, 7);
+
+  std::string wrong = kValid;
+  wrong.replace(wrong.find("path = \"state/esrsync.db\""), 25, "path = \"state/esrsync.db\"\nkeep_runs_days = -1");
+  wrong.replace(wrong.find("  quarantine = \"bad\""), 20, "  quarantine = \"bad\"\n  keep_processed_days = 3651");
+  EXPECT_THAT(problems_of(dir, wrong), ElementsAre("4:config.value", "19:config.value"));
+}
+
 TEST(Config, MatchingProviderAndSharedSinks) {
   test::TempDir dir;
   auto ok = parse_config(kValid + "[matching]\nauto = 0.95\nreview = 0.6\n[provider]\ncode = \"OHP01\"\n",

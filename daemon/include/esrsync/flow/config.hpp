@@ -16,11 +16,12 @@
 namespace esrsync::flow {
 
 struct DirSourceConfig {
-  std::string inbox;       // where files arrive
-  std::string pattern;     // which file names to take, e.g. "DE_*.DAT" (glob: * and ?)
-  std::string processed;   // applied (or duplicate) files move here
-  std::string quarantine;  // rejected files move here, with a .reason file
-  std::string acks;        // where .ACK files are written
+  std::string inbox;             // where files arrive
+  std::string pattern;           // which file names to take, e.g. "DE_*.DAT" (glob: * and ?)
+  std::string processed;         // applied (or duplicate) files move here
+  std::string quarantine;        // rejected files move here, with a .reason file
+  std::string acks;              // where .ACK files are written
+  int keep_processed_days = 30;  // processed files are deleted this many days after they were processed
 };
 
 // A directory sink. Without a mapping it writes each batch of changes as JSON lines. With a mapping
@@ -65,6 +66,7 @@ struct Config {
   std::string path;
   std::string store_path;
   int keep_delivered_days = 30;  // [store] keep_delivered_days: delivered outbox rows kept this long
+  int keep_runs_days = 365;      // [store] keep_runs_days: the run log's rows kept this long
   std::vector<std::string> vpds;
   MatchingConfig matching;
   std::string provider_code;  // [provider] code: this installation's OH provider (sends staff histories)

@@ -39,7 +39,10 @@ struct SinkReport {
 struct SyncReport {
   std::vector<FileReport> files;
   std::vector<SinkReport> sinks;
-  std::uint64_t purged = 0;  // delivered changes past [store] keep_delivered_days, deleted
+  std::uint64_t purged = 0;               // delivered changes past [store] keep_delivered_days, deleted
+  std::uint64_t purged_processed = 0;     // processed files past their source's keep_processed_days, deleted
+  std::uint64_t purged_runs = 0;          // runs past [store] keep_runs_days, deleted
+  std::vector<Error> retention_problems;  // files that could not be deleted (tried again next run)
   // True when every file was applied (or was a harmless duplicate) with no record held for
   // review, and every change delivered.
   [[nodiscard]] bool clean() const;

@@ -1,7 +1,8 @@
 #pragma once
 // The operator's commands on the store (DESIGN.md): `queue list|show|retry|purge`, `runs`,
-// `status`, `release-gap` and `recon list|show|resolve|dismiss|history`, all with --json. They find the store through
-// the configuration. Exit codes: 0 done, 1 nothing matched (e.g. an unknown id), 2 configuration or store error.
+// `status`, `release-gap`, `store compact` and `recon list|show|resolve|dismiss|history`, all with --json. They find
+// the store through the configuration. Exit codes: 0 done, 1 nothing matched (e.g. an unknown id), 2 configuration or
+// store error.
 
 #include <cstdint>
 #include <cstdio>
@@ -41,5 +42,8 @@ int run_export(const AdminOptions& o, const std::string& person, const std::stri
 int run_transfers(const AdminOptions& o, int limit, std::FILE* out, std::FILE* err);
 int run_release_gap(const AdminOptions& o, const std::string& vpd, std::int64_t seq, const std::string& by,
                     std::FILE* out, std::FILE* err);
+// `store compact`: the space freed inside the store file (purged changes, runs) given back to the
+// filesystem (SQLite VACUUM). Takes the store's lock like `sync`: refused while another esrsync uses it.
+int run_store_compact(const AdminOptions& o, std::FILE* out, std::FILE* err);
 
 }  // namespace esrsync::ops

@@ -168,6 +168,8 @@ class RunLog {
   explicit RunLog(SqliteDb& db) : db_(db) {}
   Status add(const RunRow& row);
   Result<std::vector<RunRow>> recent(int limit);
+  // Deletes the runs that finished before `before_ms`; returns how many.
+  Result<int> purge(std::int64_t before_ms);
 
  private:
   SqliteDb& db_;

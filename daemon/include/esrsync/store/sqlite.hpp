@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "esrsync/core/result.hpp"
+#include "esrsync/core/unique_fd.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -172,5 +173,10 @@ class SqliteDb {
   std::unordered_map<std::string, std::unique_ptr<Statement>, SqlHash, std::equal_to<>> cache_;
   std::string path_;
 };
+
+// The embedded store has one user at a time (`sync`, `store compact`): an exclusive lock on
+// STORE.lock, held while the returned descriptor is open. Errors: store.lock (the lock file cannot
+// be created), store.locked (another esrsync holds it).
+Result<UniqueFd> lock_store(const std::string& store_path);
 
 }  // namespace esrsync::store
