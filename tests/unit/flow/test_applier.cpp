@@ -121,8 +121,10 @@ TEST_F(ApplierTest, AContradictingEventIsHeldAndTheStoredVersionStays) {
   // A human accepts the new version: applied, queued once.
   Config config;
   // The flow also has a staff-history sink: it takes transfers, never a resolved record.
-  config.flows.push_back(
-      FlowConfig{"oh", "", "", {}, {DirSinkConfig{"esr-return"}, DirSinkConfig{"histories", "staff-history"}}});
+  FlowConfig oh;
+  oh.name = "oh";
+  oh.sinks = {DirSinkConfig{"esr-return"}, DirSinkConfig{"histories", "staff-history"}};
+  config.flows.push_back(std::move(oh));
   auto done = resolve_item(*db_, config, items()[0].id, std::nullopt, "OH admin", "lab corrected the titre", clock_);
   ASSERT_TRUE(done) << done.error().to_string();
   EXPECT_THAT((*records_->get("immunisation", "OHP01:E2"))->payload, HasSubstr("\"result\":\"8\""));
