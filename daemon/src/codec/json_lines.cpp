@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "esrsync/core/checksum.hpp"
+#include "esrsync/model/text_encoding.hpp"
 
 namespace esrsync::codec {
 
@@ -87,37 +88,9 @@ void append_canonical_json(const model::Record& record, std::string& out) {
 
 namespace {
 
-// The length of the well-formed UTF-8 sequence at `at` (RFC 3629: no overlong forms, no surrogates,
-// nothing past U+10FFFF), or 0.
-std::size_t utf8_length(std::string_view text, std::size_t at) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  const auto c = byte(at);
-  std::size_t n = 0;
-  unsigned char low = 0x80;  // the range of the second byte
-  unsigned char high = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) low = 0xA0;
-    if (c == 0xED) high = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) low = 0x90;
-    if (c == 0xF4) high = 0x8F;
-  } else {
-    return 0;
-  }
-  if (at + n > text.size() || byte(at + 1) < low || byte(at + 1) > high) return 0;
-  for (std::size_t i = 2; i < n; ++i) {
-    if (byte(at + i) < 0x80 || byte(at + i) > 0xBF) return 0;
-  }
-  return n;
-}
-
 // Reads a JSON string at `at` (its opening quote) into `out`; false on anything this reader does not
-// take on: a raw control character, a byte that is not well-formed UTF-8, an escape other than the
-// ones append_json_string writes.
+// take on: a raw control character, an escape other than the ones append_json_string writes. (The
+// text's UTF-8 is checked as a whole before.)
 bool read_plain_string(std::string_view text, std::size_t& at, std::string& out) {
   if (at >= text.size() || text[at] != '"') return false;
   std::size_t run = ++at;
@@ -130,12 +103,6 @@ bool read_plain_string(std::string_view text, std::size_t& at, std::string& out)
       return true;
     }
     if (c < 0x20) return false;
-    if (c >= 0x80) {
-      const auto n = utf8_length(text, at);
-      if (n == 0) return false;
-      at += n;
-      continue;
-    }
     if (c != '\\') {
       ++at;
       continue;
@@ -186,7 +153,10 @@ bool read_plain_string(std::string_view text, std::size_t& at, std::string& out)
 std::optional<model::Record> read_canonical_form(std::string_view text) {
   constexpr std::string_view kHead = "{\"entity\":";
   constexpr std::string_view kFields = ",\"fields\":{";
-  if (text.substr(0, kHead.size()) != kHead) return std::nullopt;
+  // Well-formed UTF-8 as a JSON reading requires it (RFC 3629: no overlong forms, no surrogates).
+  if (text.substr(0, kHead.size()) != kHead || model::find_invalid_utf8(text) != std::string_view::npos) {
+    return std::nullopt;
+  }
   std::size_t at = kHead.size();
   std::string name;
   std::string value;
