@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
@@ -20,7 +19,6 @@
 
 #include "esrsync/codec/json_lines.hpp"
 #include "esrsync/core/atomic_file.hpp"
-#include "esrsync/core/unique_fd.hpp"
 #include "esrsync/fhir/staff_history.hpp"
 #include "esrsync/flow/ack.hpp"
 #include "esrsync/flow/applier.hpp"
@@ -74,32 +72,6 @@ Result<fs::path> move_processed(const fs::path& file, const std::string& dir, co
     return io("source.move", std::string("cannot date the processed file: ") + std::strerror(errno), *moved);
   }
   return moved;
-}
-
-// Retention (DESIGN.md "Store"): the regular files in `dir` dated before `before` are deleted. The
-// directory is esrsync's own (a source's processed/); quarantined files are never deleted, they wait
-// for an operator. A file that cannot be deleted is reported and tried again at the next run.
-std::uint64_t purge_processed(const std::string& dir, std::int64_t before_ms, std::vector<Error>& problems) {
-  std::uint64_t deleted = 0;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    struct stat st {};
-    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    const std::int64_t dated_ms = std::int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1'000'000;
-    if (dated_ms >= before_ms) continue;
-    if (::unlink(it->path().c_str()) == 0) {
-      ++deleted;
-    } else {
-      problems.push_back(make_error(Errc::io, "retention.delete",
-                                    std::string("cannot delete the processed file: ") + std::strerror(errno),
-                                    Origin{it->path().string()}));
-    }
-  }
-  if (ec) {
-    problems.push_back(
-        make_error(Errc::io, "retention.list", "cannot list the processed directory: " + ec.message(), Origin{dir}));
-  }
-  return deleted;
 }
 
 Status write_ack_if_missing(const fs::path& file, const std::string& acks_dir, const std::string& ack) {
@@ -377,6 +349,29 @@ Status log_run(store::SqliteDb& db, const std::string& flow, std::int64_t starte
 }
 
 }  // namespace
+
+std::uint64_t purge_processed(const std::string& dir, std::int64_t before_ms, std::vector<Error>& problems) {
+  std::uint64_t deleted = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    const std::int64_t dated_ms = std::int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+    if (dated_ms >= before_ms) continue;
+    if (::unlink(it->path().c_str()) == 0) {
+      ++deleted;
+    } else {
+      problems.push_back(make_error(Errc::io, "retention.delete",
+                                    std::string("cannot delete the processed file: ") + std::strerror(errno),
+                                    Origin{it->path().string()}));
+    }
+  }
+  if (ec) {
+    problems.push_back(
+        make_error(Errc::io, "retention.list", "cannot list the processed directory: " + ec.message(), Origin{dir}));
+  }
+  return deleted;
+}
 
 bool SyncReport::clean() const {
   const bool files_ok = std::all_of(files.begin(), files.end(), [](const FileReport& f) {

@@ -55,4 +55,11 @@ struct SyncOptions {
 
 Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, const Clock& clock);
 
+// Retention (DESIGN.md "Store"): deletes the regular files in `dir` (a source's processed/, which
+// is esrsync's own) last modified before `before_ms`; anything else (a directory, a symbolic link)
+// is left alone. Returns how many went; a file that cannot be deleted (retention.delete) or a
+// directory that cannot be listed (retention.list) is added to `problems`, to be tried again at the
+// next run. Quarantined files are never passed here: they wait for an operator.
+std::uint64_t purge_processed(const std::string& dir, std::int64_t before_ms, std::vector<Error>& problems);
+
 }  // namespace esrsync::flow
