@@ -385,7 +385,9 @@ TEST_F(SyncOnce, RunsAreKeptForTheirRetentionPeriodThenDeleted) {
   const auto left = nlohmann::json::parse(esrsync({"runs", "--json"}).out);
   EXPECT_EQ(report["purged_runs"].get<std::size_t>() + left.size(), 3u);
   ASSERT_LE(left.size(), 1u);
-  if (!left.empty()) EXPECT_EQ(left[0]["id"].get<int>(), 3);
+  if (!left.empty()) {
+    EXPECT_EQ(left[0]["id"].get<int>(), 3);
+  }
 }
 
 // `store compact` gives the space freed inside the store back to the filesystem and keeps every
