@@ -9,10 +9,20 @@ void KeySet::add(std::string_view key) {
   bytes_.append(key);
 }
 
-std::uint64_t KeySet::seal() {
+std::uint64_t KeySet::seal(std::vector<std::string>* repeated, std::size_t limit) {
   std::sort(spans_.begin(), spans_.end(), [this](const auto& a, const auto& b) {
     return std::string_view(bytes_).substr(a.first, a.second) < std::string_view(bytes_).substr(b.first, b.second);
   });
+  if (repeated != nullptr) {
+    std::size_t listed = 0;
+    for (std::size_t i = 1; i < spans_.size() && listed < limit; ++i) {
+      // The first repeat of a key lists it; the key's further repeats follow it and are not listed again.
+      if (at(i) == at(i - 1) && (i < 2 || at(i - 1) != at(i - 2))) {
+        repeated->emplace_back(at(i));
+        ++listed;
+      }
+    }
+  }
   const auto before = spans_.size();
   spans_.erase(std::unique(spans_.begin(), spans_.end(),
                            [this](const auto& a, const auto& b) {

@@ -18,7 +18,7 @@ std::string clean(std::string text, char separator) {
 Result<std::optional<std::string>> make_ack(const InboundResult& result, const std::string& file_name,
                                             const model::DateTime& created,
                                             std::shared_ptr<const mapping::Mapping> ack_mapping) {
-  if (result.outcome == Outcome::held || result.outcome == Outcome::duplicate) return std::optional<std::string>{};
+  if (result.outcome == Outcome::held) return std::optional<std::string>{};
   const char separator = ack_mapping->separator;
   auto encoder = codec::Encoder::create(std::move(ack_mapping));
   if (!encoder) return fail(std::move(encoder).error());
@@ -50,10 +50,11 @@ Result<std::optional<std::string>> make_ack(const InboundResult& result, const s
     if (auto ok = add_err(r.line, r.record_type, r.record_key, r.error_code, r.message); !ok)
       return fail(std::move(ok).error());
   }
-  if (result.outcome == Outcome::rejected) {
+  if (result.outcome == Outcome::rejected || result.outcome == Outcome::duplicate) {
     for (const auto& e : result.file_errors) {
-      if (auto ok = add_err(e.origin.line, "FILE",
-                            result.vpd.empty() ? "" : result.vpd + ":" + std::to_string(result.seq), e.rule, e.message);
+      if (auto ok =
+              add_err(e.origin.line, "FILE", result.vpd.empty() ? "" : result.vpd + ":" + std::to_string(result.seq),
+                      e.rule, e.message + (e.origin.field.empty() ? "" : " [" + e.origin.field + "]"));
           !ok) {
         return fail(std::move(ok).error());
       }

@@ -549,8 +549,12 @@ Status Applier::queue(std::string_view entity, const std::string& key, store::Ch
 }
 
 void Applier::seal_seen() {
-  for (auto& [entity, keys] : seen_)
-    counts_.repeated_keys += keys.seal();
+  for (auto& [entity, keys] : seen_) {
+    std::vector<std::string> repeated;
+    counts_.repeated_keys += keys.seal(&repeated, kMaxListedRepeats);
+    for (auto& key : repeated)
+      counts_.repeated.emplace_back(entity, std::move(key));
+  }
 }
 
 Status Applier::withdraw_unseen(std::string_view vpd) {

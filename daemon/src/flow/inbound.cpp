@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <map>
 
 #include "esrsync/codec/byte_source.hpp"
 #include "esrsync/codec/decode_ahead.hpp"
@@ -38,6 +39,27 @@ std::int64_t to_int(std::string_view text) {
   std::int64_t v = 0;
   std::from_chars(text.data(), text.data() + text.size(), v);
   return v;
+}
+
+// DOMAIN.md "File-level rules": the same key twice in one file — the last one wins, and a warning is
+// logged. One warning per repeated key (listed up to kMaxListedRepeats of each entity), then, if
+// some were not listed, how many repeats there were in all.
+std::vector<Error> repeat_warnings(const std::string& path, const ApplyCounts& counts) {
+  std::vector<Error> out;
+  std::map<std::string_view, std::size_t> listed;
+  for (const auto& [entity, key] : counts.repeated) {
+    ++listed[entity];
+    out.push_back(make_error(Errc::structure, "record.repeated_key",
+                             entity + " " + key + " came more than once in the file; the last one was applied",
+                             Origin{path, 0}));
+  }
+  if (std::any_of(listed.begin(), listed.end(), [](const auto& l) { return l.second >= kMaxListedRepeats; })) {
+    out.push_back(make_error(Errc::structure, "record.repeated_key",
+                             std::to_string(counts.repeated_keys) + " repeated records in all; the first " +
+                                 std::to_string(kMaxListedRepeats) + " repeated keys of each kind are listed",
+                             Origin{path, 0}));
+  }
+  return out;
 }
 
 Error file_error(const std::string& path, std::string rule, std::string message, std::uint64_t line = 0) {
@@ -201,6 +223,7 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
     result.outcome = Outcome::duplicate;
     result.duplicate_of = (*seen)->name;
     result.previous_ack = (*seen)->ack;
+    result.same_content = true;
     result.file_errors.push_back(
         file_error(path, "file.duplicate_content", "the same content was applied before as " + (*seen)->name));
     auto id = record_unapplied(ctx, path, result, store::FileStatus::duplicate);
@@ -313,6 +336,7 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
   result.unchanged = counts.unchanged;
   result.withdrawn = counts.withdrawn;
   result.repeated_keys = counts.repeated_keys;
+  result.warnings = repeat_warnings(path, counts);
   result.queued = counts.queued;
   result.held = counts.held;
   result.flagged = counts.flagged;

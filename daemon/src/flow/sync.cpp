@@ -435,8 +435,12 @@ Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, c
           moved = move_processed(file, flow.source.processed, suffix);
           break;
         case Outcome::duplicate:
-          // Applied before; if the crash came before its ACK was written, write it now.
-          if (auto ok = write_ack_if_missing(file, flow.source.acks, r.previous_ack); !ok) {
+          // The same file applied before: if the crash came before its ACK was written, that ACK
+          // now. Another file (another name, or other content under the same sequence): its own
+          // ACK, REJECTED with the reason, since nothing of it was applied.
+          if (auto ok = write_ack_if_missing(file, flow.source.acks,
+                                             r.same_content && r.duplicate_of == name ? r.previous_ack : r.ack);
+              !ok) {
             return fail(std::move(ok).error());
           }
           moved = move_processed(file, flow.source.processed, ".duplicate" + suffix);

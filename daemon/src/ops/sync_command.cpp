@@ -20,6 +20,9 @@ nlohmann::json to_json(const flow::SyncReport& report) {
     auto errors = nlohmann::json::array();
     for (const auto& e : r.file_errors)
       errors.push_back(e.to_string());
+    auto warnings = nlohmann::json::array();
+    for (const auto& w : r.warnings)
+      warnings.push_back(w.to_string());
     files.push_back({{"flow", f.flow},
                      {"file", f.file},
                      {"outcome", std::string(flow::to_string(r.outcome))},
@@ -36,7 +39,8 @@ nlohmann::json to_json(const flow::SyncReport& report) {
                      {"queued", r.queued},
                      {"held_for_review", r.held},
                      {"moved_to", f.moved_to},
-                     {"file_errors", errors}});
+                     {"file_errors", errors},
+                     {"warnings", warnings}});
   }
   auto sinks = nlohmann::json::array();
   for (const auto& s : report.sinks) {
@@ -125,6 +129,8 @@ int run_sync_once(const SyncCommandOptions& options, std::FILE* out, std::FILE* 
     for (const auto& f : report->files) {
       for (const auto& e : f.result.file_errors)
         std::fprintf(err, "%s\n", e.to_string().c_str());
+      for (const auto& w : f.result.warnings)
+        std::fprintf(err, "warning: %s\n", w.to_string().c_str());
       for (const auto& r : f.result.rejections) {
         std::fprintf(err, "%s:%llu: %s: %s\n", f.file.c_str(), static_cast<unsigned long long>(r.line),
                      r.error_code.c_str(), r.message.c_str());

@@ -25,6 +25,30 @@ TEST(KeySet, ExactMembershipAndRepeats) {
   EXPECT_FALSE(empty.contains("10000001"));
 }
 
+// The keys that came more than once are listed once each, in key order, up to the limit asked for.
+TEST(KeySet, ListsTheKeysThatRepeated) {
+  KeySet s;
+  for (const auto* k : {"b", "a", "c", "b", "b", "d", "a", "e", "e"})
+    s.add(k);
+  std::vector<std::string> repeated;
+  EXPECT_EQ(s.seal(&repeated, 10), 4u);  // b twice more, a and e once more
+  EXPECT_EQ(repeated, (std::vector<std::string>{"a", "b", "e"}));
+  EXPECT_EQ(s.size(), 5u);
+
+  KeySet limited;
+  for (const auto* k : {"b", "a", "c", "b", "a", "c"})
+    limited.add(k);
+  std::vector<std::string> first_two;
+  EXPECT_EQ(limited.seal(&first_two, 2), 3u);  // the count is of every repeat, whatever the limit
+  EXPECT_EQ(first_two, (std::vector<std::string>{"a", "b"}));
+
+  KeySet none;
+  none.add("a");
+  std::vector<std::string> nothing;
+  EXPECT_EQ(none.seal(&nothing, 10), 0u);
+  EXPECT_TRUE(nothing.empty());
+}
+
 // A sorted scan asks in ascending order and gets what contains() says, with or without gaps,
 // repeats, and a query that goes back (answered by a fresh lookup).
 TEST(KeySet, AscendingQueriesAgreeWithContains) {

@@ -53,9 +53,16 @@ TEST(Ack, AcceptedRejectedAndNone) {
   InboundResult held;
   held.outcome = Outcome::held;
   EXPECT_FALSE(*make_ack(held, "C.DAT", kWhen, mapping));
+  // A duplicate: nothing of it applied, and why.
   InboundResult duplicate;
   duplicate.outcome = Outcome::duplicate;
-  EXPECT_FALSE(*make_ack(duplicate, "D.DAT", kWhen, mapping));
+  duplicate.vpd = "245";
+  duplicate.seq = 1;
+  duplicate.file_errors.push_back(make_error(Errc::structure, "file.duplicate_seq",
+                                             "sequence 1 of VPD 245 was applied before as A.DAT", Origin{"x", 1}));
+  EXPECT_EQ(**make_ack(duplicate, "D.DAT", kWhen, mapping),
+            "ACK|D.DAT|REJECTED|0|0|0|20260802021502\nERR|1|FILE|245:1|file.duplicate_seq|sequence 1 of VPD 245 was "
+            "applied before as A.DAT\n");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "esrsync/flow/inbound.hpp"
@@ -213,9 +214,39 @@ TEST_F(Inbound, UnchangedRecordsQueueNothingAndFullWithdrawsTheMissing) {
 }
 
 TEST_F(Inbound, SameKeyTwiceLastOneWins) {
-  const auto r = run("a.DAT", file("DELTA", 1, per("10000001", "First") + per("10000001", "Second")));
-  EXPECT_EQ(r.repeated_keys, 1u);
-  EXPECT_THAT((**records_->get("person", "10000001")).payload, ::testing::HasSubstr("Second"));
+  const auto r = run("a.DAT", file("DELTA", 1,
+                                   per("10000001", "First") + asg("10000001") + per("10000001", "Second") +
+                                       per("10000002") + asg("10000001") + per("10000001", "Third")));
+  EXPECT_EQ(r.repeated_keys, 3u);  // person 10000001 twice more, assignment 10000001-1 once more
+  EXPECT_THAT((**records_->get("person", "10000001")).payload, ::testing::HasSubstr("Third"));
+  // ... and a warning for each key that came more than once, naming the file and the key.
+  ASSERT_EQ(r.warnings.size(), 2u);
+  std::vector<std::string> warnings;
+  for (const auto& w : r.warnings) {
+    EXPECT_EQ(w.rule, "record.repeated_key");
+    EXPECT_THAT(w.origin.file, ::testing::EndsWith("a.DAT"));
+    warnings.push_back(w.message);
+  }
+  std::sort(warnings.begin(), warnings.end());
+  EXPECT_THAT(warnings[0], ::testing::StartsWith("assignment 10000001-1 came more than once"));
+  EXPECT_THAT(warnings[1], ::testing::StartsWith("person 10000001 came more than once"));
+  // A file without repeats has no warning.
+  EXPECT_TRUE(run("b.DAT", file("DELTA", 2, per("10000003"))).warnings.empty());
+}
+
+// Past kMaxListedRepeats repeated keys of a kind, one more warning says how many repeats there were.
+TEST_F(Inbound, ManyRepeatedKeysAreListedUpToALimitThenCounted) {
+  std::string body;
+  for (std::size_t i = 0; i < kMaxListedRepeats + 5; ++i) {
+    const std::string pn = std::to_string(10000000 + i);
+    body += per(pn) + per(pn);
+  }
+  const auto r = run("a.DAT", file("DELTA", 1, body));
+  EXPECT_EQ(r.repeated_keys, kMaxListedRepeats + 5);
+  ASSERT_EQ(r.warnings.size(), kMaxListedRepeats + 1);
+  EXPECT_EQ(r.warnings.back().message,
+            std::to_string(kMaxListedRepeats + 5) +
+                " repeated records in all; the first 100 repeated keys of each kind are listed");
 }
 
 // A first load (FULL into an empty store) tries each record as new before looking it up: a key that

@@ -15,8 +15,10 @@ namespace esrsync {
 class KeySet {
  public:
   void add(std::string_view key);
-  // Sorts the keys and drops repeats; returns how many adds repeated a key already added.
-  std::uint64_t seal();
+  // Sorts the keys and drops repeats; returns how many adds repeated a key already added. Each key
+  // that came more than once is appended to `repeated` (if given), the first `limit` of them in
+  // key order.
+  std::uint64_t seal(std::vector<std::string>* repeated = nullptr, std::size_t limit = 0);
   // After seal().
   [[nodiscard]] bool contains(std::string_view key) const;
   // After seal(), for keys asked in ascending order (a sorted scan of the store): `cursor` (0 at

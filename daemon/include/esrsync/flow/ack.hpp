@@ -1,8 +1,9 @@
 #pragma once
 // The acknowledgement of a consumed file (DOMAIN.md "Acknowledgement"), encoded through the ACK
 // mapping (mappings/esr/ack.xml): ACCEPTED, PARTIAL with one ERR line per rejected record, or
-// REJECTED with the file-level reasons as ERR lines. A held file is not consumed yet and a
-// duplicate was acknowledged the first time, so neither gets one (make_ack returns nothing).
+// REJECTED with the file-level reasons as ERR lines. A duplicate is REJECTED with the reason (the
+// same content, or the same sequence, applied before as another file): nothing of it was applied.
+// A held file is not consumed yet, so it gets none (make_ack returns nothing).
 
 #include <optional>
 #include <string>

@@ -31,6 +31,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "esrsync/core/key_set.hpp"
@@ -54,7 +55,10 @@ struct ApplyCounts {
   std::uint64_t queued = 0;         // outbox rows written
   std::uint64_t held = 0;           // records held in the reconciliation queue
   std::uint64_t flagged = 0;        // applied, with an item raised for review
+  // The repeated keys themselves (entity, key), the first kMaxListedRepeats of each entity.
+  std::vector<std::pair<std::string, std::string>> repeated;
 };
+inline constexpr std::size_t kMaxListedRepeats = 100;
 
 // Where the records come from: the ledger row of the file (0 for a human decision), a name for
 // item sources ("file.csv"), and an identity that is stable across crashes and retries (the
@@ -129,7 +133,7 @@ class Applier {
   // it had matched. `accept_conflict`: the record replaces a conflicting stored version.
   Status apply_resolved(model::Record& record, const std::string& person_number, bool accept_conflict);
   // After the file's last record: the ESR keys it carried are sorted, and keys it carried more than
-  // once are counted (repeated_keys: the last one won).
+  // once are counted (repeated_keys: the last one won) and listed (repeated).
   void seal_seen();
   // FULL extracts, after seal_seen(): what the VPD had and this file does not carry is withdrawn.
   Status withdraw_unseen(std::string_view vpd);

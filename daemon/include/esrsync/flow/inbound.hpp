@@ -97,9 +97,11 @@ struct InboundResult {
   std::uint64_t flagged = 0;        // records applied with an item raised for review
   std::vector<RecordRejection> rejections;
   std::vector<Error> file_errors;  // why the file was rejected or held
+  std::vector<Error> warnings;     // applied, but for an operator to know: a key the file carried twice
   std::string ack;                 // the acknowledgement text, when the file gets one
   std::string duplicate_of;        // for a duplicate: the file applied before
   std::string previous_ack;        // ... and its acknowledgement
+  bool same_content = false;       // ... and whether it had the same content (else: the same sequence)
 };
 
 // Errors are the environment's (I/O, store): the file was not consumed and may be tried again.
