@@ -370,6 +370,30 @@ TEST_F(SyncOnce, AProcessedFileThatCannotBeDeletedIsReportedAndTriedAgain) {
   EXPECT_FALSE(fs::exists(stuck));
 }
 
+// A processed file whose date cannot be set (so retention would count from the sender's date)
+// stops the run with the reason and the path, exit 2. The file was applied, acknowledged and moved
+// first, so nothing is lost and nothing applied twice when the next run goes on. The fault is
+// injected (tests/fault/fail_utimensat.cpp): root can date any file it can rename.
+TEST_F(SyncOnce, AProcessedFileThatCannotBeDatedStopsTheRunAndLosesNothing) {
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  ::setenv("LD_PRELOAD", ESRSYNC_FAULT_UTIMENSAT_LIB, 1);
+  ::setenv("ESRSYNC_FAULT_UTIMENSAT", "/processed/", 1);
+  const auto r = sync();
+  ::unsetenv("LD_PRELOAD");
+  ::unsetenv("ESRSYNC_FAULT_UTIMENSAT");
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("source.move: cannot date the processed file"));
+  EXPECT_THAT(r.err, HasSubstr("processed/DE_245_OHS_20260801_0000001.DAT"));
+  EXPECT_THAT(names("processed"), ::testing::ElementsAre("DE_245_OHS_20260801_0000001.DAT"));
+  EXPECT_THAT(names("acks"), ::testing::ElementsAre("DE_245_OHS_20260801_0000001.ACK"));
+  EXPECT_TRUE(names("inbox").empty());
+
+  const auto next = sync();
+  EXPECT_EQ(next.exit_code, 0) << next.out << next.err;
+  const std::string delivered = outbox_text();
+  EXPECT_EQ(std::count(delivered.begin(), delivered.end(), '\n'), 14);  // each change once
+}
+
 TEST_F(SyncOnce, RunsAreKeptForTheirRetentionPeriodThenDeleted) {
   drop("DE_245_OHS_20260801_0000001.DAT");
   EXPECT_THAT(sync({"--json"}).out, HasSubstr("\"purged_runs\": 0"));  // 365 days by default

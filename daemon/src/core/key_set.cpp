@@ -13,24 +13,26 @@ std::uint64_t KeySet::seal(std::vector<std::string>* repeated, std::size_t limit
   std::sort(spans_.begin(), spans_.end(), [this](const auto& a, const auto& b) {
     return std::string_view(bytes_).substr(a.first, a.second) < std::string_view(bytes_).substr(b.first, b.second);
   });
-  if (repeated != nullptr) {
-    std::size_t listed = 0;
-    for (std::size_t i = 1; i < spans_.size() && listed < limit; ++i) {
-      // The first repeat of a key lists it; the key's further repeats follow it and are not listed again.
-      if (at(i) == at(i - 1) && (i < 2 || at(i - 1) != at(i - 2))) {
+  // Drops repeats in one pass (as std::unique), listing each repeated key the first time it repeats.
+  std::uint64_t repeats = 0;
+  std::size_t kept = 0;
+  std::size_t listed = 0;
+  bool listed_this_key = false;
+  for (std::size_t i = 0; i < spans_.size(); ++i) {
+    if (kept > 0 && at(i) == at(kept - 1)) {
+      ++repeats;
+      if (repeated != nullptr && !listed_this_key && listed < limit) {
         repeated->emplace_back(at(i));
         ++listed;
+        listed_this_key = true;
       }
+      continue;
     }
+    spans_[kept++] = spans_[i];
+    listed_this_key = false;
   }
-  const auto before = spans_.size();
-  spans_.erase(std::unique(spans_.begin(), spans_.end(),
-                           [this](const auto& a, const auto& b) {
-                             return std::string_view(bytes_).substr(a.first, a.second) ==
-                                    std::string_view(bytes_).substr(b.first, b.second);
-                           }),
-               spans_.end());
-  return before - spans_.size();
+  spans_.resize(kept);
+  return repeats;
 }
 
 bool KeySet::contains_ascending(std::size_t& cursor, std::string_view key) const {
