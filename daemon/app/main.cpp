@@ -104,7 +104,9 @@ int main(int argc, char** argv) {
   std::int64_t gap_seq = 0;
   std::string gap_by = "operator";
   auto* gap_cmd =
-      app.add_subcommand("release-gap", "Let a held file be applied despite the missing sequence before it");
+      app.add_subcommand("release-gap",
+                         "Let a held file be applied: despite the missing sequence before it, or a FULL despite "
+                         "the withdrawals over the limit ([esr] withdraw_limit_percent)");
   admin_options(gap_cmd);
   gap_cmd->add_option("--vpd", gap_vpd, "The VPD")->required();
   gap_cmd->add_option("--seq", gap_seq, "The held file's sequence number")->required();

@@ -262,5 +262,37 @@ TEST_F(FileRules, TheSameKeyTwiceTheLastOneWinsWithAWarning) {
   EXPECT_THAT(json.out, Not(HasSubstr("repeated_key")));  // nothing new: no warning
 }
 
+// Not a row of the table, but its FULL semantics ("known before and absent from a FULL ... is
+// treated as withdrawn"): a FULL that would withdraw most of its VPD — an extract cut short
+// upstream still has a good HDR and TRL — is held, nothing applied, until an operator releases it.
+TEST_F(FileRules, AFullThatWouldWithdrawMostOfItsVpdIsHeldUntilReleased) {
+  std::string all;
+  for (int i = 1; i <= 150; ++i)
+    all += per(std::to_string(10000000 + i));
+  put(name_of(1), header("FULL", 1), all);
+  ASSERT_EQ(sync().exit_code, 0);
+  put(name_of(2), header("FULL", 2), per("10000001") + per("10000002"));
+  const auto held = sync();
+  EXPECT_EQ(held.exit_code, 1);
+  EXPECT_THAT(held.err, HasSubstr("file.mass_withdrawal: this FULL would withdraw 148 of the 150 persons and "
+                                  "assignments VPD 245 has live (98 %, over the limit of 10 %)"));
+  EXPECT_THAT(names("inbox"), ElementsAre(name_of(2)));
+  EXPECT_FALSE(fs::exists(dir_ / "acks" / "DE_245_OHS_20260801_0000002.ACK"));
+  EXPECT_EQ(live("person"), 150);
+  EXPECT_EQ(delivered_lines(), 150u);
+  EXPECT_THAT(esrsync({"status"}).out, HasSubstr("held files: 1"));
+  EXPECT_EQ(sync().exit_code, 1);  // still held
+  EXPECT_EQ(live("person"), 150);
+
+  const auto released = esrsync({"release-gap", "--vpd", "245", "--seq", "2", "--by", "integration lead"});
+  EXPECT_EQ(released.exit_code, 0) << released.err;
+  EXPECT_THAT(released.out, HasSubstr("will be applied by the next sync despite what it withdraws"));
+  const auto r = sync();
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(ack(name_of(2)), StartsWith("ACK|" + name_of(2) + "|ACCEPTED|2|2|0|"));
+  EXPECT_EQ(live("person"), 2);
+  EXPECT_EQ(delivered_lines(), 298u);  // 148 withdrawals
+}
+
 }  // namespace
 }  // namespace esrsync

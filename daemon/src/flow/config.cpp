@@ -233,7 +233,10 @@ Result<Config> parse_config(std::string_view text, const std::string& path, std:
     config.keep_runs_days = static_cast<int>(r.integer(*store, "keep_runs_days", config.keep_runs_days, 0, 3650));
   }
   if (const auto* esr = r.table(root, "esr", true)) {
-    r.only_keys(*esr, {"vpds"}, "[esr]");
+    r.only_keys(*esr, {"vpds", "withdraw_limit_percent", "withdraw_limit_min"}, "[esr]");
+    config.withdraw_limit_percent =
+        static_cast<int>(r.integer(*esr, "withdraw_limit_percent", config.withdraw_limit_percent, 0, 100));
+    config.withdraw_limit_min = r.integer(*esr, "withdraw_limit_min", config.withdraw_limit_min, 1, 100'000'000);
     const toml::node* vpds = esr->get("vpds");
     if (vpds == nullptr || !vpds->is_array() || vpds->as_array()->empty()) {
       r.problem(vpds != nullptr ? vpds : esr, "config.missing_key", "[esr] needs vpds = [\"245\", ...]");

@@ -110,6 +110,34 @@ Result<std::int64_t> record_unapplied(InboundContext& ctx, const std::string& pa
   return id;
 }
 
+constexpr std::string_view kMassWithdrawal = "file.mass_withdrawal";
+
+// A FULL extract withdraws what its VPD had and it does not carry. One that would withdraw a large
+// share of the VPD (an extract cut short upstream, or run for the wrong organisation, still has a
+// good HDR and TRL) is held for an operator instead: the reason, or empty when the file may be
+// applied. Counted after the withdrawals, inside the file's transaction, only when there are
+// enough of them to matter.
+Result<std::string> over_withdraw_limit(InboundContext& ctx, const InboundResult& result, const ApplyCounts& counts) {
+  const auto withdrawn = static_cast<std::int64_t>(counts.withdrawn);
+  if (ctx.withdraw_limit_percent <= 0 || withdrawn < ctx.withdraw_limit_min) return std::string{};
+  std::int64_t live_after = 0;
+  for (const auto entity : {Entity::person, Entity::assignment}) {
+    auto live = ctx.records.count_live(model::entity_def(entity).name, result.vpd);
+    if (!live) return fail(std::move(live).error());
+    live_after += *live;
+  }
+  const std::int64_t before = std::max(withdrawn, live_after + withdrawn - static_cast<std::int64_t>(counts.inserted));
+  if (withdrawn * 100 <= std::int64_t{ctx.withdraw_limit_percent} * before) return std::string{};
+  auto released = ctx.ledger.gap_released(result.vpd, result.interface, result.seq);
+  if (!released) return fail(std::move(released).error());
+  if (*released) return std::string{};  // an operator checked the extract and let it through
+  return "this FULL would withdraw " + std::to_string(withdrawn) + " of the " + std::to_string(before) +
+         " persons and assignments VPD " + result.vpd + " has live (" + std::to_string(withdrawn * 100 / before) +
+         " %, over the limit of " + std::to_string(ctx.withdraw_limit_percent) +
+         " %): held until an operator checks the extract and releases it (esrsync release-gap --vpd " + result.vpd +
+         " --seq " + std::to_string(result.seq) + ")";
+}
+
 // ESR files: the header decides whether the file may be applied at all (its VPD, sequence and
 // interface). Returns true when the file is not to be applied (its ledger row is written).
 Result<bool> check_header(const std::string& path, InboundContext& ctx, codec::Decoder& decoder, model::Record& record,
@@ -175,6 +203,22 @@ Result<bool> check_header(const std::string& path, InboundContext& ctx, codec::D
       if (!id) return fail(std::move(id).error());
       result.ledger_id = *id;
       return true;
+    } else if (result.extract_type == "FULL" && !*released) {
+      // Held before for what it would withdraw (over_withdraw_limit): it stays held, without being
+      // applied again at every run, until an operator releases it.
+      auto newest = ctx.ledger.newest_named(std::filesystem::path(path).filename().string());
+      if (!newest) return fail(std::move(newest).error());
+      const std::string prefix = std::string(kMassWithdrawal) + ": ";
+      if (*newest && (*newest)->status == store::FileStatus::held && (*newest)->checksum == result.checksum &&
+          (*newest)->reason.starts_with(prefix)) {
+        result.outcome = Outcome::held;
+        result.file_errors.push_back(
+            file_error(path, std::string(kMassWithdrawal), (*newest)->reason.substr(prefix.size()), 1));
+        auto id = record_unapplied(ctx, path, result, store::FileStatus::held);
+        if (!id) return fail(std::move(id).error());
+        result.ledger_id = *id;
+        return true;
+      }
     }
   }
   if (!result.file_errors.empty()) {
@@ -328,6 +372,25 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
   applier.seal_seen();
   if (result.extract_type == "FULL" && had_live) {
     if (auto ok = applier.withdraw_unseen(result.vpd); !ok) return abandon(std::move(ok).error());
+    auto over = over_withdraw_limit(ctx, result, counts);
+    if (!over) return abandon(std::move(over).error());
+    if (!over->empty()) {
+      // Nothing of the file is applied: it waits in the inbox, like a file after a gap.
+      ctx.db.rollback();
+      InboundResult held;
+      held.outcome = Outcome::held;
+      held.checksum = result.checksum;
+      held.vpd = result.vpd;
+      held.interface = result.interface;
+      held.extract_type = result.extract_type;
+      held.seq = result.seq;
+      held.records_read = result.records_read;
+      held.file_errors.push_back(file_error(path, std::string(kMassWithdrawal), *over, 1));
+      auto id = record_unapplied(ctx, path, held, store::FileStatus::held);
+      if (!id) return fail(std::move(id).error());
+      held.ledger_id = *id;
+      return held;
+    }
   }
   if (auto ok = applier.end_bulk_persons(); !ok) return abandon(std::move(ok).error());
   if (auto ok = applier.finish(); !ok) return abandon(std::move(ok).error());

@@ -415,6 +415,8 @@ Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, c
                          options.today, false,   nullptr, flow.name};
       ctx.matching =
           recon::MatchOptions{config.matching.auto_threshold, config.matching.review_threshold, config.matching.margin};
+      ctx.withdraw_limit_percent = config.withdraw_limit_percent;
+      ctx.withdraw_limit_min = config.withdraw_limit_min;
       ctx.transfer_sinks = roles.transfer;
       ctx.batch_sinks = roles.batched;
       if (ack_mapping) {

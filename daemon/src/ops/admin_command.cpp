@@ -598,8 +598,9 @@ int run_release_gap(const AdminOptions& o, const std::string& vpd, std::int64_t 
     if (f.vpd != vpd || f.seq != seq) continue;
     found = true;
     if (auto ok = ledger.release_gap(f.vpd, f.interface, f.seq, by); !ok) return store_error(ok.error(), err);
-    std::fprintf(out, "release-gap: %s (VPD %s, sequence %lld) will be applied by the next sync despite the gap\n",
-                 f.name.c_str(), vpd.c_str(), static_cast<long long>(seq));
+    std::fprintf(out, "release-gap: %s (VPD %s, sequence %lld) will be applied by the next sync despite %s\n",
+                 f.name.c_str(), vpd.c_str(), static_cast<long long>(seq),
+                 f.reason.starts_with("file.mass_withdrawal") ? "what it withdraws" : "the gap");
   }
   if (!found) {
     std::fprintf(err, "release-gap: no held file for VPD %s sequence %lld\n", vpd.c_str(), static_cast<long long>(seq));

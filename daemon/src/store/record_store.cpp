@@ -397,6 +397,15 @@ Result<bool> RecordStore::has_live(std::string_view entity, std::string_view vpd
   return *row && (*stmt)->column_int64(0) != 0;
 }
 
+Result<std::int64_t> RecordStore::count_live(std::string_view entity, std::string_view vpd) {
+  auto stmt = db_.cached("SELECT count(*) FROM canonical_record WHERE entity = ?1 AND vpd = ?2 AND withdrawn = 0");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (auto ok = bind_texts(**stmt, {entity, vpd}); !ok) return fail(std::move(ok).error());
+  auto row = (*stmt)->step();
+  if (!row) return fail(std::move(row).error());
+  return *row ? (*stmt)->column_int64(0) : 0;
+}
+
 Result<std::vector<std::string>> RecordStore::withdraw_unseen(std::string_view entity, std::string_view vpd,
                                                               const KeySet& seen, std::int64_t file_id) {
   // The covering index (entity, vpd, withdrawn, record_key) gives the live keys in order.

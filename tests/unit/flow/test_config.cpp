@@ -114,6 +114,27 @@ TEST(Config, RetentionPeriods) {
   EXPECT_THAT(problems_of(dir, wrong), ElementsAre("4:config.value", "19:config.value"));
 }
 
+TEST(Config, WithdrawalLimit) {
+  test::TempDir dir;
+  auto defaults = parse_config(kValid, (dir / "e.toml").string());
+  ASSERT_TRUE(defaults) << defaults.error().to_string();
+  EXPECT_EQ(defaults->withdraw_limit_percent, 10);
+  EXPECT_EQ(defaults->withdraw_limit_min, 100);
+
+  std::string text = kValid;
+  text.replace(text.find("vpds = [\"245\"]"), 14,
+               "vpds = [\"245\"]\nwithdraw_limit_percent = 0\nwithdraw_limit_min = 5");
+  auto set = parse_config(text, (dir / "e.toml").string());
+  ASSERT_TRUE(set) << set.error().to_string();
+  EXPECT_EQ(set->withdraw_limit_percent, 0);
+  EXPECT_EQ(set->withdraw_limit_min, 5);
+
+  std::string wrong = kValid;
+  wrong.replace(wrong.find("vpds = [\"245\"]"), 14,
+                "vpds = [\"245\"]\nwithdraw_limit_percent = 101\nwithdraw_limit_min = 0");
+  EXPECT_THAT(problems_of(dir, wrong), ElementsAre("7:config.value", "8:config.value"));
+}
+
 TEST(Config, MatchingProviderAndSharedSinks) {
   test::TempDir dir;
   auto ok = parse_config(kValid + "[matching]\nauto = 0.95\nreview = 0.6\n[provider]\ncode = \"OHP01\"\n",

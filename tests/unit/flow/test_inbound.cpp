@@ -54,6 +54,7 @@ class Inbound : public ::testing::Test {
   }
   InboundResult run_path(const std::string& path, bool allow_gaps = false) {
     InboundContext ctx{*db_, *records_, *ledger_, *outbox_, *mapping_, {"245"}, {"oh-dir"}, {2026, 9, 1}, allow_gaps};
+    ctx.withdraw_limit_percent = withdraw_limit_percent_;
     auto r = apply_inbound_file(path, ctx);
     EXPECT_TRUE(r) << r.error().to_string();
     return std::move(*r);
@@ -66,6 +67,7 @@ class Inbound : public ::testing::Test {
     return out;
   }
 
+  int withdraw_limit_percent_ = 10;  // the configuration's default
   test::TempDir dir_;
   ManualClock clock_;
   std::shared_ptr<const mapping::Mapping> mapping_ = test::shipped_mapping("mappings/esr/de_extract.xml");
@@ -232,6 +234,66 @@ TEST_F(Inbound, SameKeyTwiceLastOneWins) {
   EXPECT_THAT(warnings[1], ::testing::StartsWith("person 10000001 came more than once"));
   // A file without repeats has no warning.
   EXPECT_TRUE(run("b.DAT", file("DELTA", 2, per("10000003"))).warnings.empty());
+}
+
+std::string persons(int from, int to) {
+  std::string body;
+  for (int i = from; i < to; ++i)
+    body += per(std::to_string(10000000 + i));
+  return body;
+}
+
+// A FULL that would withdraw more than the limit (10 % of the VPD's live persons and assignments,
+// and at least 100 of them) is held, nothing of it applied, until an operator releases it; it is
+// not applied again at every run while it waits.
+TEST_F(Inbound, AFullWithdrawingMoreThanTheLimitIsHeldUntilReleased) {
+  ASSERT_EQ(run("a.DAT", file("FULL", 1, persons(0, 200))).inserted, 200u);
+  const std::size_t queued_before = queued();
+
+  const auto held = run("b.DAT", file("FULL", 2, persons(0, 50)));
+  EXPECT_EQ(held.outcome, Outcome::held);
+  EXPECT_EQ(held.records_read, 50u);  // read and applied, then rolled back
+  EXPECT_EQ(held.withdrawn, 0u);
+  ASSERT_THAT(rules(held), ElementsAre("file.mass_withdrawal"));
+  EXPECT_THAT(held.file_errors[0].message,
+              ::testing::StartsWith("this FULL would withdraw 150 of the 200 persons and assignments VPD 245 has "
+                                    "live (75 %, over the limit of 10 %)"));
+  EXPECT_THAT(held.file_errors[0].message, ::testing::HasSubstr("esrsync release-gap --vpd 245 --seq 2"));
+  EXPECT_FALSE((**records_->get("person", "10000199")).withdrawn);
+  EXPECT_EQ(queued(), queued_before);
+  EXPECT_EQ(ledger_->held()->size(), 1u);
+
+  // The next run finds it held already: not applied again, the same reason, one ledger row.
+  const auto again = run_path((dir_ / "b.DAT").string());
+  EXPECT_EQ(again.outcome, Outcome::held);
+  EXPECT_EQ(again.records_read, 0u);
+  ASSERT_THAT(rules(again), ElementsAre("file.mass_withdrawal"));
+  EXPECT_EQ(again.file_errors[0].message, held.file_errors[0].message);
+  EXPECT_EQ(again.ledger_id, held.ledger_id);
+
+  // Other content under that name is a new file: checked again.
+  EXPECT_EQ(run("b.DAT", file("FULL", 2, persons(0, 60))).records_read, 60u);
+
+  // Released: applied, with its withdrawals.
+  ASSERT_TRUE(ledger_->release_gap("245", "ESR-OHS", 2, "test"));
+  const auto released = run_path((dir_ / "b.DAT").string());
+  EXPECT_EQ(released.outcome, Outcome::applied);
+  EXPECT_EQ(released.withdrawn, 140u);
+  EXPECT_TRUE((**records_->get("person", "10000199")).withdrawn);
+  EXPECT_EQ(queued(), queued_before + 140);
+  EXPECT_TRUE(ledger_->held()->empty());
+}
+
+// Under either bound the FULL is applied: 10 % or fewer of the VPD, or fewer than 100 records; and
+// with the limit at 0 % there is none.
+TEST_F(Inbound, AFullWithdrawingWithinTheLimitIsApplied) {
+  run("a.DAT", file("FULL", 1, persons(0, 1000)));
+  EXPECT_EQ(run("b.DAT", file("FULL", 2, persons(0, 900))).withdrawn, 100u);  // 10 %: not over
+  EXPECT_EQ(run("c.DAT", file("FULL", 3, persons(0, 801))).withdrawn, 99u);   // 11 %, but under 100
+  withdraw_limit_percent_ = 0;
+  const auto all = run("d.DAT", file("FULL", 4, persons(0, 1)));
+  EXPECT_EQ(all.outcome, Outcome::applied);
+  EXPECT_EQ(all.withdrawn, 800u);
 }
 
 // Past kMaxListedRepeats repeated keys of a kind, one more warning says how many repeats there were.

@@ -68,6 +68,11 @@ struct Config {
   int keep_delivered_days = 30;  // [store] keep_delivered_days: delivered outbox rows kept this long
   int keep_runs_days = 365;      // [store] keep_runs_days: the run log's rows kept this long
   std::vector<std::string> vpds;
+  // [esr] withdraw_limit_percent / withdraw_limit_min: a FULL extract that would withdraw more than
+  // this share of its VPD's live persons and assignments, and at least this many, is held for an
+  // operator instead of applied (0 %: no limit).
+  int withdraw_limit_percent = 10;
+  std::int64_t withdraw_limit_min = 100;
   MatchingConfig matching;
   std::string provider_code;  // [provider] code: this installation's OH provider (sends staff histories)
   std::vector<FlowConfig> flows;

@@ -62,6 +62,10 @@ struct InboundContext {
   recon::MatchOptions matching;
   std::vector<std::string> transfer_sinks;  // staff-history sinks of this flow
   std::vector<BatchSink> batch_sinks;       // sinks that take the changes in batches (JSON lines)
+  // A FULL that would withdraw more than this share (%) of its VPD's live persons and assignments,
+  // and at least withdraw_limit_min of them, is held until an operator releases it (0: no limit).
+  int withdraw_limit_percent = 10;
+  std::int64_t withdraw_limit_min = 100;
 };
 
 enum class Outcome : std::uint8_t { applied, partial, rejected, duplicate, held };

@@ -55,6 +55,8 @@ class RecordStore {
 
   // Whether the VPD has any live record of `entity` (the covering VPD index, one probe).
   Result<bool> has_live(std::string_view entity, std::string_view vpd);
+  // How many records of `entity` the VPD has live (a scan of the covering VPD index).
+  Result<std::int64_t> count_live(std::string_view entity, std::string_view vpd);
 
   // Inserts or updates (entity, key) unless the stored hash is the same (unchanged: nothing is
   // written). A withdrawn record that comes back is updated. `likely_new` (a first load): the
@@ -136,11 +138,13 @@ class FileLedger {
   Status finish(std::int64_t id, FileStatus status, std::int64_t read, std::int64_t accepted, std::int64_t rejected,
                 std::string_view reason, std::string_view ack = {});
   Result<std::vector<FileRow>> recent(int limit);
-  // Files held for a sequence gap (their newest ledger row says held), oldest first.
+  // Files held (for a sequence gap, or a FULL over the withdrawal limit): their newest ledger row says
+  // held. Oldest first.
   Result<std::vector<FileRow>> held();
   // The newest ledger row for a file of this name, if any.
   Result<std::optional<FileRow>> newest_named(std::string_view name);
-  // An operator lets (vpd, interface, seq) be applied despite the gap before it.
+  // An operator lets the held file (vpd, interface, seq) be applied: despite the gap before it, or
+  // (a FULL) despite its withdrawals over the limit.
   Status release_gap(std::string_view vpd, std::string_view interface, std::int64_t seq, std::string_view by);
   Result<bool> gap_released(std::string_view vpd, std::string_view interface, std::int64_t seq);
 
