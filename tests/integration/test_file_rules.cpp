@@ -280,7 +280,9 @@ TEST_F(FileRules, AFullThatWouldWithdrawMostOfItsVpdIsHeldUntilReleased) {
   EXPECT_FALSE(fs::exists(dir_ / "acks" / "DE_245_OHS_20260801_0000002.ACK"));
   EXPECT_EQ(live("person"), 150);
   EXPECT_EQ(delivered_lines(), 150u);
-  EXPECT_THAT(esrsync({"status"}).out, HasSubstr("held files: 1"));
+  // status says which file waits, and why.
+  EXPECT_THAT(esrsync({"status"}).out,
+              HasSubstr("held files: 1\n  " + name_of(2) + " (VPD 245, sequence 2): file.mass_withdrawal: this FULL"));
   EXPECT_EQ(sync().exit_code, 1);  // still held
   EXPECT_EQ(live("person"), 150);
 

@@ -343,7 +343,7 @@ int run_status(const AdminOptions& o, std::FILE* out, std::FILE* err) {
   }
   json held_files = json::array();
   for (const auto& f : *held)
-    held_files.push_back({{"file", f.name}, {"vpd", f.vpd}, {"seq", f.seq}});
+    held_files.push_back({{"file", f.name}, {"vpd", f.vpd}, {"seq", f.seq}, {"reason", f.reason}});
   auto recon_open = store::ReconQueue(*db, kClock).count(store::ReconState::open);
   if (!recon_open) return store_error(recon_open.error(), err);
   auto files = store::OutboundFiles(*db, kClock).recent(5);
@@ -379,7 +379,8 @@ int run_status(const AdminOptions& o, std::FILE* out, std::FILE* err) {
   std::fprintf(out, "waiting for review: %llu (esrsync recon list)\n", static_cast<unsigned long long>(*recon_open));
   std::fprintf(out, "held files: %zu\n", held->size());
   for (const auto& f : *held) {
-    std::fprintf(out, "  %s (VPD %s, sequence %lld)\n", f.name.c_str(), f.vpd.c_str(), static_cast<long long>(f.seq));
+    std::fprintf(out, "  %s (VPD %s, sequence %lld): %s\n", f.name.c_str(), f.vpd.c_str(),
+                 static_cast<long long>(f.seq), f.reason.c_str());
   }
   if (!files->empty()) std::fprintf(out, "latest outbound files:\n");
   for (const auto& f : *files) {
