@@ -285,6 +285,13 @@ TEST_F(FileRules, AFullThatWouldWithdrawMostOfItsVpdIsHeldUntilReleased) {
               HasSubstr("held files: 1\n  " + name_of(2) + " (VPD 245, sequence 2): file.mass_withdrawal: this FULL"));
   EXPECT_EQ(sync().exit_code, 1);  // still held
   EXPECT_EQ(live("person"), 150);
+  // A DELTA after it waits for it, and says so.
+  put(name_of(3), header("DELTA", 3), per("10000001", "Later", 'C'));
+  const auto behind = sync();
+  EXPECT_EQ(behind.exit_code, 1);
+  EXPECT_THAT(behind.err, HasSubstr("sequence 3 follows 1: held until sequence 2 (" + name_of(2) +
+                                    ", held itself: file.mass_withdrawal) is applied or an operator releases it"));
+  EXPECT_THAT(names("inbox"), ElementsAre(name_of(2), name_of(3)));
 
   const auto released = esrsync({"release-gap", "--vpd", "245", "--seq", "2", "--by", "integration lead"});
   EXPECT_EQ(released.exit_code, 0) << released.err;
@@ -292,8 +299,11 @@ TEST_F(FileRules, AFullThatWouldWithdrawMostOfItsVpdIsHeldUntilReleased) {
   const auto r = sync();
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_THAT(ack(name_of(2)), StartsWith("ACK|" + name_of(2) + "|ACCEPTED|2|2|0|"));
+  EXPECT_THAT(ack(name_of(3)), StartsWith("ACK|" + name_of(3) + "|ACCEPTED|1|1|0|"));
   EXPECT_EQ(live("person"), 2);
-  EXPECT_EQ(delivered_lines(), 298u);  // 148 withdrawals
+  EXPECT_THAT(payload("person", "10000001"), HasSubstr("Later"));
+  EXPECT_EQ(delivered_lines(), 299u);  // 148 withdrawals, then the DELTA's change
+  EXPECT_TRUE(names("inbox").empty());
 }
 
 }  // namespace

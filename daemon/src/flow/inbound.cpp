@@ -194,11 +194,21 @@ Result<bool> check_header(const std::string& path, InboundContext& ctx, codec::D
                                               1));
     } else if (*last && result.seq > **last + 1 && !ctx.allow_gaps && !*released) {
       result.outcome = Outcome::held;
-      result.file_errors.push_back(file_error(path, "file.sequence_gap",
-                                              "sequence " + std::to_string(result.seq) + " follows " +
-                                                  std::to_string(**last) + ": held until sequence " +
-                                                  std::to_string(**last + 1) + " arrives or an operator releases it",
-                                              1));
+      // The missing sequence may have arrived and be held itself (a FULL over the withdrawal limit).
+      auto held = ctx.ledger.held();
+      if (!held) return fail(std::move(held).error());
+      const auto next = std::find_if(held->begin(), held->end(), [&](const store::FileRow& f) {
+        return f.vpd == result.vpd && f.interface == result.interface && f.seq == **last + 1;
+      });
+      const std::string waits_for =
+          next == held->end()
+              ? " arrives"
+              : " (" + next->name + ", held itself: " + next->reason.substr(0, next->reason.find(':')) + ") is applied";
+      result.file_errors.push_back(file_error(
+          path, "file.sequence_gap",
+          "sequence " + std::to_string(result.seq) + " follows " + std::to_string(**last) + ": held until sequence " +
+              std::to_string(**last + 1) + waits_for + " or an operator releases it",
+          1));
       auto id = record_unapplied(ctx, path, result, store::FileStatus::held);
       if (!id) return fail(std::move(id).error());
       result.ledger_id = *id;
