@@ -67,6 +67,7 @@ TEST_F(Operator, RunsStatusAndReleaseGap) {
   EXPECT_EQ(esrsync({"release-gap", "--vpd", "245", "--seq", "9"}).exit_code, 1);
   const auto released = esrsync({"release-gap", "--vpd", "245", "--seq", "4", "--by", "ops on call"});
   EXPECT_EQ(released.exit_code, 0) << released.err;
+  EXPECT_THAT(released.out, HasSubstr("will be applied by the next sync despite the gap"));
   const auto after = sync({"--json"});
   // Released: no longer held; this file then fails on its own TRL count and is rejected.
   EXPECT_THAT(after.out, HasSubstr("\"outcome\": \"rejected\""));

@@ -31,6 +31,12 @@ std::string_view to_string(Outcome o) noexcept {
   return "rejected";
 }
 
+bool held_for_withdrawals(const store::FileRow& row) noexcept {
+  // record_unapplied keeps the reasons as "rule: message; ..."
+  return row.status == store::FileStatus::held && row.reason.starts_with(kMassWithdrawalRule) &&
+         row.reason.compare(kMassWithdrawalRule.size(), 2, ": ") == 0;
+}
+
 namespace {
 
 using model::Entity;
@@ -41,6 +47,10 @@ std::int64_t to_int(std::string_view text) {
   return v;
 }
 
+Error file_error(const std::string& path, std::string rule, std::string message, std::uint64_t line = 0) {
+  return make_error(Errc::structure, std::move(rule), std::move(message), Origin{path, line});
+}
+
 // DOMAIN.md "File-level rules": the same key twice in one file — the last one wins, and a warning is
 // logged. One warning per repeated key (listed up to kMaxListedRepeats of each entity), then, if
 // some were not listed, how many repeats there were in all.
@@ -49,21 +59,15 @@ std::vector<Error> repeat_warnings(const std::string& path, const ApplyCounts& c
   std::map<std::string_view, std::size_t> listed;
   for (const auto& [entity, key] : counts.repeated) {
     ++listed[entity];
-    out.push_back(make_error(Errc::structure, "record.repeated_key",
-                             entity + " " + key + " came more than once in the file; the last one was applied",
-                             Origin{path, 0}));
+    out.push_back(file_error(path, "record.repeated_key",
+                             entity + " " + key + " came more than once in the file; the last one was applied"));
   }
   if (std::any_of(listed.begin(), listed.end(), [](const auto& l) { return l.second >= kMaxListedRepeats; })) {
-    out.push_back(make_error(Errc::structure, "record.repeated_key",
+    out.push_back(file_error(path, "record.repeated_key",
                              std::to_string(counts.repeated_keys) + " repeated records in all; the first " +
-                                 std::to_string(kMaxListedRepeats) + " repeated keys of each kind are listed",
-                             Origin{path, 0}));
+                                 std::to_string(kMaxListedRepeats) + " repeated keys of each kind are listed"));
   }
   return out;
-}
-
-Error file_error(const std::string& path, std::string rule, std::string message, std::uint64_t line = 0) {
-  return make_error(Errc::structure, std::move(rule), std::move(message), Origin{path, line});
 }
 
 // The acknowledgement, when the context builds one.
@@ -109,8 +113,6 @@ Result<std::int64_t> record_unapplied(InboundContext& ctx, const std::string& pa
   }
   return id;
 }
-
-constexpr std::string_view kMassWithdrawal = "file.mass_withdrawal";
 
 // A FULL extract withdraws what its VPD had and it does not carry. One that would withdraw a large
 // share of the VPD (an extract cut short upstream, or run for the wrong organisation, still has a
@@ -198,12 +200,12 @@ Result<bool> check_header(const std::string& path, InboundContext& ctx, codec::D
       auto held = ctx.ledger.held();
       if (!held) return fail(std::move(held).error());
       const auto next = std::find_if(held->begin(), held->end(), [&](const store::FileRow& f) {
-        return f.vpd == result.vpd && f.interface == result.interface && f.seq == **last + 1;
+        return f.vpd == result.vpd && f.interface == result.interface && f.seq == **last + 1 && held_for_withdrawals(f);
       });
       const std::string waits_for =
           next == held->end()
               ? " arrives"
-              : " (" + next->name + ", held itself: " + next->reason.substr(0, next->reason.find(':')) + ") is applied";
+              : " (" + next->name + ", held itself: " + std::string(kMassWithdrawalRule) + ") is applied";
       result.file_errors.push_back(file_error(
           path, "file.sequence_gap",
           "sequence " + std::to_string(result.seq) + " follows " + std::to_string(**last) + ": held until sequence " +
@@ -218,12 +220,10 @@ Result<bool> check_header(const std::string& path, InboundContext& ctx, codec::D
       // applied again at every run, until an operator releases it.
       auto newest = ctx.ledger.newest_named(std::filesystem::path(path).filename().string());
       if (!newest) return fail(std::move(newest).error());
-      const std::string prefix = std::string(kMassWithdrawal) + ": ";
-      if (*newest && (*newest)->status == store::FileStatus::held && (*newest)->checksum == result.checksum &&
-          (*newest)->reason.starts_with(prefix)) {
+      if (*newest && held_for_withdrawals(**newest) && (*newest)->checksum == result.checksum) {
         result.outcome = Outcome::held;
-        result.file_errors.push_back(
-            file_error(path, std::string(kMassWithdrawal), (*newest)->reason.substr(prefix.size()), 1));
+        result.file_errors.push_back(file_error(path, std::string(kMassWithdrawalRule),
+                                                (*newest)->reason.substr(kMassWithdrawalRule.size() + 2), 1));
         auto id = record_unapplied(ctx, path, result, store::FileStatus::held);
         if (!id) return fail(std::move(id).error());
         result.ledger_id = *id;
@@ -395,7 +395,7 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
       held.extract_type = result.extract_type;
       held.seq = result.seq;
       held.records_read = result.records_read;
-      held.file_errors.push_back(file_error(path, std::string(kMassWithdrawal), *over, 1));
+      held.file_errors.push_back(file_error(path, std::string(kMassWithdrawalRule), *over, 1));
       auto id = record_unapplied(ctx, path, held, store::FileStatus::held);
       if (!id) return fail(std::move(id).error());
       held.ledger_id = *id;

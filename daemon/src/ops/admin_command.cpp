@@ -9,6 +9,7 @@
 #include "esrsync/core/clock.hpp"
 #include "esrsync/fhir/staff_history.hpp"
 #include "esrsync/flow/config.hpp"
+#include "esrsync/flow/inbound.hpp"
 #include "esrsync/flow/resolve.hpp"
 #include "esrsync/flow/transfer.hpp"
 #include "esrsync/recon/status.hpp"
@@ -601,7 +602,7 @@ int run_release_gap(const AdminOptions& o, const std::string& vpd, std::int64_t 
     if (auto ok = ledger.release_gap(f.vpd, f.interface, f.seq, by); !ok) return store_error(ok.error(), err);
     std::fprintf(out, "release-gap: %s (VPD %s, sequence %lld) will be applied by the next sync despite %s\n",
                  f.name.c_str(), vpd.c_str(), static_cast<long long>(seq),
-                 f.reason.starts_with("file.mass_withdrawal") ? "what it withdraws" : "the gap");
+                 flow::held_for_withdrawals(f) ? "what it withdraws" : "the gap");
   }
   if (!found) {
     std::fprintf(err, "release-gap: no held file for VPD %s sequence %lld\n", vpd.c_str(), static_cast<long long>(seq));

@@ -108,6 +108,11 @@ struct InboundResult {
   bool same_content = false;       // ... and whether it had the same content (else: the same sequence)
 };
 
+// A FULL held because it would withdraw more than the limit (InboundContext::withdraw_limit_percent)
+// has this rule; held_for_withdrawals() tells its ledger row from one held for a gap.
+inline constexpr std::string_view kMassWithdrawalRule = "file.mass_withdrawal";
+[[nodiscard]] bool held_for_withdrawals(const store::FileRow& row) noexcept;
+
 // Errors are the environment's (I/O, store): the file was not consumed and may be tried again.
 Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext& ctx);
 
