@@ -33,6 +33,29 @@ std::string generate(const test::TempDir& dir, const std::vector<std::string>& a
   return path.string();
 }
 
+// `map` on a terminal shows how far it is in a large file (stderr decides: the records go to a
+// file), and erases that line before each error and before its summary.
+TEST(GeneratedWorkload, MapOnATerminalShowsProgressAndErasesItBeforeAnError) {
+  if (!test::terminals_available()) GTEST_SKIP() << "no pseudo-terminals on this machine";
+  test::TempDir dir;
+  // About 92,000 records: the line appears at record 65,536, and record 80,000 is bad.
+  const std::string file = generate(dir, {"esr-full", "--persons", "40000", "--seed", "3", "--bad-every", "80000"},
+                                    "DE_245_OHS_20260801_0000001.DAT");
+  const auto r = test::run_on_terminal({"/bin/sh", "-c",
+                                        std::string(ESRSYNC_BINARY) + " map --today 2026-09-01 --mapping " + kSource +
+                                            "/mappings/esr/de_extract.xml " + file + " > " + (dir / "out").string()},
+                                       250);  // wide enough for the temporary directory's path
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  const auto shown = r.out.find("\rmap: " + file + ": 65536 record(s) so far\033[K");
+  ASSERT_NE(shown, std::string::npos) << r.out;
+  const auto error = r.out.find(file + ":80001:");  // the HDR is line 1
+  ASSERT_NE(error, std::string::npos) << r.out;
+  EXPECT_LT(shown, error);
+  EXPECT_EQ(r.out.rfind("\r\033[K", error), error - 4) << "erased right before the error: " << r.out;
+  EXPECT_THAT(r.out, ::testing::HasSubstr("map: 1 file(s), "));
+  EXPECT_EQ(r.out.find("\033", error), std::string::npos) << "nothing shown after it (a record every 65,536)";
+}
+
 TEST(GeneratedWorkload, RejectsExactlyWhatThePythonBaselineRejects) {
   test::TempDir dir;
   for (const int every : {0, 7, 1}) {

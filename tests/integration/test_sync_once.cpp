@@ -46,6 +46,52 @@ TEST_F(SyncOnce, GoodFullExtractIsAppliedAcknowledgedAndDelivered) {
   EXPECT_THAT(delivered, HasSubstr("\"key\":\"10000003-2\""));
 }
 
+// DESIGN.md: long work shows progress on a terminal and none when stdout is not a TTY. On a
+// terminal each step rewrites one line in place, and the line is erased before the report.
+TEST_F(SyncOnce, OnATerminalTheRunShowsHowFarItIsThenErasesItBeforeTheReport) {
+  if (!test::terminals_available()) GTEST_SKIP() << "no pseudo-terminals on this machine";
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  const auto r = test::run_on_terminal(
+      {ESRSYNC_BINARY, "sync", "--once", "--today", "2026-09-01", "--config", (dir_ / "esrsync.toml").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  const std::string file = "esr: DE_245_OHS_20260801_0000001.DAT: ";
+  const auto applying = r.out.find("\r" + file + "applying\033[K");
+  const auto committing = r.out.find("\r" + file + "14 applied; indexing, committing\033[K");  // a first load
+  const auto delivering = r.out.find("\resr: delivering to oh: 0 changes so far\033[K");
+  const auto erased = r.out.find("\r\033[K");
+  const auto report = r.out.find("DE_245_OHS_20260801_0000001.DAT    applied        14      14     0      14");
+  ASSERT_NE(applying, std::string::npos) << r.out;
+  ASSERT_NE(committing, std::string::npos) << r.out;
+  ASSERT_NE(delivering, std::string::npos) << r.out;
+  ASSERT_NE(report, std::string::npos) << r.out;
+  EXPECT_LT(applying, committing);
+  EXPECT_LT(committing, delivering);
+  EXPECT_LT(delivering, erased);
+  EXPECT_LT(erased, r.out.find("flow ")) << "erased before the report's first line";
+  EXPECT_EQ(r.out.find('\033', erased + 4), std::string::npos) << "nothing shown after it: " << r.out;
+  EXPECT_THAT(names("processed"), ::testing::ElementsAre("DE_245_OHS_20260801_0000001.DAT"));
+}
+
+TEST_F(SyncOnce, OnANarrowTerminalTheProgressLineIsCutAndNeverWraps) {
+  if (!test::terminals_available()) GTEST_SKIP() << "no pseudo-terminals on this machine";
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  const auto r = test::run_on_terminal(
+      {ESRSYNC_BINARY, "sync", "--once", "--today", "2026-09-01", "--config", (dir_ / "esrsync.toml").string()}, 40);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  const std::string line = std::string("esr: DE_245_OHS_20260801_0000001.DAT: applying").substr(0, 39);
+  EXPECT_THAT(r.out, HasSubstr("\r" + line + "\033[K")) << r.out;
+}
+
+TEST_F(SyncOnce, OffATerminalNothingButTheReport) {
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  const auto r = sync();
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (const std::string* text : {&r.out, &r.err}) {
+    EXPECT_EQ(text->find('\r'), std::string::npos) << *text;
+    EXPECT_EQ(text->find('\033'), std::string::npos) << *text;
+  }
+}
+
 TEST_F(SyncOnce, EveryFileRuleEndToEnd) {
   for (const auto* f : {"DE_245_OHS_20260801_0000001.DAT", "DE_245_OHS_20260802_0000002.DAT",
                         "DE_245_OHS_20260803_0000003.DAT", "DE_245_OHS_20260804_0000004.DAT"}) {

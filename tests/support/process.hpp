@@ -5,7 +5,9 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,6 +75,57 @@ inline ProcessResult run_process(const std::vector<std::string>& argv,
   for (auto& f : fds) {
     if (f.fd >= 0) close(f.fd);
   }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+  return result;
+}
+
+// Whether this machine can give a program a pseudo-terminal (a container may have no /dev/pts).
+inline bool terminals_available() {
+  const int fd = posix_openpt(O_RDWR | O_NOCTTY);
+  if (fd < 0) return false;
+  close(fd);
+  return true;
+}
+
+// Runs a program on a pseudo-terminal of `columns` columns (stdin, stdout and stderr all the
+// terminal, as when a person runs it): what it wrote, both streams as the terminal got them (the
+// terminal turns each "\n" into "\r\n"), in `out`.
+inline ProcessResult run_on_terminal(const std::vector<std::string>& argv, unsigned short columns = 80,
+                                     std::chrono::milliseconds deadline = std::chrono::seconds(60)) {
+  ProcessResult result;
+  winsize size{};
+  size.ws_row = 24;
+  size.ws_col = columns;
+  int master = -1;
+  const pid_t pid = forkpty(&master, nullptr, nullptr, &size);
+  if (pid < 0) return result;
+  if (pid == 0) {
+    std::vector<char*> args;
+    for (const auto& a : argv)
+      args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  char buffer[65536];
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      kill(pid, SIGKILL);
+      result.timed_out = true;
+      break;
+    }
+    pollfd fd{master, POLLIN, 0};
+    if (poll(&fd, 1, static_cast<int>(left.count())) < 0) continue;
+    const ssize_t n = read(master, buffer, sizeof buffer);
+    if (n <= 0) break;  // EIO once the program and its terminal are gone
+    result.out.append(buffer, static_cast<std::size_t>(n));
+  }
+  close(master);
   int status = 0;
   waitpid(pid, &status, 0);
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);

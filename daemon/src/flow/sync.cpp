@@ -168,11 +168,15 @@ Status remove_leftovers(store::Outbox& outbox, const FlowConfig& flow, const Dir
 }
 
 Status deliver_json_lines(store::SqliteDb& db, store::Outbox& outbox, const FlowConfig& flow, const DirSinkConfig& sink,
-                          SinkReport& report) {
+                          SinkReport& report, Progress* progress) {
   for (;;) {
     auto rows = outbox.claim(sink.name, static_cast<int>(kRowsPerRound), kRowsPerRound * sink.batch);
     if (!rows) return fail(std::move(rows).error());
     if (rows->empty()) return remove_leftovers(outbox, flow, sink);
+    if (progress != nullptr && (report.files == 0 || progress->due())) {
+      progress->show(flow.name + ": delivering to " + sink.name + ": " + std::to_string(report.delivered) +
+                     " changes so far");
+    }
     struct File {
       std::size_t first;  // its rows in *rows: [first, end)
       std::size_t end;
@@ -288,7 +292,7 @@ Status deliver_staff_histories(store::SqliteDb& db, store::Outbox& outbox, const
 }
 
 Status deliver(store::SqliteDb& db, const FlowConfig& flow, const DirSinkConfig& sink, const std::string& provider_code,
-               const Clock& clock, SinkReport& report) {
+               const Clock& clock, SinkReport& report, Progress* progress) {
   store::Outbox outbox(db, store::RetryPolicy{sink.max_attempts, sink.base_delay_ms, 3'600'000, 300'000}, clock,
                        static_cast<std::uint64_t>(clock.now_ms()));
   if (sink.kind == "staff-history") {
@@ -296,7 +300,7 @@ Status deliver(store::SqliteDb& db, const FlowConfig& flow, const DirSinkConfig&
   } else if (!sink.mapping.empty()) {
     if (auto ok = deliver_esr_files(db, sink, clock, report); !ok) return ok;
   } else {
-    if (auto ok = deliver_json_lines(db, outbox, flow, sink, report); !ok) return ok;
+    if (auto ok = deliver_json_lines(db, outbox, flow, sink, report, progress); !ok) return ok;
   }
   auto pending = outbox.count(sink.name, store::OutboxState::pending);
   auto dead = outbox.count(sink.name, store::OutboxState::dead);
@@ -419,6 +423,7 @@ Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, c
       ctx.withdraw_limit_min = config.withdraw_limit_min;
       ctx.transfer_sinks = roles.transfer;
       ctx.batch_sinks = roles.batched;
+      ctx.progress = options.progress;
       if (ack_mapping) {
         ctx.make_ack = [&](const InboundResult& r) {
           return make_ack(r, name, model::utc_from_ms(clock.now_ms()), ack_mapping);
@@ -469,7 +474,9 @@ Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, c
     }
     for (const auto& sink : flow.sinks) {
       SinkReport sr{flow.name, sink.name};
-      if (auto ok = deliver(*db, flow, sink, config.provider_code, clock, sr); !ok) return fail(std::move(ok).error());
+      if (auto ok = deliver(*db, flow, sink, config.provider_code, clock, sr, options.progress); !ok) {
+        return fail(std::move(ok).error());
+      }
       report.sinks.push_back(std::move(sr));
     }
     if (auto ok = log_run(*db, flow.name, started_ms, clock.now_ms(), report); !ok) return fail(std::move(ok).error());

@@ -1,15 +1,13 @@
 #include "esrsync/ops/map_command.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <system_error>
 
 #include "esrsync/codec/byte_source.hpp"
 #include "esrsync/codec/decoder.hpp"
 #include "esrsync/codec/json_lines.hpp"
+#include "esrsync/core/progress.hpp"
 #include "esrsync/mapping/lookup_table.hpp"
 #include "esrsync/mapping/mapping.hpp"
 
@@ -46,13 +44,18 @@ int run_map(const MapOptions& options, std::FILE* out, std::FILE* err) {
   buffer.reserve(kFlushBytes + 4096);
   std::vector<Error> errors;
   model::Record record;
-  // Progress on a terminal only (DESIGN.md): never mixed into a log or a pipe.
-  const bool progress = ::isatty(::fileno(err)) == 1;
-  auto last_progress = std::chrono::steady_clock::now();
+  // Progress on a terminal only (DESIGN.md): never mixed into a log or a pipe. The records on
+  // stdout usually go to a file or a pipe while a person watches stderr, so stderr decides; records
+  // shown on the terminal are their own progress.
+  Progress progress = is_terminal(out) && !options.quiet ? Progress() : Progress::on_terminal(err, err);
+  const auto report = [&](const Error& e) {
+    progress.clear();  // an error is a line of its own, not the end of the progress line
+    print_error(e, err);
+  };
   for (const auto& file : options.files) {
     auto source = codec::open_file_source(file);
     if (!source) {
-      print_error(source.error(), err);
+      report(source.error());
       unreadable = true;
       continue;
     }
@@ -64,30 +67,26 @@ int run_map(const MapOptions& options, std::FILE* out, std::FILE* err) {
         ++rejected;
         flush(buffer, out);
         for (const auto& e : errors)
-          print_error(e, err);
+          report(e);
         continue;
       }
       ++records;
-      if (progress && (records & 0xFFFF) == 0 &&
-          std::chrono::steady_clock::now() - last_progress > std::chrono::seconds(1)) {
-        last_progress = std::chrono::steady_clock::now();
-        std::fprintf(err, "\rmap: %s: %llu record(s) so far...", file.c_str(),
-                     static_cast<unsigned long long>(records));
-        std::fflush(err);
+      if ((records & 0xFFFF) == 0 && progress.due()) {
+        progress.show("map: " + file + ": " + std::to_string(records) + " record(s) so far");
       }
       if (options.quiet) continue;
       codec::append_json_line(record, file, buffer);
       if (buffer.size() >= kFlushBytes) flush(buffer, out);
     }
     flush(buffer, out);
-    if (progress) std::fputs("\r\033[K", err);  // clear the progress line
     if (!decoder->file_errors().empty()) {
       ++bad_files;
       for (const auto& e : decoder->file_errors())
-        print_error(e, err);
+        report(e);
     }
   }
   std::fflush(out);
+  progress.clear();
   std::fprintf(err, "map: %zu file(s), %llu record(s) decoded, %llu rejected, %llu file(s) with file-level errors\n",
                options.files.size(), static_cast<unsigned long long>(records),
                static_cast<unsigned long long>(rejected), static_cast<unsigned long long>(bad_files));

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "esrsync/core/clock.hpp"
+#include "esrsync/core/progress.hpp"
 #include "esrsync/flow/sync.hpp"
 
 namespace esrsync::ops {
@@ -116,7 +117,10 @@ int run_sync_once(const SyncCommandOptions& options, std::FILE* out, std::FILE* 
     return 2;
   }
   const SystemClock clock;
-  auto report = flow::sync_once(*config, flow::SyncOptions{options.flow, options.today}, clock);
+  // How far the run is, on a terminal only (DESIGN.md); erased before the report is printed.
+  Progress progress = Progress::on_terminal(out, err);
+  auto report = flow::sync_once(*config, flow::SyncOptions{options.flow, options.today, &progress}, clock);
+  progress.clear();
   if (!report) {
     std::fprintf(err, "%s\n", report.error().to_string().c_str());
     return 2;

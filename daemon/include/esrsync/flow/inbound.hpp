@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "esrsync/core/clock.hpp"
+#include "esrsync/core/progress.hpp"
 #include "esrsync/core/result.hpp"
 #include "esrsync/flow/applier.hpp"
 #include "esrsync/mapping/mapping.hpp"
@@ -66,6 +67,7 @@ struct InboundContext {
   // and at least withdraw_limit_min of them, is held until an operator releases it (0: no limit).
   int withdraw_limit_percent = 10;
   std::int64_t withdraw_limit_min = 100;
+  Progress* progress = nullptr;  // how far the file is, for a person watching (none: nothing shown)
 };
 
 enum class Outcome : std::uint8_t { applied, partial, rejected, duplicate, held };

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "esrsync/core/clock.hpp"
+#include "esrsync/core/progress.hpp"
 #include "esrsync/core/result.hpp"
 #include "esrsync/flow/config.hpp"
 #include "esrsync/flow/inbound.hpp"
@@ -51,6 +52,7 @@ struct SyncReport {
 struct SyncOptions {
   std::string only_flow;  // empty: every flow
   model::Date today;
+  Progress* progress = nullptr;  // how far the run is, for a person watching (none: nothing shown)
 };
 
 Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, const Clock& clock);
