@@ -105,6 +105,17 @@ TEST_F(OhToEsr, ClearancesAndEventsShareOneDiSequence) {
   EXPECT_THAT(di1, HasSubstr("CLR|A|10000004|10000004-1|STANDARD|PENDING|20260801||OHP01\n"));  // by employee no.
   EXPECT_THAT(di1, HasSubstr("CLR|A|10000002|10000002-1|STANDARD|CLEARED_WITH_ADJUSTMENTS|"));
   EXPECT_THAT(di1, HasSubstr("\nTRL|3\n"));
+  // `queue list` keeps its columns in line whatever the keys' length (a clearance's key is long):
+  // with no last error, every row ends where the header's "attempts" column ends.
+  const std::string list = esrsync({"queue", "list"}).out;
+  std::vector<std::string> lines;
+  for (std::size_t at = 0, end; (end = list.find('\n', at)) != std::string::npos; at = end + 1)
+    lines.push_back(list.substr(at, end - at));
+  ASSERT_EQ(lines.size(), 5u) << list;  // the header, the batch of 14 changes to OH, 3 clearances
+  EXPECT_THAT(list, HasSubstr("10000004-1:STANDARD:OHP01"));
+  const std::size_t width = lines[0].find("attempts") + std::string("attempts  ").size();
+  for (std::size_t i = 1; i < lines.size(); ++i)
+    EXPECT_EQ(lines[i].size(), width) << list;
   // Events from the other flow continue the same sequence.
   drop_oh("oh_export_20260805.csv");
   sync();

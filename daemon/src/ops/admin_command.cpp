@@ -12,6 +12,7 @@
 #include "esrsync/flow/inbound.hpp"
 #include "esrsync/flow/resolve.hpp"
 #include "esrsync/flow/transfer.hpp"
+#include "esrsync/ops/table.hpp"
 #include "esrsync/recon/status.hpp"
 #include "esrsync/store/outbound_files.hpp"
 #include "esrsync/store/outbox.hpp"
@@ -148,11 +149,10 @@ int print_status(store::SqliteDb& db, const std::string& person, bool as_json, s
     std::fprintf(out, "%s\n", json{{"person_number", person}, {"antigens", all}}.dump(2).c_str());
     return 0;
   }
-  std::fprintf(out, "%-12s %-11s %-10s %5s %-8s %s\n", "antigen", "status", "as of", "doses", "flagged", "basis");
-  for (const auto& s : statuses) {
-    std::fprintf(out, "%-12s %-11s %-10s %5d %-8s %s\n", s.antigen.c_str(), s.status.c_str(), s.as_of.c_str(), s.doses,
-                 s.flagged ? "REVIEW" : "-", s.basis.c_str());
-  }
+  Table table({{"antigen", 12}, {"status", 11}, {"as of", 10}, {"doses", 5, true}, {"flagged", 8}, {"basis"}});
+  for (const auto& s : statuses)
+    table.add({s.antigen, s.status, s.as_of, std::to_string(s.doses), s.flagged ? "REVIEW" : "-", s.basis});
+  table.print(out);
   return 0;
 }
 
@@ -178,8 +178,8 @@ int run_recon_list(const AdminOptions& o, const std::string& state, int limit, s
     std::fprintf(out, "%s\n", all.dump(2).c_str());
     return 0;
   }
-  std::fprintf(out, "%6s %-20s %-9s %-13s %-20s %-34s %s\n", "id", "kind", "state", "entity", "key", "source",
-               "candidates");
+  Table table(
+      {{"id", 6, true}, {"kind", 20}, {"state", 9}, {"entity", 13}, {"key", 20}, {"source", 34}, {"candidates"}});
   for (const auto& i : *items) {
     const auto candidates = json::parse(i.candidates, nullptr, false);
     std::string names;
@@ -189,10 +189,10 @@ int run_recon_list(const AdminOptions& o, const std::string& state, int limit, s
         names += c.value("person_number", "");
       }
     }
-    std::fprintf(out, "%6lld %-20s %-9s %-13s %-20s %-34s %s\n", static_cast<long long>(i.id),
-                 std::string(to_string(i.kind)).c_str(), std::string(to_string(i.state)).c_str(), i.entity.c_str(),
-                 i.record_key.c_str(), i.source.c_str(), names.empty() ? "-" : names.c_str());
+    table.add({std::to_string(i.id), std::string(to_string(i.kind)), std::string(to_string(i.state)), i.entity,
+               i.record_key, i.source, names.empty() ? "-" : names});
   }
+  table.print(out);
   if (items->empty()) std::fprintf(out, "(nothing waiting)\n");
   return 0;
 }
@@ -232,13 +232,19 @@ int run_queue_list(const AdminOptions& o, const std::string& state, int limit, s
     std::fprintf(out, "%s\n", all.dump(2).c_str());
     return 0;
   }
-  std::fprintf(out, "%8s %-12s %-12s %-16s %7s %-9s %8s  %s\n", "id", "sink", "entity", "key", "changes", "state",
-               "attempts", "last error");
+  Table table({{"id", 8, true},
+               {"sink", 12},
+               {"entity", 12},
+               {"key", 16},
+               {"changes", 7, true},
+               {"state", 9},
+               {"attempts", 8, true},
+               {"last error", 0, false, 2}});
   for (const auto& e : *rows) {
-    std::fprintf(out, "%8lld %-12s %-12s %-16s %7lld %-9s %8d  %s\n", static_cast<long long>(e.id), e.sink.c_str(),
-                 e.entity.c_str(), e.record_key.c_str(), static_cast<long long>(e.changes),
-                 std::string(state_name(e.state)).c_str(), e.attempts, e.last_error.substr(0, 80).c_str());
+    table.add({std::to_string(e.id), e.sink, e.entity, e.record_key, std::to_string(e.changes),
+               std::string(state_name(e.state)), std::to_string(e.attempts), e.last_error.substr(0, 80)});
   }
+  table.print(out);
   return 0;
 }
 
@@ -311,16 +317,25 @@ int run_runs(const AdminOptions& o, int limit, std::FILE* out, std::FILE* err) {
     std::fprintf(out, "%s\n", all.dump(2).c_str());
     return 0;
   }
-  std::fprintf(out, "%6s %-14s %6s %7s %7s %8s %4s %4s %9s %7s %4s %s\n", "run", "flow", "files", "applied", "partial",
-               "rejected", "held", "dup", "delivered", "pending", "dead", "clean");
+  Table table({{"run", 6, true},
+               {"flow", 14},
+               {"files", 6, true},
+               {"applied", 7, true},
+               {"partial", 7, true},
+               {"rejected", 8, true},
+               {"held", 4, true},
+               {"dup", 4, true},
+               {"delivered", 9, true},
+               {"pending", 7, true},
+               {"dead", 4, true},
+               {"clean"}});
   for (const auto& r : *runs) {
-    std::fprintf(out, "%6lld %-14s %6lld %7lld %7lld %8lld %4lld %4lld %9lld %7lld %4lld %s\n",
-                 static_cast<long long>(r.id), r.flow.c_str(), static_cast<long long>(r.files),
-                 static_cast<long long>(r.applied), static_cast<long long>(r.partial),
-                 static_cast<long long>(r.rejected), static_cast<long long>(r.held),
-                 static_cast<long long>(r.duplicates), static_cast<long long>(r.delivered),
-                 static_cast<long long>(r.pending), static_cast<long long>(r.dead), r.clean ? "yes" : "no");
+    table.add({std::to_string(r.id), r.flow, std::to_string(r.files), std::to_string(r.applied),
+               std::to_string(r.partial), std::to_string(r.rejected), std::to_string(r.held),
+               std::to_string(r.duplicates), std::to_string(r.delivered), std::to_string(r.pending),
+               std::to_string(r.dead), r.clean ? "yes" : "no"});
   }
+  table.print(out);
   return 0;
 }
 
@@ -465,14 +480,23 @@ int run_recon_history(const AdminOptions& o, const std::string& entity, const st
     std::fprintf(out, "%s\n", all.dump(2).c_str());
     return 0;
   }
-  std::fprintf(out, "%8s %-13s %-20s %-26s %6s %-9s %-14s %5s  %s\n", "id", "entity", "key", "rule", "score", "person",
-               "actor", "item", "reason");
+  Table table({{"id", 8, true},
+               {"entity", 13},
+               {"key", 20},
+               {"rule", 26},
+               {"score", 6, true},
+               {"person", 9},
+               {"actor", 14},
+               {"item", 5, true},
+               {"reason", 0, false, 2}});
   for (const auto& d : *rows) {
-    std::fprintf(out, "%8lld %-13s %-20s %-26s %6.3f %-9s %-14s %5s  %s\n", static_cast<long long>(d.id),
-                 d.entity.c_str(), d.record_key.c_str(), d.rule.c_str(), d.score,
-                 d.person_number.empty() ? "-" : d.person_number.c_str(), d.actor.c_str(),
-                 d.item_id != 0 ? std::to_string(d.item_id).c_str() : "-", d.reason.substr(0, 60).c_str());
+    char score[32];
+    std::snprintf(score, sizeof score, "%.3f", d.score);
+    table.add({std::to_string(d.id), d.entity, d.record_key, d.rule, score,
+               d.person_number.empty() ? "-" : d.person_number, d.actor,
+               d.item_id != 0 ? std::to_string(d.item_id) : "-", d.reason.substr(0, 60)});
   }
+  table.print(out);
   return 0;
 }
 
@@ -577,13 +601,11 @@ int run_transfers(const AdminOptions& o, int limit, std::FILE* out, std::FILE* e
     std::fprintf(out, "%s\n", all.dump(2).c_str());
     return 0;
   }
-  std::fprintf(out, "%6s %-9s %-12s %-6s %-6s %-10s %s\n", "id", "person", "assignment", "from", "to", "decision",
-               "reason");
-  for (const auto& t : *rows) {
-    std::fprintf(out, "%6lld %-9s %-12s %-6s %-6s %-10s %s\n", static_cast<long long>(t.id), t.person_number.c_str(),
-                 t.assignment_number.c_str(), t.from_org.c_str(), t.to_org.c_str(), t.decision.c_str(),
-                 t.reason.c_str());
-  }
+  Table table(
+      {{"id", 6, true}, {"person", 9}, {"assignment", 12}, {"from", 6}, {"to", 6}, {"decision", 10}, {"reason"}});
+  for (const auto& t : *rows)
+    table.add({std::to_string(t.id), t.person_number, t.assignment_number, t.from_org, t.to_org, t.decision, t.reason});
+  table.print(out);
   if (rows->empty()) std::fprintf(out, "(no trainee moves seen yet)\n");
   return 0;
 }

@@ -5,6 +5,7 @@
 #include "esrsync/core/clock.hpp"
 #include "esrsync/core/progress.hpp"
 #include "esrsync/flow/sync.hpp"
+#include "esrsync/ops/table.hpp"
 
 namespace esrsync::ops {
 namespace {
@@ -67,28 +68,41 @@ nlohmann::json to_json(const flow::SyncReport& report) {
 }
 
 void print_table(const flow::SyncReport& report, std::FILE* out) {
-  std::fprintf(out, "%-14s %-34s %-9s %7s %7s %5s %7s %7s %7s %6s %6s %6s\n", "flow", "file", "outcome", "read", "ok",
-               "rej", "new", "changed", "same", "gone", "review", "queued");
+  Table files({{"flow", 14},
+               {"file", 34},
+               {"outcome", 9},
+               {"read", 7, true},
+               {"ok", 7, true},
+               {"rej", 5, true},
+               {"new", 7, true},
+               {"changed", 7, true},
+               {"same", 7, true},
+               {"gone", 6, true},
+               {"review", 6, true},
+               {"queued", 6, true}});
   for (const auto& f : report.files) {
     const auto& r = f.result;
-    std::fprintf(out, "%-14s %-34s %-9s %7llu %7llu %5llu %7llu %7llu %7llu %6llu %6llu %6llu\n", f.flow.c_str(),
-                 f.file.c_str(), std::string(flow::to_string(r.outcome)).c_str(),
-                 static_cast<unsigned long long>(r.records_read), static_cast<unsigned long long>(r.accepted),
-                 static_cast<unsigned long long>(r.rejected), static_cast<unsigned long long>(r.inserted),
-                 static_cast<unsigned long long>(r.updated), static_cast<unsigned long long>(r.unchanged),
-                 static_cast<unsigned long long>(r.withdrawn), static_cast<unsigned long long>(r.held),
-                 static_cast<unsigned long long>(r.queued));
+    files.add({f.flow, f.file, std::string(flow::to_string(r.outcome)), std::to_string(r.records_read),
+               std::to_string(r.accepted), std::to_string(r.rejected), std::to_string(r.inserted),
+               std::to_string(r.updated), std::to_string(r.unchanged), std::to_string(r.withdrawn),
+               std::to_string(r.held), std::to_string(r.queued)});
   }
+  files.print(out);
   if (report.files.empty()) std::fprintf(out, "(no files waiting)\n");
   if (!report.sinks.empty()) {
-    std::fprintf(out, "\n%-14s %-14s %9s %6s %8s %8s %5s\n", "flow", "sink", "delivered", "files", "refused", "pending",
-                 "dead");
+    Table sinks({{"flow", 14},
+                 {"sink", 14},
+                 {"delivered", 9, true},
+                 {"files", 6, true},
+                 {"refused", 8, true},
+                 {"pending", 8, true},
+                 {"dead", 5, true}});
     for (const auto& s : report.sinks) {
-      std::fprintf(out, "%-14s %-14s %9llu %6llu %8llu %8llu %5llu\n", s.flow.c_str(), s.sink.c_str(),
-                   static_cast<unsigned long long>(s.delivered), static_cast<unsigned long long>(s.files),
-                   static_cast<unsigned long long>(s.refused), static_cast<unsigned long long>(s.pending),
-                   static_cast<unsigned long long>(s.dead));
+      sinks.add({s.flow, s.sink, std::to_string(s.delivered), std::to_string(s.files), std::to_string(s.refused),
+                 std::to_string(s.pending), std::to_string(s.dead)});
     }
+    std::fputc('\n', out);
+    sinks.print(out);
   }
 }
 
