@@ -106,8 +106,10 @@ TEST_F(SyncOnce, EveryFileRuleEndToEnd) {
   // Truncated: rejected whole, quarantined with its reason, ACK REJECTED.
   EXPECT_THAT(names("quarantine"),
               ::testing::ElementsAre("DE_245_OHS_20260803_0000003.DAT", "DE_245_OHS_20260803_0000003.DAT.reason"));
+  // The reason names the file as its record errors do (it is no longer in the inbox).
   EXPECT_THAT(test::read_file(dir_ / "quarantine/DE_245_OHS_20260803_0000003.DAT.reason"),
-              HasSubstr("file.no_trailer"));
+              ::testing::StartsWith("DE_245_OHS_20260803_0000003.DAT:4: file.no_trailer: "));
+  EXPECT_THAT(r.out, HasSubstr("\"DE_245_OHS_20260803_0000003.DAT:4: file.no_trailer: "));
   EXPECT_THAT(test::read_file(dir_ / "acks/DE_245_OHS_20260803_0000003.ACK"), HasSubstr("|REJECTED|3|0|3|"));
   // Sequence 4 after a rejected 3: held in the inbox, no ACK yet.
   EXPECT_THAT(names("inbox"), ::testing::ElementsAre("DE_245_OHS_20260804_0000004.DAT"));

@@ -431,6 +431,13 @@ Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, c
       }
       auto result = apply_inbound_file(file.string(), ctx);
       if (!result) return fail(std::move(result).error());
+      // The file's errors and warnings name it as its record errors do: by name (by the time they
+      // are read it has moved from the inbox to processed/ or quarantine/).
+      for (auto* errors : {&result->file_errors, &result->warnings}) {
+        for (auto& e : *errors) {
+          if (e.origin.file == file.string()) e.origin.file = name;
+        }
+      }
       FileReport fr{flow.name, name, std::move(*result), {}};
       const auto& r = fr.result;
       const std::string suffix = "." + std::to_string(r.ledger_id);
