@@ -306,5 +306,32 @@ TEST_F(FileRules, AFullThatWouldWithdrawMostOfItsVpdIsHeldUntilReleased) {
   EXPECT_TRUE(names("inbox").empty());
 }
 
+// Not a row of the table: DOMAIN.md names an extract DE_<VPD>_OHS_<YYYYMMDD>_<SEQ7>.DAT. When the
+// name gives another sequence or VPD than the header, the header decides (the interface's own
+// record), and the difference is a warning on stderr and in --json, never silent.
+TEST_F(FileRules, ANameThatDisagreesWithItsHeaderIsAppliedByTheHeaderWithAWarning) {
+  start();
+  put("DE_245_OHS_20260802_0000007.DAT", header("DELTA", 2), per("10000003"));
+  const auto r = sync();
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("warning: DE_245_OHS_20260802_0000007.DAT:1: file.name_mismatch: the name says VPD "
+                               "245, sequence 7 but the header VPD 245, sequence 2; the header's are used"));
+  EXPECT_THAT(ack("DE_245_OHS_20260802_0000007.DAT"),
+              StartsWith("ACK|DE_245_OHS_20260802_0000007.DAT|ACCEPTED|1|1|0|"));
+  EXPECT_EQ(live("person"), 3);
+  // Sequence 3 follows it (the header's 2), no gap; its name agrees: no warning.
+  put(name_of(3), header("DELTA", 3), per("10000004"));
+  const auto next = sync({"--json"});
+  EXPECT_EQ(next.exit_code, 0) << next.out << next.err;
+  EXPECT_THAT(next.out, HasSubstr("\"warnings\": []"));
+  EXPECT_EQ(live("person"), 4);
+  // A name of another shape (the source's pattern, DE_*.DAT, lets it in) is not read.
+  put("DE_245_0000009.DAT", header("DELTA", 4), per("10000005"));
+  const auto other = sync();
+  EXPECT_EQ(other.exit_code, 0) << other.out << other.err;
+  EXPECT_THAT(other.err, Not(HasSubstr("name_mismatch")));
+  EXPECT_EQ(live("person"), 5);
+}
+
 }  // namespace
 }  // namespace esrsync

@@ -140,6 +140,33 @@ Result<std::string> over_withdraw_limit(InboundContext& ctx, const InboundResult
          " --seq " + std::to_string(result.seq) + ")";
 }
 
+// DOMAIN.md names ESR files <DE|DI>_<VPD>_OHS_<YYYYMMDD>_<SEQ7>.<ext>. A name that gives another
+// VPD or sequence than the header is worth a look (a file renamed by hand, a sender's mistake): the
+// header decides, as the interface has it, and the difference is a warning. Names in other shapes
+// (a source's pattern may allow them) are not read.
+std::optional<Error> name_disagrees(const std::string& path, const InboundResult& result) {
+  const std::string name = std::filesystem::path(path).filename().string();
+  const auto digits = [](std::string_view text, std::size_t n) {
+    return text.size() == n && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  std::vector<std::string_view> parts;
+  std::string_view rest(name);
+  for (std::size_t at; (at = rest.find('_')) != std::string_view::npos; rest.remove_prefix(at + 1))
+    parts.push_back(rest.substr(0, at));
+  const std::size_t dot = rest.find('.');
+  if (parts.size() != 4 || parts[0].size() != 2 || parts[2] != "OHS" || !digits(parts[3], 8) || dot == 0 ||
+      !digits(rest.substr(0, dot), 7)) {
+    return std::nullopt;
+  }
+  const std::string vpd(parts[1]);
+  const std::int64_t seq = to_int(rest.substr(0, dot));
+  if (vpd == result.vpd && seq == result.seq) return std::nullopt;
+  return file_error(path, "file.name_mismatch",
+                    "the name says VPD " + vpd + ", sequence " + std::to_string(seq) + " but the header VPD " +
+                        result.vpd + ", sequence " + std::to_string(result.seq) + "; the header's are used",
+                    1);
+}
+
 // ESR files: the header decides whether the file may be applied at all (its VPD, sequence and
 // interface). Returns true when the file is not to be applied (its ledger row is written).
 Result<bool> check_header(const std::string& path, InboundContext& ctx, codec::Decoder& decoder, model::Record& record,
@@ -164,6 +191,7 @@ Result<bool> check_header(const std::string& path, InboundContext& ctx, codec::D
   result.interface = record.get("interface");
   result.extract_type = record.get("extract_type");
   result.seq = to_int(record.get("seq"));
+  if (auto mismatch = name_disagrees(path, result)) result.warnings.push_back(std::move(*mismatch));
 
   if (std::find(ctx.vpds.begin(), ctx.vpds.end(), result.vpd) == ctx.vpds.end()) {
     result.file_errors.push_back(
@@ -419,7 +447,8 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
   result.unchanged = counts.unchanged;
   result.withdrawn = counts.withdrawn;
   result.repeated_keys = counts.repeated_keys;
-  result.warnings = repeat_warnings(path, counts);
+  for (auto& w : repeat_warnings(path, counts))
+    result.warnings.push_back(std::move(w));
   result.queued = counts.queued;
   result.held = counts.held;
   result.flagged = counts.flagged;
