@@ -432,6 +432,7 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
       held.extract_type = result.extract_type;
       held.seq = result.seq;
       held.records_read = result.records_read;
+      held.warnings = std::move(result.warnings);
       held.file_errors.push_back(file_error(path, std::string(kMassWithdrawalRule), *over, 1));
       auto id = record_unapplied(ctx, path, held, store::FileStatus::held);
       if (!id) return fail(std::move(id).error());

@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
+#include <array>
 #include <filesystem>
 
 #include "esrsync/store/sqlite.hpp"
@@ -32,6 +35,35 @@ TEST(Sqlite, OpensWithDurableSettings) {
   EXPECT_EQ(pragma(*db, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(pragma(*db, "PRAGMA synchronous"), "2");  // FULL
   EXPECT_EQ(pragma(*db, "PRAGMA foreign_keys"), "1");
+}
+
+// A new store is made with kPageSize pages; a store made with other pages (by an older esrsync,
+// with SQLite's 4 KiB default) keeps them, with its data, through every later open and migration.
+TEST(Sqlite, ANewStoreGetsTheChosenPageSizeAndAnOldOneKeepsItsOwn) {
+  test::TempDir dir;
+  {
+    auto db = SqliteDb::open((dir / "new.db").string());
+    ASSERT_TRUE(db) << db.error().to_string();
+    ASSERT_TRUE(db->migrate(std::array{kV1}));
+    EXPECT_EQ(pragma(*db, "PRAGMA page_size"), std::to_string(kPageSize));
+  }
+  {
+    sqlite3* raw = nullptr;  // the way an older esrsync made its stores: SQLite's defaults
+    ASSERT_EQ(sqlite3_open((dir / "old.db").c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw,
+                           "PRAGMA page_size=4096; PRAGMA journal_mode=WAL; CREATE TABLE person (person_number "
+                           "TEXT PRIMARY KEY, hash TEXT NOT NULL); INSERT INTO person VALUES ('10000001', 'h');",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  for (int open = 0; open < 2; ++open) {
+    auto db = SqliteDb::open((dir / "old.db").string());
+    ASSERT_TRUE(db) << db.error().to_string();
+    EXPECT_EQ(pragma(*db, "PRAGMA page_size"), "4096");
+    EXPECT_EQ(pragma(*db, "SELECT hash FROM person WHERE person_number = '10000001'"), "h");
+    ASSERT_TRUE(db->exec("INSERT OR REPLACE INTO person VALUES ('10000002', 'h2')"));
+  }
 }
 
 // ESRSYNC_SQL_SLOW_MS=N reports statements that took N ms or more: the SQL text, never a bound value.

@@ -90,6 +90,9 @@ struct Migration {
   std::string_view sql;
 };
 
+// The page size of a store created now (an existing store keeps its own): see SqliteDb::open.
+inline constexpr int kPageSize = 8192;
+
 class SqliteDb {
  public:
   // Opens (creating if absent) the database at `path`. Errors (Errc::io): store.open,
