@@ -501,6 +501,56 @@ TEST_F(SyncOnce, CompactingTheStoreGivesFreeSpaceBackAndKeepsTheData) {
   EXPECT_EQ(sync().exit_code, 1);           // (a partial file)
 }
 
+// A store made by an older esrsync (4 KiB pages, SQLite's default) works as it is; `store compact`
+// rewrites it with the pages a new store gets, keeping every record, and it goes on working.
+TEST_F(SyncOnce, CompactingAnOlderStoreGivesItTheNewPageSize) {
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  ASSERT_EQ(sync().exit_code, 0);
+  const auto store = dir_ / "state/esrsync.db";
+  {
+    auto db = store::SqliteDb::open(store.string());
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec("PRAGMA journal_mode=DELETE; PRAGMA page_size=4096; VACUUM; PRAGMA journal_mode=WAL"));
+  }
+  drop("DE_245_OHS_20260802_0000002.DAT");
+  ASSERT_EQ(sync().exit_code, 1);  // the older store works as it is (a partial file)
+  const auto records = [&]() -> std::string {
+    auto db = store::SqliteDb::open(store.string());
+    if (!db) return db.error().to_string();
+    auto rows = db->prepare(
+        "SELECT group_concat(record_key || ':' || content_hash || ':' || withdrawn) FROM "
+        "(SELECT * FROM canonical_record ORDER BY record_key, entity)");
+    if (!rows) return rows.error().to_string();
+    if (!rows->step().value_or(false)) return "no row";
+    return std::string(rows->column_text(0));
+  };
+  const std::string before = records();
+  ASSERT_THAT(before, HasSubstr("10000002:"));
+  const auto queued = esrsync({"queue", "list", "--json"}).out;
+
+  const auto r = esrsync({"store", "compact", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report["page_size_before"].get<int>(), 4096);
+  EXPECT_EQ(report["page_size_after"].get<int>(), store::kPageSize);
+  EXPECT_EQ(records(), before);
+  EXPECT_EQ(esrsync({"queue", "list", "--json"}).out, queued);
+  {
+    auto db = store::SqliteDb::open(store.string());
+    ASSERT_TRUE(db);
+    auto mode = db->journal_mode("wal");  // "wal" if it is in WAL mode already, and no change
+    ASSERT_TRUE(mode);
+    EXPECT_EQ(*mode, "wal");
+    EXPECT_FALSE(fs::exists(dir_ / "state/esrsync.db-journal"));
+  }
+  // Compacting again: the pages are right already, a plain compaction.
+  const auto again = esrsync({"store", "compact"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, Not(HasSubstr("rewritten as pages")));
+  drop("DE_245_OHS_20260803_0000003.DAT");
+  EXPECT_EQ(sync().exit_code, 1);  // and the store goes on working (a truncated file rejected)
+}
+
 TEST_F(SyncOnce, ConfigurationErrorsExitTwo) {
   test::write_file(dir_ / "esrsync.toml", "[store]\npath = \"state/esrsync.db\"\ncolour = \"red\"\n");
   const auto r = sync();

@@ -133,11 +133,12 @@ class SyncEnvironment : public ::testing::Test {
   TempDir dir_;
 
   // `esrsync <args> --config <this config>` (for the operator commands).
-  ProcessResult esrsync(std::vector<std::string> args) {
-    args.insert(args.begin(), ESRSYNC_BINARY);
-    args.emplace_back("--config");
-    args.push_back((dir_ / "esrsync.toml").string());
-    return run_process(args);
+  ProcessResult esrsync(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{ESRSYNC_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.emplace_back("--config");
+    argv.push_back((dir_ / "esrsync.toml").string());
+    return run_process(argv);
   }
 };
 

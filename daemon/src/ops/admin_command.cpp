@@ -20,6 +20,7 @@
 #include "esrsync/store/recon_queue.hpp"
 #include "esrsync/store/record_store.hpp"
 #include "esrsync/store/schema.hpp"
+#include "esrsync/store/sqlite.hpp"
 #include "esrsync/store/transfer_log.hpp"
 
 namespace esrsync::ops {
@@ -547,22 +548,45 @@ int run_store_compact(const AdminOptions& o, std::FILE* out, std::FILE* err) {
     return ec ? bytes : bytes + wal;
   };
   std::int64_t free_bytes = 0;
+  std::int64_t page_size = 0;
   {
     auto free_pages = db->prepare("SELECT freelist_count, page_size FROM pragma_freelist_count(), pragma_page_size()");
     if (!free_pages) return store_error(free_pages.error(), err);
     auto row = free_pages->step();
     if (!row) return store_error(row.error(), err);
-    free_bytes = free_pages->column_int64(0) * free_pages->column_int64(1);
+    page_size = free_pages->column_int64(1);
+    free_bytes = free_pages->column_int64(0) * page_size;
   }  // finished: VACUUM needs no statement in progress
   const auto before = on_disk();
+  const auto failed = [&](const std::string& step, const Error& e) {
+    return store_error(make_error(Errc::io, "store.compact", step + " failed: " + e.message, Origin{config.store_path}),
+                       err);
+  };
+  // A store made by an older esrsync has smaller pages than a new one (store/sqlite.hpp). SQLite
+  // changes the page size only in a VACUUM outside WAL mode: the store is rewritten with a rollback
+  // journal (as atomic: a crash leaves the store as it was), then put back in WAL mode. Another
+  // process reading the store keeps it in WAL mode: then it is compacted with its pages as they are.
+  bool resized = false;
+  if (page_size != store::kPageSize) {
+    auto mode = db->journal_mode("delete");
+    if (!mode) return failed("PRAGMA journal_mode=DELETE", mode.error());
+    if (*mode == "delete") {
+      Status vacuumed = db->exec("PRAGMA page_size=" + std::to_string(store::kPageSize) + "; VACUUM");
+      auto wal = db->journal_mode("wal");
+      if (!vacuumed) return failed("VACUUM", vacuumed.error());
+      if (!wal) return failed("PRAGMA journal_mode=WAL", wal.error());
+      resized = true;
+    }
+  }
   // VACUUM copies the store into a temporary database (SQLite's temporary directory) and back
   // through the WAL, then the checkpoint writes it into the file and empties the WAL.
   for (const char* step : {"VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"}) {
-    if (auto ok = db->exec(step); !ok) {
-      return store_error(make_error(Errc::io, "store.compact", std::string(step) + " failed: " + ok.error().message,
-                                    Origin{config.store_path}),
-                         err);
-    }
+    if (resized) break;
+    if (auto ok = db->exec(step); !ok) return failed(step, ok.error());
+  }
+  std::int64_t page_size_after = page_size;
+  if (auto size = db->prepare("PRAGMA page_size"); size && size->step().value_or(false)) {
+    page_size_after = size->column_int64(0);
   }
   const auto after = on_disk();
   if (o.json) {
@@ -570,13 +594,19 @@ int run_store_compact(const AdminOptions& o, std::FILE* out, std::FILE* err) {
                  json{{"path", config.store_path},
                       {"bytes_before", before},
                       {"bytes_after", after},
-                      {"free_bytes_before", free_bytes}}
+                      {"free_bytes_before", free_bytes},
+                      {"page_size_before", page_size},
+                      {"page_size_after", page_size_after}}
                      .dump()
                      .c_str());
   } else {
     std::fprintf(out, "store: %s compacted: %.1f MB -> %.1f MB (%.1f MB of it was free space)\n",
                  config.store_path.c_str(), static_cast<double>(before) / 1e6, static_cast<double>(after) / 1e6,
                  static_cast<double>(free_bytes) / 1e6);
+    if (page_size_after != page_size) {
+      std::fprintf(out, "store: pages of %lld bytes, rewritten as pages of %lld bytes\n",
+                   static_cast<long long>(page_size), static_cast<long long>(page_size_after));
+    }
   }
   return 0;
 }
