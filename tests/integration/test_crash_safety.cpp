@@ -112,12 +112,7 @@ class CrashSafety : public ::testing::Test {
       const int null = open("/dev/null", O_WRONLY);
       dup2(null, 1);
       dup2(null, 2);
-      std::vector<char*> argv;
-      for (const auto& a : args)
-        argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
+      test::exec_or_exit(args);
     }
     usleep(static_cast<useconds_t>(delay_us));  // the crash point: a random moment of the run
     kill(pid, SIGKILL);

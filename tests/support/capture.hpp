@@ -38,6 +38,17 @@ inline std::string read_file(const std::filesystem::path& path) {
   return s.str();
 }
 
+// Everything written to `file` so far (a std::tmpfile() a test gave the code under test).
+inline std::string read_back(std::FILE* file) {
+  std::fflush(file);
+  std::rewind(file);
+  std::string text;
+  char buffer[4096];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, file)) > 0;)
+    text.append(buffer, n);
+  return text;
+}
+
 inline void write_file(const std::filesystem::path& path, const std::string& text) {
   std::filesystem::create_directories(path.parent_path());
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

@@ -25,6 +25,16 @@ struct ProcessResult {
   std::string err;
 };
 
+// In a forked child: becomes the program argv[0] with arguments argv, or exits 127.
+[[noreturn]] inline void exec_or_exit(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  execv(args[0], args.data());
+  _exit(127);
+}
+
 inline ProcessResult run_process(const std::vector<std::string>& argv,
                                  std::chrono::milliseconds deadline = std::chrono::seconds(60),
                                  const std::string& cwd = {}) {
@@ -39,12 +49,7 @@ inline ProcessResult run_process(const std::vector<std::string>& argv,
     const int devnull = open("/dev/null", O_RDONLY);
     dup2(devnull, 0);
     if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(127);
-    std::vector<char*> args;
-    for (const auto& a : argv)
-      args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
+    exec_or_exit(argv);
   }
   close(out_pipe[1]);
   close(err_pipe[1]);
@@ -103,12 +108,7 @@ inline ProcessResult run_on_terminal(const std::vector<std::string>& argv, unsig
   const pid_t pid = forkpty(&master, nullptr, nullptr, &size);
   if (pid < 0) return result;
   if (pid == 0) {
-    std::vector<char*> args;
-    for (const auto& a : argv)
-      args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
+    exec_or_exit(argv);
   }
   const auto until = std::chrono::steady_clock::now() + deadline;
   char buffer[65536];

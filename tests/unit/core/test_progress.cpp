@@ -6,6 +6,7 @@
 #include <string>
 
 #include "esrsync/core/progress.hpp"
+#include "support/capture.hpp"
 
 namespace esrsync {
 namespace {
@@ -18,15 +19,7 @@ class ProgressTest : public ::testing::Test {
   std::unique_ptr<Progress> make(std::size_t width = 80) {
     return std::make_unique<Progress>(file_.get(), width, 1000ms, [this] { return now_; });
   }
-  std::string written() {
-    std::fflush(file_.get());
-    std::rewind(file_.get());
-    std::string text;
-    char buffer[4096];
-    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, file_.get())) > 0;)
-      text.append(buffer, n);
-    return text;
-  }
+  std::string written() { return test::read_back(file_.get()); }
 
   struct Close {
     void operator()(std::FILE* f) const { std::fclose(f); }

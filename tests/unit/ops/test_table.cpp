@@ -5,6 +5,7 @@
 #include <string>
 
 #include "esrsync/ops/table.hpp"
+#include "support/capture.hpp"
 
 namespace esrsync::ops {
 namespace {
@@ -15,12 +16,7 @@ std::string printed(const Table& table) {
   };
   const std::unique_ptr<std::FILE, Close> file{std::tmpfile()};
   table.print(file.get());
-  std::rewind(file.get());
-  std::string text;
-  char buffer[4096];
-  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0;)
-    text.append(buffer, n);
-  return text;
+  return test::read_back(file.get());
 }
 
 TEST(Table, ColumnsKeepTheirUsualWidthNumbersToTheRightTheLastColumnUnpadded) {
