@@ -7,6 +7,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include "esrsync/store/sqlite.hpp"
 #include "support/sync_environment.hpp"
 
 namespace esrsync {
@@ -30,6 +31,55 @@ class DiskFull : public test::SyncEnvironment {
     return ::mount("tmpfs", (dir_ / mounted_).c_str(), "tmpfs", MS_REMOUNT, options.c_str()) == 0;
   }
   std::string mounted_;
+
+  // `store compact` with no room to rewrite the store: a clear error, the store as it was; with room,
+  // it compacts. `older`: a store made with 4 KiB pages, which compact rewrites through a rollback
+  // journal with the new page size; on failure it keeps its pages and its WAL mode.
+  void compact_without_room(bool older) {
+    const std::filesystem::path dir = dir_.path();
+    const auto gen = test::run_process({ESRSYNC_BENCH_GEN, "esr-full", "--persons", "3000"});
+    ASSERT_EQ(gen.exit_code, 0);
+    test::write_file(dir / "inbox/DE_245_OHS_20260801_0000001.DAT", gen.out);
+    ASSERT_EQ(sync().exit_code, 0);
+    const auto store_path = (dir / "state/esrsync.db").string();
+    const auto pages = [&]() -> std::string {
+      auto db = store::SqliteDb::open(store_path);
+      if (!db) return db.error().to_string();
+      auto mode = db->journal_mode("wal");  // "wal" when it is in WAL mode already: nothing changes
+      if (!mode) return mode.error().to_string();
+      auto size = db->prepare("PRAGMA page_size");
+      if (!size || !size->step().value_or(false)) return "no page size";
+      return *mode + " " + std::to_string(size->column_int64(0));
+    };
+    if (older) {
+      auto db = store::SqliteDb::open(store_path);
+      ASSERT_TRUE(db);
+      ASSERT_TRUE(db->exec("PRAGMA journal_mode=DELETE; PRAGMA page_size=4096; VACUUM; PRAGMA journal_mode=WAL"));
+    }
+    const std::string made = older ? "wal 4096" : "wal " + std::to_string(store::kPageSize);
+    ASSERT_EQ(pages(), made);
+    const auto delivered = esrsync({"queue", "list", "--state", "delivered", "--limit", "100000", "--json"}).out;
+    ASSERT_THAT(delivered, HasSubstr("\"state\": \"delivered\""));
+
+    // Fill the disk but for 64 KiB.
+    const auto filler = dir / "state/filler";
+    const auto space = std::filesystem::space(dir / "state");
+    test::write_file(filler, std::string(space.available - 64 * 1024, 'x'));
+    const auto full = esrsync({"store", "compact"});
+    EXPECT_EQ(full.exit_code, 2);
+    EXPECT_THAT(full.err, HasSubstr("store.compact"));
+    EXPECT_THAT(full.err, HasSubstr("VACUUM failed"));
+    EXPECT_EQ(esrsync({"queue", "list", "--state", "delivered", "--limit", "100000", "--json"}).out, delivered);
+    EXPECT_EQ(pages(), made);
+    EXPECT_FALSE(std::filesystem::exists(dir / "state/esrsync.db-journal"));
+
+    std::filesystem::remove(filler);
+    const auto done = esrsync({"store", "compact"});
+    EXPECT_EQ(done.exit_code, 0) << done.err;
+    EXPECT_THAT(done.out, HasSubstr("compacted"));
+    EXPECT_EQ(esrsync({"queue", "list", "--state", "delivered", "--limit", "100000", "--json"}).out, delivered);
+    EXPECT_EQ(pages(), "wal " + std::to_string(store::kPageSize));
+  }
 };
 
 TEST_F(DiskFull, ClearErrorNothingLostThenAppliedWhenThereIsRoom) {
@@ -83,33 +133,16 @@ TEST_F(DiskFull, AFullSinkDiskDelaysDeliveryAndLosesNothing) {
   EXPECT_TRUE(part_names().empty());
 }
 
-// `store compact` with no room to rewrite the store: a clear error, the store as it was; with room,
-// it compacts.
 TEST_F(DiskFull, CompactingWithoutRoomFailsClearlyAndLeavesTheStoreAsItWas) {
   if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root (CI runs as root)";
   ASSERT_TRUE(mount_small("32m")) << "cannot mount a tmpfs here";
-  const auto gen = test::run_process({ESRSYNC_BENCH_GEN, "esr-full", "--persons", "3000"});
-  ASSERT_EQ(gen.exit_code, 0);
-  test::write_file(dir_ / "inbox/DE_245_OHS_20260801_0000001.DAT", gen.out);
-  ASSERT_EQ(sync().exit_code, 0);
-  const auto delivered = esrsync({"queue", "list", "--state", "delivered", "--limit", "100000", "--json"}).out;
-  ASSERT_THAT(delivered, HasSubstr("\"state\": \"delivered\""));
+  compact_without_room(false);
+}
 
-  // Fill the disk but for 64 KiB.
-  const auto filler = dir_ / "state/filler";
-  const auto space = std::filesystem::space(dir_ / "state");
-  test::write_file(filler, std::string(space.available - 64 * 1024, 'x'));
-  const auto full = esrsync({"store", "compact"});
-  EXPECT_EQ(full.exit_code, 2);
-  EXPECT_THAT(full.err, HasSubstr("store.compact"));
-  EXPECT_THAT(full.err, HasSubstr("VACUUM failed"));
-  EXPECT_EQ(esrsync({"queue", "list", "--state", "delivered", "--limit", "100000", "--json"}).out, delivered);
-
-  std::filesystem::remove(filler);
-  const auto done = esrsync({"store", "compact"});
-  EXPECT_EQ(done.exit_code, 0) << done.err;
-  EXPECT_THAT(done.out, HasSubstr("compacted"));
-  EXPECT_EQ(esrsync({"queue", "list", "--state", "delivered", "--limit", "100000", "--json"}).out, delivered);
+TEST_F(DiskFull, CompactingAnOlderStoreWithoutRoomKeepsItsPagesAndItsWalMode) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root (CI runs as root)";
+  ASSERT_TRUE(mount_small("32m")) << "cannot mount a tmpfs here";
+  compact_without_room(true);
 }
 
 }  // namespace

@@ -572,22 +572,20 @@ int run_store_compact(const AdminOptions& o, std::FILE* out, std::FILE* err) {
     if (!mode) return failed("PRAGMA journal_mode=DELETE", mode.error());
     if (*mode == "delete") {
       Status vacuumed = db->exec("PRAGMA page_size=" + std::to_string(store::kPageSize) + "; VACUUM");
-      auto wal = db->journal_mode("wal");
+      auto wal = db->journal_mode("wal");  // back in WAL mode whether or not the VACUUM went through
       if (!vacuumed) return failed("VACUUM", vacuumed.error());
       if (!wal) return failed("PRAGMA journal_mode=WAL", wal.error());
       resized = true;
     }
   }
-  // VACUUM copies the store into a temporary database (SQLite's temporary directory) and back
-  // through the WAL, then the checkpoint writes it into the file and empties the WAL.
-  for (const char* step : {"VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"}) {
-    if (resized) break;
-    if (auto ok = db->exec(step); !ok) return failed(step, ok.error());
+  // Otherwise VACUUM copies the store into a temporary database (SQLite's temporary directory) and
+  // back through the WAL, then the checkpoint writes it into the file and empties the WAL.
+  if (!resized) {
+    for (const char* step : {"VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"}) {
+      if (auto ok = db->exec(step); !ok) return failed(step, ok.error());
+    }
   }
-  std::int64_t page_size_after = page_size;
-  if (auto size = db->prepare("PRAGMA page_size"); size && size->step().value_or(false)) {
-    page_size_after = size->column_int64(0);
-  }
+  const std::int64_t page_size_after = resized ? store::kPageSize : page_size;
   const auto after = on_disk();
   if (o.json) {
     std::fprintf(out, "%s\n",
