@@ -278,7 +278,7 @@ class Store:
         self.db = sqlite3.connect(path, isolation_level=None, cached_statements=64)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("PRAGMA cache_size=-65536")  # 64 MiB, as esrsync
+        self.db.execute("PRAGMA cache_size=-16384")  # 16 MiB, as esrsync
         self.db.executescript(SCHEMA)
 
     def add_file(self, name, checksum, vpd, seq, status, read=0, accepted=0, rejected=0, reason=""):

@@ -50,7 +50,7 @@ def one_run(store, keys):
             while f.read(1 << 20):
                 pass
         db = sqlite3.connect(copy, isolation_level=None)
-        for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA cache_size=-65536"):
+        for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA cache_size=-16384"):
             db.execute(pragma)
         wal = copy + "-wal"
         t0 = time.perf_counter()

@@ -183,10 +183,13 @@ Result<SqliteDb> SqliteDb::open(const std::string& path, SqliteOptions options) 
   if (auto sized = out.exec("PRAGMA page_size=" + std::to_string(kPageSize)); !sized) {
     return fail(Errc::io, "store.pragma", sized.error().message, Origin{path});
   }
-  // A 64 MiB page cache: a FULL extract touches every record's page, and the default 2 MiB cache
-  // turns that into a read(2) per lookup.
+  // A 16 MiB page cache (SQLite's default is 2 MiB). Measured at 1.5 M persons (docs/performance.md
+  // "Sessions 10-12"): 64 MiB made no step faster and the DELTA slower (1.73 s against 1.22-1.40 s),
+  // every new page of the cache costing the kernel a zeroed page; 16 MiB also takes a first FULL's
+  // peak RSS from 166 MB to 113 MB.
+  const std::string cache = "PRAGMA cache_size=-" + std::to_string(kPageCacheKib);
   for (const char* pragma :
-       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", "PRAGMA cache_size=-65536"}) {
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", cache.c_str()}) {
     auto stmt = out.prepare(pragma);
     if (!stmt) return fail(Errc::io, "store.pragma", stmt.error().message, Origin{path});
     auto row = stmt->step();

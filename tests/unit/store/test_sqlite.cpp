@@ -35,6 +35,7 @@ TEST(Sqlite, OpensWithDurableSettings) {
   EXPECT_EQ(pragma(*db, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(pragma(*db, "PRAGMA synchronous"), "2");  // FULL
   EXPECT_EQ(pragma(*db, "PRAGMA foreign_keys"), "1");
+  EXPECT_EQ(pragma(*db, "PRAGMA cache_size"), std::to_string(-kPageCacheKib));  // KiB, not pages
 }
 
 // A new store is made with kPageSize pages; a store made with other pages (by an older esrsync,

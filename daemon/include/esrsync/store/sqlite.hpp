@@ -92,6 +92,8 @@ struct Migration {
 
 // The page size of a store created now (an existing store keeps its own): see SqliteDb::open.
 inline constexpr int kPageSize = 8192;
+// The page cache each connection keeps, in KiB: see SqliteDb::open.
+inline constexpr int kPageCacheKib = 16384;
 
 class SqliteDb {
  public:
