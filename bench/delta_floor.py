@@ -6,7 +6,7 @@
 STORE is an esrsync store after bench/run_sync.sh (bench/work/sync/esrsync_p1500000/state/esrsync.db);
 DELTA_FILE the DELTA extract it applied. Each run copies the store (and nothing else) to a temporary
 directory beside it, waits for the copy to reach the disk, reads it once (a warm page cache, as
-run_sync.sh gives each step), then, with the store's own settings (WAL, synchronous=FULL, a 64 MiB
+run_sync.sh gives each step), then, with the store's own settings (WAL, synchronous=FULL, a 16 MiB
 page cache), rewrites one column of each PER record of the DELTA in one transaction:
 
     UPDATE canonical_record SET updated_ms = updated_ms + 1

@@ -128,10 +128,10 @@ Status PersonIndex::begin_bulk() {
 Status PersonIndex::end_bulk() {
   if (!bulk_) return {};
   // SQLite sorts an index's keys in runs of at most the page cache's size and, with PRAGMA threads,
-  // hands each full run to a helper thread to sort while it reads on, then merges the runs. The
-  // store's 64 MiB cache made one run per index, sorted on one core (6.9 s for 1.5 M persons);
-  // runs of 4 MiB sorted beside the reading take 3.2 s on two cores. The runs go to temporary
-  // files (SQLite's temporary directory); the cache is set back afterwards.
+  // hands each full run to a helper thread to sort while it reads on, then merges the runs. A
+  // 64 MiB cache made one run per index, sorted on one core (6.9 s for 1.5 M persons); runs of 4 MiB sorted beside the
+  // reading take 3.2 s on two cores. The runs go to temporary files (SQLite's temporary directory); the cache is set
+  // back afterwards.
   auto cache = db_.prepare("PRAGMA cache_size");
   if (!cache) return fail(std::move(cache).error());
   if (auto row = cache->step(); !row) return fail(std::move(row).error());
