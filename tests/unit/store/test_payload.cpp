@@ -1,6 +1,6 @@
 // The packed form of stored payloads (store/payload.hpp): what goes in comes out whole, a damaged
 // payload is an error, payloads stored before packing are read as they are, and the v1 dictionary
-// (needed to read every payload packed with it) never changes.
+// and the v2 layouts (needed to read every payload packed with them) never change.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -50,6 +50,50 @@ TEST(PayloadTest, WhatIsPackedIsReadBackWhole) {
   EXPECT_EQ(*unpack_payload(std::string_view(out).substr(4)), kPerson);
 }
 
+// Canonical JSON of the four stored entities takes the v2 layout; anything else the v1 frame, and
+// both come back byte for byte.
+TEST(PayloadTest, CanonicalRecordsTakeTheirLayoutAndAnythingElseTheDictionary) {
+  const std::string immunisation =
+      R"({"entity":"immunisation","fields":{"action":"A","event_id":"EV-1","provider_code":"OHX",)"
+      R"("person_number":"10000000","surname":"O'Brien \"Bea\" \\ \u0001","date_of_birth":"1980-11-06",)"
+      R"("antigen":"HEPB","kind":"vaccination","status":"COMPLETED","event_date":"2025-01-02","dose":"3",)"
+      R"("vaccine_name":""}})";
+  const std::string clearance =
+      R"({"entity":"clearance","fields":{"person_number":"10000000","assignment_number":"10000000-1",)"
+      R"("clearance_type":"STANDARD","outcome":"CLEARED","outcome_date":"2025-03-01","provider_code":"OHX"}})";
+  const std::string no_fields = R"({"entity":"assignment","fields":{}})";
+  for (const std::string& json : {kPerson, immunisation, clearance, no_fields}) {
+    const std::string p = packed(json);
+    EXPECT_EQ(static_cast<unsigned char>(p.front()), 0x02) << json;
+    auto back = unpack_payload(p);
+    ASSERT_TRUE(back) << back.error().to_string();
+    EXPECT_EQ(*back, json);
+  }
+  const std::string others[] = {
+      R"({"entity":"ack","fields":{"file_name":"x"}})",                             // not a stored entity
+      R"({"entity":"person","fields":{"surname":"A","person_number":"1"}})",        // out of layout order
+      R"({"entity":"person","fields":{"person_number":"1","shoe_size":"9"}})",      // not in the layout
+      R"({"entity":"person","fields":{"person_number":"1","person_number":"2"}})",  // twice
+      R"({"entity":"immunisation","fields":{"dose":3}})",                           // not a string
+      R"({"entity":"person","fields":{"person_number":"1"}} )",                     // anything after
+      R"({"entity":"person","fields":{"person_number":"1"})",                       // cut short
+      R"({"entity":"person","fields":{"person_number":"1})",
+      R"({"entity":"person","fields":{"person_number":"1",}})",
+      R"({"entity":"person","fields":{"person_number)",
+      R"({"entity":"person","fields":{"person_number":"\)",
+      R"({"entity":"person","fields":)",
+      R"({"entity":"persons","fields":{}})",
+      R"({"entity":"person")",
+  };
+  for (const std::string& json : others) {
+    const std::string p = packed(json);
+    EXPECT_EQ(static_cast<unsigned char>(p.front()), 0x01) << json;
+    auto back = unpack_payload(p);
+    ASSERT_TRUE(back) << back.error().to_string();
+    EXPECT_EQ(*back, json);
+  }
+}
+
 TEST(PayloadTest, ARecordPacksToUnderHalfItsSize) {
   // What the dictionary is for: the field names every record repeats.
   EXPECT_LT(packed(kPerson).size() * 2, kPerson.size());
@@ -66,9 +110,18 @@ TEST(PayloadTest, ADamagedPayloadIsAnErrorNeverAnotherRecord) {
   std::string flipped = good;
   flipped[good.size() / 2] = static_cast<char>(flipped[good.size() / 2] ^ 0x20);
   std::string unknown_tag = good;
-  unknown_tag[0] = 0x02;
-  for (const std::string& bad : {flipped, good.substr(0, good.size() - 3), good.substr(0, 3), unknown_tag,
-                                 std::string("\x01", 1), std::string("not json")}) {
+  unknown_tag[0] = 0x7F;
+  std::string length = good;  // the first field's length
+  length[6] = static_cast<char>(length[6] + 1);
+  std::string layout = good;
+  layout[1] = 0x04;
+  std::string v1 = packed(R"({"entity":"ack","fields":{"file_name":"DE_245_OHS_20260801_0000001.DAT"}})");
+  std::string v1_flipped = v1;
+  v1_flipped[v1.size() / 2] = static_cast<char>(v1_flipped[v1.size() / 2] ^ 0x20);
+  ASSERT_EQ(v1.front(), 0x01);
+  for (const std::string& bad : {flipped, good.substr(0, good.size() - 3), good.substr(0, 3), good + "x", length,
+                                 layout, unknown_tag, v1_flipped, v1.substr(0, v1.size() - 3), v1.substr(0, 3),
+                                 std::string("\x01", 1), std::string("\x02", 1), std::string("not json")}) {
     auto r = unpack_payload(bad);
     ASSERT_FALSE(r) << "read as: " << *r;
     EXPECT_EQ(r.error().rule, "store.payload");
@@ -84,6 +137,17 @@ TEST(PayloadTest, TheV1DictionaryNeverChanges) {
       "6e270bda624ed1fc06b9df94851deb216d3dc225dcb8484f76a7671eb51872bf2a243e1200508b82388271a495cfcf2a8cc5"
       "5062168896ca8976203b3343078ea11cb22923c7a1ecec8226089e00b8011dca37860b0cfd0d01040bc27630");
   EXPECT_EQ(*unpack_payload(golden), kPerson);
+}
+
+TEST(PayloadTest, TheV2LayoutsNeverChange) {
+  // Every payload packed with tag 0x02 is rebuilt from its layout's field names and checked with the
+  // same function: these bytes, packed when v2 was made, must read back for as long as stores last.
+  const std::string golden = hex_decode(
+      "020060b5b7ed000931303030303030300945353436373137350a474b363031353531420b39393532363337303938044d"
+      "7273084976616e6f7661065369c3a26e000b313938302d31312d30360246177369616e2e6976616e6f76613539406e68"
+      "732e6e65740c3037373537383132383930094444323320334e420259");
+  EXPECT_EQ(*unpack_payload(golden), kPerson);
+  EXPECT_EQ(packed(kPerson), golden);
 }
 
 }  // namespace

@@ -1,15 +1,22 @@
 #pragma once
 // How a record's canonical JSON is kept in the store (canonical_record.payload and
-// change_history.payload): packed, a zstd frame compressed against a dictionary built into
-// esrsync. A canonical record is ~350 bytes of JSON, about half of it field names that every
-// record of its entity repeats; one record alone compresses poorly, against the dictionary (those
-// names and common values) to about 40 %. Half the bytes a first load writes and a FULL reads.
+// change_history.payload): packed. A canonical record is ~350 bytes of JSON, about half of it field
+// names that every record of its entity repeats.
 //
-// Layout: a tag byte, then the frame (with its content size and a content checksum, so a damaged
-// payload is an error, never another record). Tag 0x01: dictionary v1 (kPayloadDictionaryV1).
-// JSON never starts with that byte, so a payload written before packing existed (plain JSON,
-// starting with '{') is read as it is: no migration rewrites a store. A dictionary is never
-// changed once released: another one would get a tag of its own.
+// Layout: a tag byte, then
+// * tag 0x02: the record's values alone. The canonical JSON of a person,
+//   assignment, immunisation or clearance whose fields follow that entity's v2 layout (the field
+//   names in schema order, pinned in payload.cpp) is kept as the layout's number, a 32-bit check of
+//   the JSON, and each field's value bytes with their length; the JSON is rebuilt from the layout.
+//   ~38 % of the JSON's size, and about five times cheaper to make than a zstd frame of one record
+//   (0.3 µs against 1.5 µs on the bench machine; a frame's cost is mostly fixed, whatever its size).
+//   A first load packs 3.45 M records on the decoding thread: zstd took 6–7 s of CPU there.
+// * tag 0x01: a zstd frame compressed against a dictionary built into esrsync (kPayloadDictionaryV1),
+//   with its content size and a content checksum: any other JSON (about 40 % of its size).
+// A damaged payload of either kind is an error, never another record. JSON never starts with
+// either byte, so a payload written before packing existed (plain JSON, starting with '{') is read
+// as it is: no migration rewrites a store. A dictionary or layout is never changed once released:
+// another one would get a tag of its own.
 
 #include <string>
 #include <string_view>
