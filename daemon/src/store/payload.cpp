@@ -148,8 +148,11 @@ bool pack_v2(std::string_view json, std::string& out) {
   std::array<std::string_view, kMaxLayoutFields> values{};
   std::array<bool, kMaxLayoutFields> present{};
   std::size_t next = 0;  // fields come in layout order: the next one is at or after this
-  bool open = at < json.size() && json[at] != '}';
-  if (!open) ++at;
+  bool open = true;      // the fields' object, until its closing brace
+  if (at < json.size() && json[at] == '}') {
+    ++at;
+    open = false;
+  }
   while (open) {
     if (at >= json.size() || json[at] != '"') return false;
     const std::size_t name_end = json.find('"', at + 1);

@@ -82,6 +82,7 @@ TEST(PayloadTest, CanonicalRecordsTakeTheirLayoutAndAnythingElseTheDictionary) {
       R"({"entity":"person","fields":{"person_number)",
       R"({"entity":"person","fields":{"person_number":"\)",
       R"({"entity":"person","fields":)",
+      R"({"entity":"assignment","fields":{)",  // found by the fuzzer: cut right after the brace
       R"({"entity":"persons","fields":{}})",
       R"({"entity":"person")",
   };
