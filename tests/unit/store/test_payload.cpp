@@ -5,7 +5,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "esrsync/codec/json_lines.hpp"
 #include "esrsync/core/checksum.hpp"
+#include "esrsync/model/schema.hpp"
 #include "esrsync/store/payload.hpp"
 
 namespace esrsync::store {
@@ -92,6 +94,25 @@ TEST(PayloadTest, CanonicalRecordsTakeTheirLayoutAndAnythingElseTheDictionary) {
     auto back = unpack_payload(p);
     ASSERT_TRUE(back) << back.error().to_string();
     EXPECT_EQ(*back, json);
+  }
+}
+
+// The v2 layouts are the schema's field lists as they were when v2 was made. A record with every field
+// set must still take its layout: if this fails, the schema has changed (such records now fall back to
+// the slower zstd frame) and a v3 layout with a tag of its own is due; v2 itself must not be edited.
+TEST(PayloadTest, EveryFieldOfTheStoredEntitiesFitsItsLayout) {
+  for (const auto entity :
+       {model::Entity::person, model::Entity::assignment, model::Entity::immunisation, model::Entity::clearance}) {
+    model::Record record;
+    record.reset(entity);
+    for (const auto& field : model::entity_def(entity).fields)
+      ASSERT_TRUE(record.set(field.name, "x"));
+    std::string json;
+    codec::append_canonical_json(record, json);
+    const std::string p = packed(json);
+    EXPECT_EQ(static_cast<unsigned char>(p.front()), 0x02)
+        << "the schema of " << model::entity_def(entity).name << " no longer fits its v2 layout: " << json;
+    EXPECT_EQ(*unpack_payload(p), json);
   }
 }
 
