@@ -97,6 +97,13 @@ constexpr std::array<Layout, 4> kLayoutsV2{{
     {"clearance", kClearanceV2},
 }};
 constexpr std::size_t kMaxLayoutFields = 22;
+constexpr bool layouts_fit() {
+  for (const auto& l : kLayoutsV2) {
+    if (l.fields.size() > kMaxLayoutFields) return false;
+  }
+  return true;
+}
+static_assert(layouts_fit(), "pack_v2 keeps a layout's values in arrays of kMaxLayoutFields");
 
 constexpr std::string_view kEntityOpen = R"({"entity":")";
 constexpr std::string_view kFieldsOpen = R"(","fields":{)";
