@@ -117,7 +117,7 @@ TEST(PayloadTest, EveryFieldOfTheStoredEntitiesFitsItsLayout) {
 }
 
 TEST(PayloadTest, ARecordPacksToUnderHalfItsSize) {
-  // What the dictionary is for: the field names every record repeats.
+  // What packing is for: the field names every record repeats (here left out by the v2 layout).
   EXPECT_LT(packed(kPerson).size() * 2, kPerson.size());
 }
 
