@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <span>
 
 namespace esrsync::store {
@@ -152,8 +153,7 @@ bool pack_v2(std::string_view json, std::string& out) {
   if (layout == kLayoutsV2.size()) return false;
   const auto fields = kLayoutsV2[layout].fields;
   at += kLayoutsV2[layout].entity.size() + kFieldsOpen.size();
-  std::array<std::string_view, kMaxLayoutFields> values{};
-  std::array<bool, kMaxLayoutFields> present{};
+  std::array<std::optional<std::string_view>, kMaxLayoutFields> values{};  // by layout field
   std::size_t next = 0;  // fields come in layout order: the next one is at or after this
   bool open = true;      // the fields' object, until its closing brace
   if (at < json.size() && json[at] == '}') {
@@ -176,7 +176,6 @@ bool pack_v2(std::string_view json, std::string& out) {
       at += json[at] == '\\' ? std::size_t{2} : std::size_t{1};
     if (at >= json.size()) return false;
     values[next] = json.substr(start, at - start);
-    present[next] = true;
     ++next;
     ++at;
     if (at < json.size() && json[at] == ',') {
@@ -195,8 +194,8 @@ bool pack_v2(std::string_view json, std::string& out) {
   for (int i = 0; i < 4; ++i)
     out += static_cast<char>((check >> (8 * i)) & 0xFF);
   for (std::size_t i = 0; i < fields.size(); ++i) {
-    put_varint(present[i] ? values[i].size() + 1 : 0, out);
-    out.append(values[i]);
+    put_varint(values[i] ? values[i]->size() + 1 : 0, out);
+    if (values[i]) out.append(*values[i]);
   }
   return true;
 }

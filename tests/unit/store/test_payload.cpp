@@ -137,13 +137,15 @@ TEST(PayloadTest, ADamagedPayloadIsAnErrorNeverAnotherRecord) {
   length[6] = static_cast<char>(length[6] + 1);
   std::string layout = good;
   layout[1] = 0x04;
+  const std::string endless_length = good.substr(0, 6) + std::string(16, '\xFF');  // a varint that never ends
   std::string v1 = packed(R"({"entity":"ack","fields":{"file_name":"DE_245_OHS_20260801_0000001.DAT"}})");
   std::string v1_flipped = v1;
   v1_flipped[v1.size() / 2] = static_cast<char>(v1_flipped[v1.size() / 2] ^ 0x20);
   ASSERT_EQ(v1.front(), 0x01);
-  for (const std::string& bad : {flipped, good.substr(0, good.size() - 3), good.substr(0, 3), good + "x", length,
-                                 layout, unknown_tag, v1_flipped, v1.substr(0, v1.size() - 3), v1.substr(0, 3),
-                                 std::string("\x01", 1), std::string("\x02", 1), std::string("not json")}) {
+  for (const std::string& bad :
+       {flipped, good.substr(0, good.size() - 3), good.substr(0, 3), good + "x", length, endless_length, layout,
+        unknown_tag, v1_flipped, v1.substr(0, v1.size() - 3), v1.substr(0, 3), std::string("\x01", 1),
+        std::string("\x02", 1), std::string("not json")}) {
     auto r = unpack_payload(bad);
     ASSERT_FALSE(r) << "read as: " << *r;
     EXPECT_EQ(r.error().rule, "store.payload");
