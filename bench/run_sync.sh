@@ -24,7 +24,8 @@
 # Then, for each tool in a fresh store and fresh directories: A into the empty store, B, D; each step
 # one process (esrsync: `sync --once`, the file placed in the inbox; Python: one baseline_sync.py run)
 # timed with /usr/bin/time (wall seconds, peak RSS), on BENCH_CPUS (taskset), on a warm page cache, the
-# changes delivered to a directory sink within the step. Prints a markdown table (also saved as
+# changes delivered to a directory sink within the step. After esrsync's DELTA, `esrsync store merge`
+# (the DELTA's changes written into their records, which esrsync defers) is timed too. Prints a markdown table (also saved as
 # bench/work/sync_results.md) and warns when the two tools disagree on the changes of a step or a
 # step does not give the changes the workload was built to give.
 set -euo pipefail
@@ -260,6 +261,18 @@ EOF
       "inserted=$ins updated=$upd unchanged=$unc withdrawn=$wdr delivered=$del ${note}"
     RESULTS+=("$T_ESR|$step|$persons|$rec|$T_SECS|$T_KIB|$T_RC|$ins|$upd|$unc|$wdr|$del|${note//|//}")
   done
+  # A DELTA's content changes wait among the store's recent versions and are written into their
+  # records later (at the next FULL, or by `esrsync store merge`): that deferred cost, measured.
+  local merged
+  timed "$dir/merge.json" "$dir/merge.err" -- "$ESRSYNC" store merge --json --config "$dir/esrsync.toml"
+  merged=$("$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["merged"])' "$dir/merge.json" 2>>"$LOG") ||
+    merged=""
+  if ((T_RC != 0)) || [[ -z $merged ]]; then
+    MERGE_INFO="FAILED (exit $T_RC): $(head -n 1 "$dir/merge.err" | cut -c 1-160)"
+  else
+    MERGE_INFO="$merged versions in ${T_SECS} s, peak RSS $((T_KIB / 1024)) MiB"
+  fi
+  log "   then \`store merge\`: $MERGE_INFO"
   STORE_SIZES+=("$T_ESR, $persons persons: store $(du -sh "$dir/state" | cut -f1), sink $(du -sh "$dir/out" | cut -f1)")
 }
 
@@ -301,6 +314,7 @@ run_python() {  # PERSONS
 
 STORE_SIZES=()
 GEN_INFO=()
+MERGE_INFO=
 for tool in $TOOLS; do
   if [[ $tool == esrsync ]]; then
     run_esrsync "$PERSONS"
@@ -344,6 +358,10 @@ report() {
     "$("$PYTHON" --version 2>&1)" "$("$PYTHON" -c 'import sqlite3; print(sqlite3.sqlite_version)')"
   printf -- '- workloads (seed %s): %s\n' "$SEED" "$(join "${GEN_INFO[@]}")"
   printf -- '- after the three steps: %s\n' "$(join "${STORE_SIZES[@]}")"
+  if [[ -n $MERGE_INFO ]]; then
+    printf -- '- then the DELTA'"'"'s deferred writes, `esrsync store merge` (not a step of the baseline, which writes in place): %s\n' \
+      "$MERGE_INFO"
+  fi
   printf '\n'
   printf '%s\n' "${RESULTS[@]}" | awk -F'|' -v t_esr="$T_ESR" -v t_py="$T_PY" -v names="$(printf '%s|' "${STEP_NAMES[@]}")" \
     -v targets="${STEP_TARGETS[*]}" '

@@ -174,6 +174,9 @@ int main(int argc, char** argv) {
       "compact",
       "Give the space freed inside the store back to the filesystem (needs free space of about twice the store)");
   admin_options(store_compact);
+  auto* store_merge = store_cmd->add_subcommand(
+      "merge", "Write the content changes DELTAs left among the recent versions into their records now");
+  admin_options(store_merge);
 
   try {
     app.parse(argc, argv);
@@ -197,6 +200,7 @@ int main(int argc, char** argv) {
     if (queue_purge->parsed()) return esrsync::ops::run_queue_purge(admin, purge_days, stdout, stderr);
     if (transfers_cmd->parsed()) return esrsync::ops::run_transfers(admin, transfers_limit, stdout, stderr);
     if (store_compact->parsed()) return esrsync::ops::run_store_compact(admin, stdout, stderr);
+    if (store_merge->parsed()) return esrsync::ops::run_store_merge(admin, stdout, stderr);
     if (export_cmd->parsed()) {
       return esrsync::ops::run_export(admin, export_person, export_format, export_provider, stdout, stderr);
     }

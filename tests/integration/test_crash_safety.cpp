@@ -42,6 +42,7 @@ struct Snapshot {
   std::set<std::string> delivered_keys;
   std::size_t delivered_lines = 0;
   std::int64_t outbox_rows = 0;       // changes queued: each exactly once, however often the run was killed
+  std::int64_t recent_rows = 0;       // record versions waiting to be merged (RecordStore::kDeferredMigration)
   std::vector<std::string> di_lines;  // every data line of every DI file, sorted
   std::size_t di_files = 0;
 };
@@ -50,14 +51,17 @@ class CrashSafety : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     workload_ = new test::TempDir();  // NOLINT(cppcoreguidelines-owning-memory): one per suite
-    // Three FULL extracts of different populations: inserts, updates, withdrawals in bulk.
-    for (int seq = 1; seq <= 3; ++seq) {
+    // Three FULL extracts of different populations: inserts, updates, withdrawals in bulk; between
+    // the second and the third a DELTA (seq 3) changing every 7th person of the second, whose
+    // changes wait among the store's recent versions until the last FULL merges them.
+    for (const int seq : {1, 2, 4}) {
       const auto r =
           test::run_process({ESRSYNC_BENCH_GEN, "esr-full", "--persons", "1500", "--seed",
-                             std::to_string(seq == 3 ? 1 : seq), "--seq", std::to_string(seq), "--bad-every", "97"});
+                             std::to_string(seq == 4 ? 1 : seq), "--seq", std::to_string(seq), "--bad-every", "97"});
       ASSERT_EQ(r.exit_code, 0);
       test::write_file(
           *workload_ / ("DE_245_OHS_2026080" + std::to_string(seq) + "_000000" + std::to_string(seq) + ".DAT"), r.out);
+      if (seq == 2) test::write_file(*workload_ / "DE_245_OHS_20260803_0000003.DAT", delta_of(r.out));
     }
     // Two OH exports about the same population: new events, then some of them again changed.
     for (const auto& [seed, records] : {std::pair{1, 2000}, std::pair{5, 700}}) {
@@ -66,6 +70,30 @@ class CrashSafety : public ::testing::Test {
       ASSERT_EQ(r.exit_code, 0);
       test::write_file(*workload_ / ("oh_export_" + std::to_string(seed) + ".csv"), r.out);
     }
+  }
+  // A DELTA (seq 3) of every 7th PER record of `full`, action C, its mobile (field 14) changed.
+  static std::string delta_of(const std::string& full) {
+    std::istringstream in(full);
+    std::string out = "HDR|ESR-OHS|1.0|245|DELTA|3|20260803020000\n";
+    std::string line;
+    int per = 0;
+    int written = 0;
+    while (std::getline(in, line)) {
+      if (line.rfind("PER|", 0) != 0 || per++ % 7 != 3) continue;
+      std::vector<std::string> fields;
+      std::istringstream split(line);
+      for (std::string f; std::getline(split, f, '|');)
+        fields.push_back(f);
+      if (fields.size() < 14) continue;
+      fields[1] = "C";
+      fields[13] = "0770090" + std::to_string(1000 + written);
+      std::string changed;
+      for (const auto& f : fields)
+        changed += (changed.empty() ? "" : "|") + f;
+      out += changed + "\n";
+      ++written;
+    }
+    return out + "TRL|" + std::to_string(written) + "\n";
   }
   static void TearDownTestSuite() {
     delete workload_;  // NOLINT(cppcoreguidelines-owning-memory)
@@ -125,11 +153,14 @@ class CrashSafety : public ::testing::Test {
     Snapshot s;
     auto db = store::SqliteDb::open((dir / "state/esrsync.db").string());
     EXPECT_TRUE(db) << db.error().to_string();
-    auto records = db->prepare("SELECT entity, record_key, content_hash, withdrawn FROM canonical_record");
+    auto records = db->prepare("SELECT entity, record_key, content_hash, withdrawn FROM current_record");
     while (*records->step()) {
       s.records[std::string(records->column_text(0)) + "/" + std::string(records->column_text(1))] =
           std::string(records->column_text(2)) + (records->column_int64(3) != 0 ? " withdrawn" : "");
     }
+    auto recent = db->prepare("SELECT count(*) FROM canonical_record_recent");
+    EXPECT_TRUE(*recent->step());
+    s.recent_rows = recent->column_int64(0);
     auto queued = db->prepare("SELECT count(*), count(DISTINCT idempotency_key) FROM outbox");
     EXPECT_TRUE(*queued->step());
     s.outbox_rows = queued->column_int64(0);
@@ -209,7 +240,9 @@ TEST_F(CrashSafety, KilledAtRandomPointsEndsAsIfNeverInterrupted) {
   ASSERT_NE(clean.exit_code, 2) << clean.err;
   const Snapshot reference = snapshot(reference_dir.path());
   ASSERT_GT(reference.records.size(), 3000u);
-  ASSERT_EQ(reference.files.size(), 5u);
+  ASSERT_EQ(reference.files.size(), 6u);
+  // The DELTA changed about 1 person in 7 (its changes then merged by the last FULL).
+  ASSERT_THAT(reference.files.at("DE_245_OHS_20260803_0000003.DAT"), ::testing::StartsWith("partial 21"));
   ASSERT_GT(reference.di_lines.size(), 2000u);
   ASSERT_EQ(reference.delivered_lines, reference.delivered_keys.size());
 
@@ -244,6 +277,7 @@ TEST_F(CrashSafety, KilledAtRandomPointsEndsAsIfNeverInterrupted) {
     const Snapshot after = snapshot(dir.path());
     EXPECT_EQ(after.records, reference.records) << "iteration " << i;
     EXPECT_EQ(after.outbox_rows, reference.outbox_rows) << "iteration " << i << ": a change queued twice or lost";
+    EXPECT_EQ(after.recent_rows, reference.recent_rows) << "iteration " << i;
     EXPECT_EQ(after.files, reference.files) << "iteration " << i;
     EXPECT_EQ(after.acks, reference.acks) << "iteration " << i;
     EXPECT_EQ(after.di_lines, reference.di_lines) << "iteration " << i << ": DI events lost or sent twice";

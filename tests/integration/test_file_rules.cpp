@@ -60,7 +60,7 @@ class FileRules : public test::SyncEnvironment {
   std::int64_t live(const std::string& entity) {
     auto db = store::SqliteDb::open((dir_ / "state/esrsync.db").string());
     EXPECT_TRUE(db) << db.error().to_string();
-    auto q = db->prepare("SELECT count(*) FROM canonical_record WHERE entity = ?1 AND withdrawn = 0");
+    auto q = db->prepare("SELECT count(*) FROM current_record WHERE entity = ?1 AND withdrawn = 0");
     EXPECT_TRUE(q);
     EXPECT_TRUE(q->bind(1, std::string_view(entity)));
     EXPECT_TRUE(*q->step());

@@ -519,7 +519,7 @@ TEST_F(SyncOnce, CompactingAnOlderStoreGivesItTheNewPageSize) {
     if (!db) return db.error().to_string();
     auto rows = db->prepare(
         "SELECT group_concat(record_key || ':' || content_hash || ':' || withdrawn) FROM "
-        "(SELECT * FROM canonical_record ORDER BY record_key, entity)");
+        "(SELECT * FROM current_record ORDER BY record_key, entity)");
     if (!rows) return rows.error().to_string();
     if (!rows->step().value_or(false)) return "no row";
     return std::string(rows->column_text(0));
@@ -549,6 +549,56 @@ TEST_F(SyncOnce, CompactingAnOlderStoreGivesItTheNewPageSize) {
   EXPECT_THAT(again.out, Not(HasSubstr("rewritten as pages")));
   drop("DE_245_OHS_20260803_0000003.DAT");
   EXPECT_EQ(sync().exit_code, 1);  // and the store goes on working (a truncated file rejected)
+}
+
+// A DELTA's content changes wait among the store's recent versions; `store merge` writes them into
+// their records (as the next FULL would), and what every command reads stays the same.
+TEST_F(SyncOnce, StoreMergeWritesTheDeltasWaitingChangesIntoTheirRecords) {
+  drop("DE_245_OHS_20260801_0000001.DAT");
+  drop("DE_245_OHS_20260802_0000002.DAT");
+  ASSERT_NE(sync().exit_code, 2);
+  const auto store = dir_ / "state/esrsync.db";
+  const auto query = [&](const std::string& sql) -> std::string {
+    auto db = store::SqliteDb::open(store.string());
+    if (!db) return db.error().to_string();
+    auto rows = db->prepare(sql);
+    if (!rows) return rows.error().to_string();
+    if (!rows->step().value_or(false)) return "no row";
+    return rows->column_is_null(0) ? "null" : std::string(rows->column_text(0));
+  };
+  const auto records = [&](const std::string& table) {
+    return query("SELECT group_concat(record_key || ':' || content_hash || ':' || withdrawn) FROM (SELECT * FROM " +
+                 table + " ORDER BY record_key, entity)");
+  };
+  const std::string before = records("current_record");
+  const std::string waiting = query("SELECT count(*) FROM canonical_record_recent");
+  ASSERT_GT(std::stoi(waiting), 0) << "the DELTA's changes should wait";
+  EXPECT_NE(records("canonical_record"), before);
+  const auto exported = esrsync({"export", "--person", "10000002", "--format", "status", "--json"});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  const auto person = exported.out;
+
+  const int fd = ::open((dir_ / "state/esrsync.db.lock").c_str(), O_RDWR | O_CREAT, 0640);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);  // a sync running
+  const auto refused = esrsync({"store", "merge"});
+  ::close(fd);
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(refused.err, HasSubstr("store.locked"));
+  EXPECT_EQ(query("SELECT count(*) FROM canonical_record_recent"), waiting);
+
+  const auto r = esrsync({"store", "merge", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["merged"].get<int>(), std::stoi(waiting));
+  EXPECT_EQ(query("SELECT count(*) FROM canonical_record_recent"), "0");
+  EXPECT_EQ(records("canonical_record"), before);
+  EXPECT_EQ(records("current_record"), before);
+  EXPECT_EQ(esrsync({"export", "--person", "10000002", "--format", "status", "--json"}).out, person);
+  const auto again = esrsync({"store", "merge"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr(": 0 recent record versions merged"));
+  drop("DE_245_OHS_20260803_0000003.DAT");
+  EXPECT_NE(sync().exit_code, 2);  // and the store goes on working
 }
 
 TEST_F(SyncOnce, ConfigurationErrorsExitTwo) {

@@ -73,7 +73,7 @@ Status reindex_persons_if_empty(store::SqliteDb& db) {
   if (auto row = persons->step(); !row) return fail(std::move(row).error());
   if (persons->column_int64(0) == 0) return {};
   auto rows = db.prepare(
-      "SELECT entity, vpd, payload FROM canonical_record WHERE entity IN ('person', 'immunisation') AND withdrawn = 0 "
+      "SELECT entity, vpd, payload FROM current_record WHERE entity IN ('person', 'immunisation') AND withdrawn = 0 "
       "ORDER BY entity DESC");
   if (!rows) return fail(std::move(rows).error());
   if (auto ok = db.begin(); !ok) return ok;

@@ -291,6 +291,18 @@ class JournalForLoad {
   bool switched_ = false;
 };
 
+// The store's part of applying one file (store::RecordStore::begin_file), ended on every path.
+class RecordsForFile {
+ public:
+  explicit RecordsForFile(store::RecordStore& records) : records_(records) {}
+  RecordsForFile(const RecordsForFile&) = delete;
+  RecordsForFile& operator=(const RecordsForFile&) = delete;
+  ~RecordsForFile() { records_.end_file(); }
+
+ private:
+  store::RecordStore& records_;
+};
+
 }  // namespace
 
 Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext& ctx) {
@@ -356,6 +368,11 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
   auto file_id =
       ctx.ledger.add(store::FileRow{0, file_name, result.checksum, result.vpd, result.interface, result.seq});
   if (!file_id) return abandon(std::move(file_id).error());
+  // A DELTA's content changes wait among the recent versions; a FULL merges those first.
+  RecordsForFile file_scope(ctx.records);
+  if (auto merged = ctx.records.begin_file(result.extract_type != "FULL"); !merged) {
+    return abandon(std::move(merged).error());
+  }
   ApplyCounts counts;
   Applier applier(ctx.db, ctx.records, ctx.outbox, ctx.sinks, ctx.flow, ctx.matching, counts);
   applier.set_transfer_sinks(ctx.transfer_sinks);

@@ -609,6 +609,28 @@ int run_store_compact(const AdminOptions& o, std::FILE* out, std::FILE* err) {
   return 0;
 }
 
+int run_store_merge(const AdminOptions& o, std::FILE* out, std::FILE* err) {
+  flow::Config config;
+  auto db = open_store(o, err, &config);
+  if (!db) return 2;
+  const auto lock = store::lock_store(config.store_path);
+  if (!lock) return store_error(lock.error(), err);
+  if (auto ok = db->begin(); !ok) return store_error(ok.error(), err);
+  auto merged = store::RecordStore(*db, kClock).merge_recent();
+  if (!merged) {
+    db->rollback();
+    return store_error(merged.error(), err);
+  }
+  if (auto ok = db->commit(); !ok) return store_error(ok.error(), err);
+  if (o.json) {
+    std::fprintf(out, "%s\n", json{{"path", config.store_path}, {"merged", *merged}}.dump().c_str());
+  } else {
+    std::fprintf(out, "store: %s: %lld recent record versions merged into their records\n", config.store_path.c_str(),
+                 static_cast<long long>(*merged));
+  }
+  return 0;
+}
+
 int run_transfers(const AdminOptions& o, int limit, std::FILE* out, std::FILE* err) {
   auto db = open_store(o, err);
   if (!db) return 2;

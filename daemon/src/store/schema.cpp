@@ -29,7 +29,8 @@ std::span<const Migration> schema_migrations() noexcept {
                                       RecordStore::kHistoryCheckMigration,
                                       Outbox::kStagedMigration,
                                       RecordStore::kClusteredMigration,
-                                      Outbox::kStagedFirstMigration};
+                                      Outbox::kStagedFirstMigration,
+                                      RecordStore::kDeferredMigration};
   return kMigrations;
 }
 

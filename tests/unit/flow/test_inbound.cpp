@@ -362,7 +362,7 @@ TEST_F(Inbound, PersonIndexFollowsIdentityChangesNotOtherChanges) {
 // reads back as the record's canonical JSON.
 TEST_F(Inbound, ChangesOfEveryKindOfFileAreStoredPackedAndReadBack) {
   const auto stored = [&](const std::string& key) {
-    auto row = db_->prepare("SELECT payload FROM canonical_record WHERE entity = 'person' AND record_key = ?1");
+    auto row = db_->prepare("SELECT payload FROM current_record WHERE entity = 'person' AND record_key = ?1");
     EXPECT_TRUE(row && row->bind(1, key) && *row->step());
     return std::string(row->column_blob(0));
   };

@@ -1,6 +1,8 @@
 // Change detection, withdrawal on FULL extracts, the append-only history and the inbound file
 // ledger, on a real SQLite store with the full schema.
 
+#include <functional>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -285,6 +287,187 @@ TEST(ClusteredUpgrade, RecordsSurviveAndAreFoundByTheirKey) {
   EXPECT_THAT(plan("SELECT record_key FROM canonical_record WHERE +entity = 'assignment' AND record_key >= '1-' AND "
                    "record_key < '1.' ORDER BY record_key"),
               ::testing::HasSubstr("PRIMARY KEY (record_key>? AND record_key<?)"));
+}
+
+// A DELTA's content changes wait among the recent versions; every read sees them; the records'
+// own rows are rewritten only when they are merged (RecordStore::kDeferredMigration).
+class DeferredChangesTest : public RecordStoreTest {
+ protected:
+  // What canonical_record itself holds for (person, key): "hash payload".
+  std::string in_place(const std::string& key) {
+    auto stmt = db_->prepare("SELECT content_hash, payload FROM canonical_record WHERE record_key = ?1");
+    EXPECT_TRUE(stmt);
+    EXPECT_TRUE(stmt->bind(1, key));
+    if (!*stmt->step()) return "none";
+    auto json = unpack_payload(stmt->column_blob(1));
+    return std::string(stmt->column_text(0)) + " " + (json ? *json : json.error().to_string());
+  }
+  std::int64_t waiting() {
+    auto stmt = db_->prepare("SELECT count(*) FROM canonical_record_recent");
+    EXPECT_TRUE(stmt && *stmt->step());
+    return stmt->column_int64(0);
+  }
+  std::string payload(const std::string& key, const std::string& hash) {
+    return "{\"person_number\":\"" + key + "\",\"h\":\"" + hash + "\"}";
+  }
+  void in_file(bool defer, const std::function<void()>& body, std::int64_t merge_at = RecordStore::kMergeAtRows) {
+    ASSERT_TRUE(db_->begin());
+    auto merged = records_->begin_file(defer, merge_at);
+    ASSERT_TRUE(merged) << merged.error().to_string();
+    last_merged_ = *merged;
+    body();
+    records_->end_file();
+    ASSERT_TRUE(db_->commit());
+  }
+  std::int64_t last_merged_ = -1;
+};
+
+TEST_F(DeferredChangesTest, ADeltaChangeWaitsAndEveryReadSeesIt) {
+  in_file(false, [&] { apply("10000001", "h1", 1); });
+  in_file(true, [&] {
+    EXPECT_EQ(apply("10000001", "h2", 2), Change::updated);
+    EXPECT_EQ(apply("10000001", "h2", 2), Change::unchanged);  // compared with the recent version
+    EXPECT_EQ(apply("10000001", "h3", 2), Change::updated);
+    EXPECT_EQ((**records_->get("person", "10000001")).content_hash, "h3");
+  });
+  EXPECT_EQ(in_place("10000001"), "h1 " + payload("10000001", "h1"));  // not rewritten
+  EXPECT_EQ(waiting(), 1);
+  // Outside a file, and in another RecordStore (another process), the recent version is read.
+  RecordStore other(*db_, clock_);
+  for (RecordStore* store : {&*records_, &other}) {
+    const auto stored = **store->get("person", "10000001");
+    EXPECT_EQ(stored.content_hash, "h3");
+    EXPECT_EQ(stored.payload, payload("10000001", "h3"));
+    EXPECT_EQ(stored.last_file_id, 2);
+  }
+  EXPECT_EQ(*records_->apply("person", "10000001", "245", payload("10000001", "h3"), "h3", 3), Change::unchanged);
+  // The history kept each replaced version, the recent one included.
+  const auto history = *records_->history("person", "10000001");
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_EQ(std::get<1>(history[2]), "h3");
+  auto replaced = db_->prepare("SELECT payload FROM change_history ORDER BY id");
+  std::vector<std::string> versions;
+  while (*replaced->step())
+    versions.push_back(replaced->column_blob(0).empty() ? "" : *unpack_payload(replaced->column_blob(0)));
+  EXPECT_THAT(versions, ElementsAre("", payload("10000001", "h1"), payload("10000001", "h2")));
+  auto view = db_->prepare("SELECT content_hash, last_file_id FROM current_record WHERE record_key = '10000001'");
+  ASSERT_TRUE(*view->step());
+  EXPECT_EQ(view->column_text(0), "h3");
+  EXPECT_EQ(view->column_int64(1), 2);
+}
+
+TEST_F(DeferredChangesTest, AFullMergesWhatWaitsFirst) {
+  in_file(false, [&] {
+    for (const char* key : {"10000001", "10000002", "10000003"})
+      apply(key, "a", 1);
+  });
+  in_file(true, [&] {
+    apply("10000001", "b", 2);
+    apply("10000003", "b", 2);
+  });
+  EXPECT_EQ(waiting(), 2);
+  in_file(false, [&] { EXPECT_EQ(apply("10000002", "c", 3), Change::updated); });
+  EXPECT_EQ(last_merged_, 2);
+  EXPECT_EQ(waiting(), 0);
+  EXPECT_EQ(in_place("10000001"), "b " + payload("10000001", "b"));
+  EXPECT_EQ(in_place("10000002"), "c " + payload("10000002", "c"));
+  EXPECT_EQ(in_place("10000003"), "b " + payload("10000003", "b"));
+  EXPECT_EQ((**records_->get("person", "10000003")).last_file_id, 2);
+}
+
+TEST_F(DeferredChangesTest, ADeltaMergesFirstWhenTooManyWait) {
+  in_file(false, [&] {
+    for (const char* key : {"10000001", "10000002", "10000003"})
+      apply(key, "a", 1);
+  });
+  in_file(
+      true, [&] { apply("10000001", "b", 2); }, 2);
+  EXPECT_EQ(last_merged_, 0);
+  in_file(
+      true, [&] { apply("10000002", "b", 3); }, 2);
+  EXPECT_EQ(last_merged_, 0);
+  EXPECT_EQ(waiting(), 2);
+  in_file(
+      true, [&] { apply("10000003", "b", 4); }, 2);  // two wait: merged, then this one waits
+  EXPECT_EQ(last_merged_, 2);
+  EXPECT_EQ(waiting(), 1);
+  EXPECT_EQ(in_place("10000002"), "b " + payload("10000002", "b"));
+  EXPECT_EQ(in_place("10000003"), "a " + payload("10000003", "a"));
+}
+
+TEST_F(DeferredChangesTest, AWithdrawalOrAVpdChangeTakesTheRecentVersionWithIt) {
+  in_file(false, [&] {
+    apply("10000001", "a", 1);
+    apply("10000002", "a", 1);
+  });
+  in_file(true, [&] {
+    apply("10000001", "b", 2);
+    apply("10000002", "b", 2);
+  });
+  in_file(true, [&] {
+    EXPECT_EQ(*records_->withdraw("person", "10000001", 3), Change::withdrawn);
+    EXPECT_EQ(apply("10000002", "c", 3, "999"), Change::updated);  // another VPD: the whole record
+  });
+  EXPECT_EQ(waiting(), 0);
+  EXPECT_EQ(in_place("10000001"), "b " + payload("10000001", "b"));  // withdrawn as it last was
+  EXPECT_TRUE((**records_->get("person", "10000001")).withdrawn);
+  EXPECT_EQ(in_place("10000002"), "c " + payload("10000002", "c"));
+  // The withdrawal's history row keeps the version it withdrew: the recent one.
+  auto last = db_->prepare("SELECT payload FROM change_history WHERE change = 'withdrawn'");
+  ASSERT_TRUE(*last->step());
+  EXPECT_EQ(*unpack_payload(last->column_blob(0)), payload("10000001", "b"));
+  // Coming back: compared with the version it was withdrawn as, written whole.
+  in_file(true, [&] { EXPECT_EQ(apply("10000001", "b", 4), Change::updated); });
+  EXPECT_FALSE((**records_->get("person", "10000001")).withdrawn);
+  EXPECT_EQ(waiting(), 0);
+}
+
+TEST_F(DeferredChangesTest, AssignmentsByPrefixReadTheirRecentVersions) {
+  in_file(false, [&] {
+    for (const char* key : {"10000001-1", "10000001-2"})
+      EXPECT_EQ(*records_->apply("assignment", key, "245", "{\"a\":1}", "a", 1), Change::inserted);
+  });
+  in_file(true, [&] {
+    EXPECT_EQ(*records_->apply("assignment", "10000001-2", "245", "{\"a\":2}", "b", 2), Change::updated);
+  });
+  const auto both = *records_->with_prefix("assignment", "10000001-");
+  ASSERT_EQ(both.size(), 2u);
+  EXPECT_EQ(both[0].payload, "{\"a\":1}");
+  EXPECT_EQ(both[1].payload, "{\"a\":2}");
+  EXPECT_EQ(both[1].content_hash, "b");
+  EXPECT_EQ(both[1].last_file_id, 2);
+}
+
+TEST_F(DeferredChangesTest, ARolledBackFileOrMergeLeavesWhatWaitedAsItWas) {
+  in_file(false, [&] {
+    apply("10000001", "a", 1);
+    apply("10000002", "a", 1);
+  });
+  in_file(true, [&] { apply("10000001", "b", 2); });
+  // A DELTA abandoned: its change and its merge are undone.
+  ASSERT_TRUE(db_->begin());
+  ASSERT_TRUE(records_->begin_file(true, 1));
+  EXPECT_EQ(waiting(), 0);
+  apply("10000002", "x", 3);
+  db_->rollback();
+  records_->end_file();
+  EXPECT_EQ(waiting(), 1);
+  EXPECT_EQ((**records_->get("person", "10000001")).content_hash, "b");
+  EXPECT_EQ((**records_->get("person", "10000002")).content_hash, "a");
+  EXPECT_EQ(in_place("10000001"), "a " + payload("10000001", "a"));
+}
+
+TEST_F(DeferredChangesTest, ARecentVersionWithoutItsRecordIsAnErrorAtTheMerge) {
+  ASSERT_TRUE(db_->exec(
+      "INSERT INTO canonical_record_recent (record_key, entity, content_hash, payload, last_file_id, updated_ms) "
+      "VALUES ('10000009', 'person', 'h', x'00', 1, 0)"));
+  ASSERT_TRUE(db_->begin());
+  auto merged = records_->merge_recent();
+  db_->rollback();
+  ASSERT_FALSE(merged);
+  EXPECT_EQ(merged.error().rule, "store.recent");
+  EXPECT_THAT(merged.error().message, ::testing::HasSubstr("person 10000009 has no record to merge into"));
+  EXPECT_EQ(waiting(), 1);  // nothing was lost
 }
 
 }  // namespace

@@ -50,8 +50,26 @@ class RecordStore {
   static const Migration kHistoryIndexMigration;
   static const Migration kHistoryCheckMigration;
   static const Migration kClusteredMigration;
+  static const Migration kDeferredMigration;
+
+  // A DELTA's content changes are deferred: written to a small table of recent versions
+  // (canonical_record_recent) instead of rewriting each record's page in place, and merged into the
+  // records later, in key order, many DELTAs' changes at once. Merged at the start of a FULL file
+  // and when this many versions wait (see kDeferredMigration).
+  static constexpr std::int64_t kMergeAtRows = 100'000;
 
   RecordStore(SqliteDb& db, const Clock& clock) : db_(db), clock_(clock) {}
+
+  // Starts applying one file, inside its transaction. `defer`: its content changes go to the
+  // recent versions (a DELTA); else (a FULL) the recent versions are merged first and its changes
+  // written in place. Deferring, the recent versions are merged first when `merge_at` wait.
+  // Returns how many were merged. Until end_file() the store knows whether any wait; outside a file
+  // every lookup also looks among them.
+  Result<std::int64_t> begin_file(bool defer, std::int64_t merge_at = kMergeAtRows);
+  void end_file() noexcept;
+  // Writes every recent version into its record and empties the recent versions (inside the
+  // caller's transaction); returns how many.
+  Result<std::int64_t> merge_recent();
 
   // Whether the VPD has any live record of `entity` (the covering VPD index, one probe).
   Result<bool> has_live(std::string_view entity, std::string_view vpd);
@@ -93,6 +111,17 @@ class RecordStore {
   // Inserts the record, or replaces every column of the stored one (its VPD or state changed).
   Status upsert(std::string_view entity, std::string_view key, std::string_view vpd, std::string_view payload,
                 std::string_view content_hash, std::int64_t file_id);
+  // Rewrites the record's content where it is (its VPD and state unchanged).
+  Status update_in_place(std::string_view entity, std::string_view key, std::string_view payload,
+                         std::string_view content_hash, std::int64_t file_id, std::int64_t at_ms);
+  // The recent version of (entity, key), if one waits: sets hash, payload (packed), file id, time.
+  Result<bool> recent(std::string_view entity, std::string_view key, std::string* hash, std::string* payload,
+                      std::int64_t* file_id);
+  Status drop_recent(std::string_view entity, std::string_view key);
+  // Whether recent versions may wait (unknown outside a file: then they are looked for).
+  enum class Recent : std::uint8_t { unknown, none, some };
+  Recent recent_ = Recent::unknown;
+  bool defer_ = false;
 
   SqliteDb& db_;
   const Clock& clock_;
@@ -102,6 +131,9 @@ class RecordStore {
   Statement* update_in_place_ = nullptr;
   Statement* upsert_ = nullptr;
   Statement* history_ = nullptr;
+  Statement* recent_probe_ = nullptr;
+  Statement* recent_put_ = nullptr;
+  Statement* recent_drop_ = nullptr;
   std::string packed_;  // a payload packed here (reused: no allocation per record)
 };
 
