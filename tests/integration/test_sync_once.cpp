@@ -573,6 +573,8 @@ TEST_F(SyncOnce, StoreMergeWritesTheDeltasWaitingChangesIntoTheirRecords) {
   const std::string before = records("current_record");
   const std::string waiting = query("SELECT count(*) FROM canonical_record_recent");
   ASSERT_GT(std::stoi(waiting), 0) << "the DELTA's changes should wait";
+  EXPECT_EQ(nlohmann::json::parse(esrsync({"status", "--json"}).out)["recent_versions"].get<int>(), std::stoi(waiting));
+  EXPECT_THAT(esrsync({"status"}).out, HasSubstr("waiting to be merged into their records: " + waiting + " "));
   EXPECT_NE(records("canonical_record"), before);
   const auto exported = esrsync({"export", "--person", "10000002", "--format", "status", "--json"});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
@@ -591,6 +593,7 @@ TEST_F(SyncOnce, StoreMergeWritesTheDeltasWaitingChangesIntoTheirRecords) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["merged"].get<int>(), std::stoi(waiting));
   EXPECT_EQ(query("SELECT count(*) FROM canonical_record_recent"), "0");
+  EXPECT_EQ(nlohmann::json::parse(esrsync({"status", "--json"}).out)["recent_versions"].get<int>(), 0);
   EXPECT_EQ(records("canonical_record"), before);
   EXPECT_EQ(records("current_record"), before);
   EXPECT_EQ(esrsync({"export", "--person", "10000002", "--format", "status", "--json"}).out, person);

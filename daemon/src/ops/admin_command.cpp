@@ -365,6 +365,8 @@ int run_status(const AdminOptions& o, std::FILE* out, std::FILE* err) {
   if (!recon_open) return store_error(recon_open.error(), err);
   auto files = store::OutboundFiles(*db, kClock).recent(5);
   if (!files) return store_error(files.error(), err);
+  auto recent_versions = store::RecordStore(*db, kClock).count_recent();
+  if (!recent_versions) return store_error(recent_versions.error(), err);
   json outbound = json::array();
   for (const auto& f : *files) {
     outbound.push_back({{"sink", f.sink},
@@ -381,6 +383,7 @@ int run_status(const AdminOptions& o, std::FILE* out, std::FILE* err) {
               {"queues", queues},
               {"held_files", held_files},
               {"recon_open", *recon_open},
+              {"recent_versions", *recent_versions},
               {"outbound_files", outbound}};
   if (o.json) {
     std::fprintf(out, "%s\n", status.dump(2).c_str());
@@ -395,6 +398,10 @@ int run_status(const AdminOptions& o, std::FILE* out, std::FILE* err) {
   std::fprintf(out, "queues (not yet delivered): %s\n", queues.empty() ? "empty" : queues.dump().c_str());
   std::fprintf(out, "waiting for review: %llu (esrsync recon list)\n", static_cast<unsigned long long>(*recon_open));
   std::fprintf(out, "held files: %zu\n", held->size());
+  std::fprintf(out,
+               "record changes waiting to be merged into their records: %lld (at the next FULL, at %lld, or by "
+               "esrsync store merge)\n",
+               static_cast<long long>(*recent_versions), static_cast<long long>(store::RecordStore::kMergeAtRows));
   for (const auto& f : *held) {
     std::fprintf(out, "  %s (VPD %s, sequence %lld): %s\n", f.name.c_str(), f.vpd.c_str(),
                  static_cast<long long>(f.seq), f.reason.c_str());

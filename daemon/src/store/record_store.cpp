@@ -449,14 +449,9 @@ Status RecordStore::drop_recent(std::string_view entity, std::string_view key) {
 Result<std::int64_t> RecordStore::begin_file(bool defer, std::int64_t merge_at) {
   recent_ = Recent::unknown;
   defer_ = false;
-  std::int64_t waiting = 0;
-  {
-    auto count = db_.cached("SELECT count(*) FROM canonical_record_recent");
-    if (!count) return fail(std::move(count).error());
-    auto row = (*count)->step();
-    if (!row) return fail(std::move(row).error());
-    waiting = (*count)->column_int64(0);
-  }
+  auto counted = count_recent();
+  if (!counted) return counted;
+  std::int64_t waiting = *counted;
   std::int64_t merged = 0;
   if (waiting > 0 && (!defer || waiting >= merge_at)) {
     auto done = merge_recent();
@@ -467,6 +462,16 @@ Result<std::int64_t> RecordStore::begin_file(bool defer, std::int64_t merge_at) 
   recent_ = waiting > 0 ? Recent::some : Recent::none;
   defer_ = defer;
   return merged;
+}
+
+Result<std::int64_t> RecordStore::count_recent() {
+  auto count = db_.cached("SELECT count(*) FROM canonical_record_recent");
+  if (!count) return fail(std::move(count).error());
+  auto row = (*count)->step();
+  if (!row) return fail(std::move(row).error());
+  const std::int64_t n = (*count)->column_int64(0);
+  (*count)->reset();
+  return n;
 }
 
 void RecordStore::end_file() noexcept {

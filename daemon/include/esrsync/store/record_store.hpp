@@ -70,6 +70,8 @@ class RecordStore {
   // Writes every recent version into its record and empties the recent versions (inside the
   // caller's transaction); returns how many.
   Result<std::int64_t> merge_recent();
+  // How many recent versions wait to be merged.
+  Result<std::int64_t> count_recent();
 
   // Whether the VPD has any live record of `entity` (the covering VPD index, one probe).
   Result<bool> has_live(std::string_view entity, std::string_view vpd);
