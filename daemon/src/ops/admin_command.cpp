@@ -397,11 +397,11 @@ int run_status(const AdminOptions& o, std::FILE* out, std::FILE* err) {
   }
   std::fprintf(out, "queues (not yet delivered): %s\n", queues.empty() ? "empty" : queues.dump().c_str());
   std::fprintf(out, "waiting for review: %llu (esrsync recon list)\n", static_cast<unsigned long long>(*recon_open));
-  std::fprintf(out, "held files: %zu\n", held->size());
   std::fprintf(out,
                "record changes waiting to be merged into their records: %lld (at the next FULL, at %lld, or by "
                "esrsync store merge)\n",
                static_cast<long long>(*recent_versions), static_cast<long long>(store::RecordStore::kMergeAtRows));
+  std::fprintf(out, "held files: %zu\n", held->size());
   for (const auto& f : *held) {
     std::fprintf(out, "  %s (VPD %s, sequence %lld): %s\n", f.name.c_str(), f.vpd.c_str(),
                  static_cast<long long>(f.seq), f.reason.c_str());
