@@ -175,7 +175,7 @@ int main(int argc, char** argv) {
       "Give the space freed inside the store back to the filesystem (needs free space of about twice the store)");
   admin_options(store_compact);
   auto* store_merge = store_cmd->add_subcommand(
-      "merge", "Write the content changes DELTAs left among the recent versions into their records now");
+      "merge", "Write the record changes waiting among the recent versions into their records now");
   admin_options(store_merge);
 
   try {

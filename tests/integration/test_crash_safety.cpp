@@ -52,8 +52,9 @@ class CrashSafety : public ::testing::Test {
   static void SetUpTestSuite() {
     workload_ = new test::TempDir();  // NOLINT(cppcoreguidelines-owning-memory): one per suite
     // Three FULL extracts of different populations: inserts, updates, withdrawals in bulk; between
-    // the second and the third a DELTA (seq 3) changing every 7th person of the second, whose
-    // changes wait among the store's recent versions until the last FULL merges them.
+    // the second and the third a DELTA (seq 3) changing every 7th person of the second. Changes
+    // wait among the store's recent versions up to [store] merge_recent_at = 3000 (below): the
+    // second FULL fills them, the DELTA merges those 3,000 before its own, and ~3,000 wait at the end.
     for (const int seq : {1, 2, 4}) {
       const auto r =
           test::run_process({ESRSYNC_BENCH_GEN, "esr-full", "--persons", "1500", "--seed",
@@ -105,7 +106,8 @@ class CrashSafety : public ::testing::Test {
                           "oh-quarantine", "oh-acks", "di-out", "di-acks"})
       fs::create_directories(dir / d);
     test::write_file(dir / "esrsync.toml",
-                     "[store]\npath = \"state/esrsync.db\"\n[esr]\nvpds = [\"245\"]\n[[flows]]\nname = \"esr\"\n"
+                     "[store]\npath = \"state/esrsync.db\"\nmerge_recent_at = 3000\n[esr]\nvpds = "
+                     "[\"245\"]\n[[flows]]\nname = \"esr\"\n"
                      "mapping = \"" +
                          kSource + "/mappings/esr/de_extract.xml\"\nack_mapping = \"" + kSource +
                          "/mappings/esr/ack.xml\"\n[flows.source]\nadapter = \"dir\"\ninbox = \"inbox\"\n"
@@ -241,6 +243,7 @@ TEST_F(CrashSafety, KilledAtRandomPointsEndsAsIfNeverInterrupted) {
   const Snapshot reference = snapshot(reference_dir.path());
   ASSERT_GT(reference.records.size(), 3000u);
   ASSERT_EQ(reference.files.size(), 6u);
+  ASSERT_GT(reference.recent_rows, 0) << "record changes should wait at the end";
   // The DELTA changed about 1 person in 7 (its changes then merged by the last FULL).
   ASSERT_THAT(reference.files.at("DE_245_OHS_20260803_0000003.DAT"), ::testing::StartsWith("partial 21"));
   ASSERT_GT(reference.di_lines.size(), 2000u);
@@ -296,10 +299,10 @@ TEST_F(CrashSafety, KilledAtRandomPointsEndsAsIfNeverInterrupted) {
   // The kills must really have landed mid-run, or this test proves nothing.
   EXPECT_GE(kills, iterations) << "too few runs were actually interrupted";
   std::printf(
-      "crash safety: %d iterations, %d runs killed mid-way, %zu records, %zu changes delivered, %zu DI lines in %zu "
-      "files\n",
-      iterations, kills, reference.records.size(), reference.delivered_keys.size(), reference.di_lines.size(),
-      reference.di_files);
+      "crash safety: %d iterations, %d runs killed mid-way, %zu records (%lld changes waiting to be merged), %zu "
+      "changes delivered, %zu DI lines in %zu files\n",
+      iterations, kills, reference.records.size(), static_cast<long long>(reference.recent_rows),
+      reference.delivered_keys.size(), reference.di_lines.size(), reference.di_files);
 }
 
 }  // namespace

@@ -552,7 +552,7 @@ TEST_F(SyncOnce, CompactingAnOlderStoreGivesItTheNewPageSize) {
 }
 
 // A DELTA's content changes wait among the store's recent versions; `store merge` writes them into
-// their records (as the next FULL would), and what every command reads stays the same.
+// their records, and what every command reads stays the same.
 TEST_F(SyncOnce, StoreMergeWritesTheDeltasWaitingChangesIntoTheirRecords) {
   drop("DE_245_OHS_20260801_0000001.DAT");
   drop("DE_245_OHS_20260802_0000002.DAT");

@@ -226,11 +226,12 @@ Result<Config> parse_config(std::string_view text, const std::string& path, std:
     }
   }
   if (const auto* store = r.table(root, "store", true)) {
-    r.only_keys(*store, {"path", "keep_delivered_days", "keep_runs_days"}, "[store]");
+    r.only_keys(*store, {"path", "keep_delivered_days", "keep_runs_days", "merge_recent_at"}, "[store]");
     config.store_path = r.path_value(*store, "path", true, "[store]");
     config.keep_delivered_days =
         static_cast<int>(r.integer(*store, "keep_delivered_days", config.keep_delivered_days, 0, 3650));
     config.keep_runs_days = static_cast<int>(r.integer(*store, "keep_runs_days", config.keep_runs_days, 0, 3650));
+    config.merge_recent_at = r.integer(*store, "merge_recent_at", config.merge_recent_at, 1, 10'000'000);
   }
   if (const auto* esr = r.table(root, "esr", true)) {
     r.only_keys(*esr, {"vpds", "withdraw_limit_percent", "withdraw_limit_min"}, "[esr]");

@@ -368,9 +368,9 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
   auto file_id =
       ctx.ledger.add(store::FileRow{0, file_name, result.checksum, result.vpd, result.interface, result.seq});
   if (!file_id) return abandon(std::move(file_id).error());
-  // A DELTA's content changes wait among the recent versions; a FULL merges those first.
+  // The file's content changes wait among the recent versions (merged first if too many wait).
   RecordsForFile file_scope(ctx.records);
-  if (auto merged = ctx.records.begin_file(result.extract_type != "FULL"); !merged) {
+  if (auto merged = ctx.records.begin_file(ctx.merge_recent_at); !merged) {
     return abandon(std::move(merged).error());
   }
   ApplyCounts counts;

@@ -420,6 +420,7 @@ Result<SyncReport> sync_once(const Config& config, const SyncOptions& options, c
       ctx.matching =
           recon::MatchOptions{config.matching.auto_threshold, config.matching.review_threshold, config.matching.margin};
       ctx.withdraw_limit_percent = config.withdraw_limit_percent;
+      ctx.merge_recent_at = config.merge_recent_at;
       ctx.withdraw_limit_min = config.withdraw_limit_min;
       ctx.transfer_sinks = roles.transfer;
       ctx.batch_sinks = roles.batched;

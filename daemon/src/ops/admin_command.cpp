@@ -341,7 +341,8 @@ int run_runs(const AdminOptions& o, int limit, std::FILE* out, std::FILE* err) {
 }
 
 int run_status(const AdminOptions& o, std::FILE* out, std::FILE* err) {
-  auto db = open_store(o, err);
+  flow::Config config;
+  auto db = open_store(o, err, &config);
   if (!db) return 2;
   auto runs = store::RunLog(*db).recent(1);
   store::FileLedger ledger(*db, kClock);
@@ -398,9 +399,9 @@ int run_status(const AdminOptions& o, std::FILE* out, std::FILE* err) {
   std::fprintf(out, "queues (not yet delivered): %s\n", queues.empty() ? "empty" : queues.dump().c_str());
   std::fprintf(out, "waiting for review: %llu (esrsync recon list)\n", static_cast<unsigned long long>(*recon_open));
   std::fprintf(out,
-               "record changes waiting to be merged into their records: %lld (at the next FULL, at %lld, or by "
-               "esrsync store merge)\n",
-               static_cast<long long>(*recent_versions), static_cast<long long>(store::RecordStore::kMergeAtRows));
+               "record changes waiting to be merged into their records: %lld (merged by the first file to find %lld "
+               "waiting, or by esrsync store merge)\n",
+               static_cast<long long>(*recent_versions), static_cast<long long>(config.merge_recent_at));
   std::fprintf(out, "held files: %zu\n", held->size());
   for (const auto& f : *held) {
     std::fprintf(out, "  %s (VPD %s, sequence %lld): %s\n", f.name.c_str(), f.vpd.c_str(),

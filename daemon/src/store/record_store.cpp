@@ -139,10 +139,10 @@ CREATE INDEX canonical_record_vpd ON canonical_record (entity, vpd, withdrawn, r
 
 // A DELTA lists changes, each to a record on a page of its own among millions: rewriting them in
 // place writes one 8 KiB page per change to the WAL and again at the checkpoint (~16,000 pages for
-// 15,000 changes). Instead a DELTA's content changes (same VPD, still live) are written to this
+// 15,000 changes). Instead a file's content changes (same VPD, still live) are written to this
 // small table of recent versions, a few pages for thousands of changes, and merged into the
-// records later in key order (RecordStore::merge_recent): at the next FULL, or when
-// RecordStore::kMergeAtRows wait, so a page that several DELTAs changed is written once.
+// records later in key order (RecordStore::merge_recent): when RecordStore::kMergeAtRows wait, or
+// by `esrsync store merge`, so a page that several files changed is written once.
 // Invariant: a recent version's record exists, live, with the same VPD; a change to a record's
 // VPD or state writes the whole record and drops its recent version. `current_record` reads the
 // records as they are.
@@ -346,7 +346,7 @@ Result<Change> RecordStore::apply(std::string_view entity, std::string_view key,
   if (*found) {
     const bool live = (*probe)->column_int64(1) == 0;
     in_place = live && (*probe)->column_text(3) == vpd;
-    if (recent_ == Recent::none) {
+    if (!maybe_recent(entity, key)) {
       if ((*probe)->column_text(0) == content_hash && live) return Change::unchanged;
       // History keeps the version a change replaced (the current one is in canonical_record), so a
       // first load writes each payload once, not twice.
@@ -366,7 +366,8 @@ Result<Change> RecordStore::apply(std::string_view entity, std::string_view key,
   (*probe)->reset();
   pack();
   const std::int64_t now = clock_.now_ms();
-  if (in_place && defer_) {
+  // Waits among the recent versions (replaces its own there), while fewer than merge_at_ wait.
+  if (in_place && recent_keys_ && (had_recent || static_cast<std::int64_t>(recent_keys_->size()) < merge_at_)) {
     auto put =
         db_.cached(recent_put_,
                    "INSERT INTO canonical_record_recent (record_key, entity, content_hash, payload, last_file_id, "
@@ -379,7 +380,7 @@ Result<Change> RecordStore::apply(std::string_view entity, std::string_view key,
     if (auto ok = (*put)->bind(5, file_id); !ok) return fail(std::move(ok).error());
     if (auto ok = (*put)->bind(6, now); !ok) return fail(std::move(ok).error());
     if (auto ok = (*put)->run(); !ok) return fail(std::move(ok).error());
-    if (recent_ == Recent::none) recent_ = Recent::some;
+    recent_keys_->insert(recent_key(entity, key));
   } else {
     // The whole record is written: a recent version of it is replaced with it.
     if (had_recent) {
@@ -422,7 +423,7 @@ Status RecordStore::update_in_place(std::string_view entity, std::string_view ke
 
 Result<bool> RecordStore::recent(std::string_view entity, std::string_view key, std::string* hash, std::string* payload,
                                  std::int64_t* file_id) {
-  if (recent_ == Recent::none) return false;
+  if (!maybe_recent(entity, key)) return false;
   auto probe = db_.cached(recent_probe_,
                           "SELECT content_hash, payload, last_file_id FROM canonical_record_recent "
                           "WHERE record_key = ?2 AND entity = ?1");
@@ -446,21 +447,40 @@ Status RecordStore::drop_recent(std::string_view entity, std::string_view key) {
   return (*drop)->run();
 }
 
-Result<std::int64_t> RecordStore::begin_file(bool defer, std::int64_t merge_at) {
-  recent_ = Recent::unknown;
-  defer_ = false;
-  auto counted = count_recent();
-  if (!counted) return counted;
-  std::int64_t waiting = *counted;
+bool RecordStore::maybe_recent(std::string_view entity, std::string_view key) {
+  if (!recent_keys_) return true;
+  return !recent_keys_->empty() && recent_keys_->contains(recent_key(entity, key));
+}
+
+const std::string& RecordStore::recent_key(std::string_view entity, std::string_view key) {
+  recent_key_.assign(entity);
+  recent_key_ += '\x1f';
+  recent_key_ += key;
+  return recent_key_;
+}
+
+Result<std::int64_t> RecordStore::begin_file(std::int64_t merge_at) {
+  end_file();
+  std::unordered_set<std::string> keys;
+  {
+    auto rows = db_.cached("SELECT entity, record_key FROM canonical_record_recent");
+    if (!rows) return fail(std::move(rows).error());
+    for (;;) {
+      auto row = (*rows)->step();
+      if (!row) return fail(std::move(row).error());
+      if (!*row) break;
+      keys.insert(recent_key((*rows)->column_text(0), (*rows)->column_text(1)));
+    }
+  }
   std::int64_t merged = 0;
-  if (waiting > 0 && (!defer || waiting >= merge_at)) {
+  if (static_cast<std::int64_t>(keys.size()) >= merge_at) {
     auto done = merge_recent();
     if (!done) return done;
     merged = *done;
-    waiting = 0;
+    keys.clear();
   }
-  recent_ = waiting > 0 ? Recent::some : Recent::none;
-  defer_ = defer;
+  recent_keys_ = std::move(keys);
+  merge_at_ = merge_at;
   return merged;
 }
 
@@ -475,8 +495,7 @@ Result<std::int64_t> RecordStore::count_recent() {
 }
 
 void RecordStore::end_file() noexcept {
-  recent_ = Recent::unknown;
-  defer_ = false;
+  recent_keys_.reset();
 }
 
 Result<std::int64_t> RecordStore::merge_recent() {
@@ -504,7 +523,7 @@ Result<std::int64_t> RecordStore::merge_recent() {
   }
   rows->reset();
   if (auto ok = db_.exec("DELETE FROM canonical_record_recent"); !ok) return fail(std::move(ok).error());
-  recent_ = Recent::none;
+  if (recent_keys_) recent_keys_->clear();
   return merged;
 }
 
@@ -549,7 +568,7 @@ Result<Change> RecordStore::withdraw(std::string_view entity, std::string_view k
   if (auto ok = (*stmt)->bind(5, file_id); !ok) return fail(std::move(ok).error());
   if (auto ok = (*stmt)->bind(6, clock_.now_ms()); !ok) return fail(std::move(ok).error());
   if (auto ok = (*stmt)->run(); !ok) return fail(std::move(ok).error());
-  if (recent_ != Recent::none) {
+  if (maybe_recent(entity, key)) {
     if (auto ok = drop_recent(entity, key); !ok) return fail(std::move(ok).error());
   }
   if (auto ok = append_history(entity, key, Change::withdrawn, (*existing)->content_hash, packed_, file_id); !ok) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "esrsync/flow/config.hpp"
+#include "esrsync/store/record_store.hpp"
 #include "support/capture.hpp"
 
 namespace esrsync::flow {
@@ -112,6 +113,26 @@ TEST(Config, RetentionPeriods) {
   wrong.replace(wrong.find("path = \"state/esrsync.db\""), 25, "path = \"state/esrsync.db\"\nkeep_runs_days = -1");
   wrong.replace(wrong.find("  quarantine = \"bad\""), 20, "  quarantine = \"bad\"\n  keep_processed_days = 3651");
   EXPECT_THAT(problems_of(dir, wrong), ElementsAre("4:config.value", "19:config.value"));
+}
+
+// How many record changes may wait among the store's recent versions before a file merges them.
+TEST(Config, MergeRecentAt) {
+  test::TempDir dir;
+  auto defaults = parse_config(kValid, (dir / "e.toml").string());
+  ASSERT_TRUE(defaults) << defaults.error().to_string();
+  EXPECT_EQ(defaults->merge_recent_at, store::RecordStore::kMergeAtRows);
+  std::string text = kValid;
+  text.replace(text.find("path = \"state/esrsync.db\""), 25, "path = \"state/esrsync.db\"\nmerge_recent_at = 1");
+  auto set = parse_config(text, (dir / "e.toml").string());
+  ASSERT_TRUE(set) << set.error().to_string();
+  EXPECT_EQ(set->merge_recent_at, 1);
+  for (const auto& [wrong, rule] : {std::pair{"0", "4:config.value"}, std::pair{"10000001", "4:config.value"},
+                                    std::pair{"\"many\"", "4:config.type"}}) {
+    std::string bad = kValid;
+    bad.replace(bad.find("path = \"state/esrsync.db\""), 25,
+                std::string("path = \"state/esrsync.db\"\nmerge_recent_at = ") + wrong);
+    EXPECT_THAT(problems_of(dir, bad), ElementsAre(rule)) << wrong;
+  }
 }
 
 TEST(Config, WithdrawalLimit) {

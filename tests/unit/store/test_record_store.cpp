@@ -289,8 +289,8 @@ TEST(ClusteredUpgrade, RecordsSurviveAndAreFoundByTheirKey) {
               ::testing::HasSubstr("PRIMARY KEY (record_key>? AND record_key<?)"));
 }
 
-// A DELTA's content changes wait among the recent versions; every read sees them; the records'
-// own rows are rewritten only when they are merged (RecordStore::kDeferredMigration).
+// A file's content changes wait among the recent versions; every read sees them; the records' own
+// rows are rewritten only when they are merged (RecordStore::kDeferredMigration).
 class DeferredChangesTest : public RecordStoreTest {
  protected:
   // What canonical_record itself holds for (person, key): "hash payload".
@@ -310,9 +310,9 @@ class DeferredChangesTest : public RecordStoreTest {
   std::string payload(const std::string& key, const std::string& hash) {
     return "{\"person_number\":\"" + key + "\",\"h\":\"" + hash + "\"}";
   }
-  void in_file(bool defer, const std::function<void()>& body, std::int64_t merge_at = RecordStore::kMergeAtRows) {
+  void in_file(const std::function<void()>& body, std::int64_t merge_at = RecordStore::kMergeAtRows) {
     ASSERT_TRUE(db_->begin());
-    auto merged = records_->begin_file(defer, merge_at);
+    auto merged = records_->begin_file(merge_at);
     ASSERT_TRUE(merged) << merged.error().to_string();
     last_merged_ = *merged;
     body();
@@ -323,8 +323,8 @@ class DeferredChangesTest : public RecordStoreTest {
 };
 
 TEST_F(DeferredChangesTest, ADeltaChangeWaitsAndEveryReadSeesIt) {
-  in_file(false, [&] { apply("10000001", "h1", 1); });
-  in_file(true, [&] {
+  in_file([&] { apply("10000001", "h1", 1); });
+  in_file([&] {
     EXPECT_EQ(apply("10000001", "h2", 2), Change::updated);
     EXPECT_EQ(apply("10000001", "h2", 2), Change::unchanged);  // compared with the recent version
     EXPECT_EQ(apply("10000001", "h3", 2), Change::updated);
@@ -356,39 +356,58 @@ TEST_F(DeferredChangesTest, ADeltaChangeWaitsAndEveryReadSeesIt) {
   EXPECT_EQ(view->column_int64(1), 2);
 }
 
-TEST_F(DeferredChangesTest, AFullMergesWhatWaitsFirst) {
-  in_file(false, [&] {
+TEST_F(DeferredChangesTest, ChangesWaitUpToTheLimitThenAreWrittenInPlace) {
+  in_file([&] {
     for (const char* key : {"10000001", "10000002", "10000003"})
       apply(key, "a", 1);
   });
-  in_file(true, [&] {
+  in_file(
+      [&] {
+        for (const char* key : {"10000001", "10000002", "10000003"})
+          EXPECT_EQ(apply(key, "b", 2), Change::updated);
+        EXPECT_EQ(apply("10000001", "c", 2), Change::updated);  // waiting already: replaced there
+      },
+      2);
+  EXPECT_EQ(waiting(), 2);
+  EXPECT_EQ(in_place("10000001"), "a " + payload("10000001", "a"));
+  EXPECT_EQ(in_place("10000003"), "b " + payload("10000003", "b"));
+  EXPECT_EQ((**records_->get("person", "10000001")).content_hash, "c");
+  EXPECT_EQ((**records_->get("person", "10000002")).content_hash, "b");
+}
+
+TEST_F(DeferredChangesTest, StoreMergeWritesWhatWaitsIntoTheRecords) {
+  in_file([&] {
+    for (const char* key : {"10000001", "10000002", "10000003"})
+      apply(key, "a", 1);
+  });
+  in_file([&] {
     apply("10000001", "b", 2);
     apply("10000003", "b", 2);
   });
   EXPECT_EQ(waiting(), 2);
-  in_file(false, [&] { EXPECT_EQ(apply("10000002", "c", 3), Change::updated); });
-  EXPECT_EQ(last_merged_, 2);
+  ASSERT_TRUE(db_->begin());
+  auto merged = records_->merge_recent();
+  ASSERT_TRUE(db_->commit());
+  ASSERT_TRUE(merged);
+  EXPECT_EQ(*merged, 2);
   EXPECT_EQ(waiting(), 0);
   EXPECT_EQ(in_place("10000001"), "b " + payload("10000001", "b"));
-  EXPECT_EQ(in_place("10000002"), "c " + payload("10000002", "c"));
+  EXPECT_EQ(in_place("10000002"), "a " + payload("10000002", "a"));
   EXPECT_EQ(in_place("10000003"), "b " + payload("10000003", "b"));
   EXPECT_EQ((**records_->get("person", "10000003")).last_file_id, 2);
 }
 
-TEST_F(DeferredChangesTest, ADeltaMergesFirstWhenTooManyWait) {
-  in_file(false, [&] {
+TEST_F(DeferredChangesTest, AFileMergesFirstWhenTooManyWait) {
+  in_file([&] {
     for (const char* key : {"10000001", "10000002", "10000003"})
       apply(key, "a", 1);
   });
-  in_file(
-      true, [&] { apply("10000001", "b", 2); }, 2);
+  in_file([&] { apply("10000001", "b", 2); }, 2);
   EXPECT_EQ(last_merged_, 0);
-  in_file(
-      true, [&] { apply("10000002", "b", 3); }, 2);
+  in_file([&] { apply("10000002", "b", 3); }, 2);
   EXPECT_EQ(last_merged_, 0);
   EXPECT_EQ(waiting(), 2);
-  in_file(
-      true, [&] { apply("10000003", "b", 4); }, 2);  // two wait: merged, then this one waits
+  in_file([&] { apply("10000003", "b", 4); }, 2);  // two wait: merged, then this one waits
   EXPECT_EQ(last_merged_, 2);
   EXPECT_EQ(waiting(), 1);
   EXPECT_EQ(in_place("10000002"), "b " + payload("10000002", "b"));
@@ -396,15 +415,15 @@ TEST_F(DeferredChangesTest, ADeltaMergesFirstWhenTooManyWait) {
 }
 
 TEST_F(DeferredChangesTest, AWithdrawalOrAVpdChangeTakesTheRecentVersionWithIt) {
-  in_file(false, [&] {
+  in_file([&] {
     apply("10000001", "a", 1);
     apply("10000002", "a", 1);
   });
-  in_file(true, [&] {
+  in_file([&] {
     apply("10000001", "b", 2);
     apply("10000002", "b", 2);
   });
-  in_file(true, [&] {
+  in_file([&] {
     EXPECT_EQ(*records_->withdraw("person", "10000001", 3), Change::withdrawn);
     EXPECT_EQ(apply("10000002", "c", 3, "999"), Change::updated);  // another VPD: the whole record
   });
@@ -417,19 +436,18 @@ TEST_F(DeferredChangesTest, AWithdrawalOrAVpdChangeTakesTheRecentVersionWithIt) 
   ASSERT_TRUE(*last->step());
   EXPECT_EQ(*unpack_payload(last->column_blob(0)), payload("10000001", "b"));
   // Coming back: compared with the version it was withdrawn as, written whole.
-  in_file(true, [&] { EXPECT_EQ(apply("10000001", "b", 4), Change::updated); });
+  in_file([&] { EXPECT_EQ(apply("10000001", "b", 4), Change::updated); });
   EXPECT_FALSE((**records_->get("person", "10000001")).withdrawn);
   EXPECT_EQ(waiting(), 0);
 }
 
 TEST_F(DeferredChangesTest, AssignmentsByPrefixReadTheirRecentVersions) {
-  in_file(false, [&] {
+  in_file([&] {
     for (const char* key : {"10000001-1", "10000001-2"})
       EXPECT_EQ(*records_->apply("assignment", key, "245", "{\"a\":1}", "a", 1), Change::inserted);
   });
-  in_file(true, [&] {
-    EXPECT_EQ(*records_->apply("assignment", "10000001-2", "245", "{\"a\":2}", "b", 2), Change::updated);
-  });
+  in_file(
+      [&] { EXPECT_EQ(*records_->apply("assignment", "10000001-2", "245", "{\"a\":2}", "b", 2), Change::updated); });
   const auto both = *records_->with_prefix("assignment", "10000001-");
   ASSERT_EQ(both.size(), 2u);
   EXPECT_EQ(both[0].payload, "{\"a\":1}");
@@ -439,14 +457,14 @@ TEST_F(DeferredChangesTest, AssignmentsByPrefixReadTheirRecentVersions) {
 }
 
 TEST_F(DeferredChangesTest, ARolledBackFileOrMergeLeavesWhatWaitedAsItWas) {
-  in_file(false, [&] {
+  in_file([&] {
     apply("10000001", "a", 1);
     apply("10000002", "a", 1);
   });
-  in_file(true, [&] { apply("10000001", "b", 2); });
-  // A DELTA abandoned: its change and its merge are undone.
+  in_file([&] { apply("10000001", "b", 2); });
+  // A file abandoned: its change and its merge are undone.
   ASSERT_TRUE(db_->begin());
-  ASSERT_TRUE(records_->begin_file(true, 1));
+  ASSERT_TRUE(records_->begin_file(1));
   EXPECT_EQ(waiting(), 0);
   apply("10000002", "x", 3);
   db_->rollback();

@@ -67,6 +67,9 @@ struct Config {
   std::string store_path;
   int keep_delivered_days = 30;  // [store] keep_delivered_days: delivered outbox rows kept this long
   int keep_runs_days = 365;      // [store] keep_runs_days: the run log's rows kept this long
+  // [store] merge_recent_at: a file finding this many record changes waiting (store::RecordStore)
+  // merges them into their records first.
+  std::int64_t merge_recent_at = 100'000;  // store::RecordStore::kMergeAtRows
   std::vector<std::string> vpds;
   // [esr] withdraw_limit_percent / withdraw_limit_min: a FULL extract that would withdraw more than
   // this share of its VPD's live persons and assignments, and at least this many, is held for an

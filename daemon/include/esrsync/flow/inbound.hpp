@@ -67,6 +67,7 @@ struct InboundContext {
   // and at least withdraw_limit_min of them, is held until an operator releases it (0: no limit).
   int withdraw_limit_percent = 10;
   std::int64_t withdraw_limit_min = 100;
+  std::int64_t merge_recent_at = store::RecordStore::kMergeAtRows;  // [store] merge_recent_at
   Progress* progress = nullptr;  // how far the file is, for a person watching (none: nothing shown)
 };
 

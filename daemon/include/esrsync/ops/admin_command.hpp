@@ -45,9 +45,9 @@ int run_release_gap(const AdminOptions& o, const std::string& vpd, std::int64_t 
 // `store compact`: the space freed inside the store file (purged changes, runs) given back to the
 // filesystem (SQLite VACUUM). Takes the store's lock like `sync`: refused while another esrsync uses it.
 int run_store_compact(const AdminOptions& o, std::FILE* out, std::FILE* err);
-// `store merge`: the content changes DELTAs left among the recent versions (store::RecordStore)
-// written into their records now, in one transaction, instead of at the next FULL or when
-// store::RecordStore::kMergeAtRows wait (e.g. from a quiet hour's timer). Takes the store's lock.
+// `store merge`: the content changes files left among the recent versions (store::RecordStore)
+// written into their records now, in one transaction, instead of by the first file to find
+// [store] merge_recent_at waiting (e.g. from a quiet hour's timer). Takes the store's lock.
 int run_store_merge(const AdminOptions& o, std::FILE* out, std::FILE* err);
 
 }  // namespace esrsync::ops

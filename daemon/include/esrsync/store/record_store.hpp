@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <unordered_set>
 #include <vector>
 
 #include "esrsync/core/clock.hpp"
@@ -52,20 +53,20 @@ class RecordStore {
   static const Migration kClusteredMigration;
   static const Migration kDeferredMigration;
 
-  // A DELTA's content changes are deferred: written to a small table of recent versions
+  // A file's content changes are deferred: written to a small table of recent versions
   // (canonical_record_recent) instead of rewriting each record's page in place, and merged into the
-  // records later, in key order, many DELTAs' changes at once. Merged at the start of a FULL file
-  // and when this many versions wait (see kDeferredMigration).
+  // records later, in key order, many files' changes at once: when this many versions wait, or by
+  // `esrsync store merge` (see kDeferredMigration).
   static constexpr std::int64_t kMergeAtRows = 100'000;
 
   RecordStore(SqliteDb& db, const Clock& clock) : db_(db), clock_(clock) {}
 
-  // Starts applying one file, inside its transaction. `defer`: its content changes go to the
-  // recent versions (a DELTA); else (a FULL) the recent versions are merged first and its changes
-  // written in place. Deferring, the recent versions are merged first when `merge_at` wait.
-  // Returns how many were merged. Until end_file() the store knows whether any wait; outside a file
-  // every lookup also looks among them.
-  Result<std::int64_t> begin_file(bool defer, std::int64_t merge_at = kMergeAtRows);
+  // Starts applying one file, inside its transaction: its content changes (same VPD, still live)
+  // go to the recent versions while fewer than `merge_at` wait, then in place. When `merge_at`
+  // wait already, they are merged first; returns how many. Until end_file() the store knows which
+  // records have a recent version; outside a file every lookup also looks among them, and changes
+  // are written in place.
+  Result<std::int64_t> begin_file(std::int64_t merge_at = kMergeAtRows);
   void end_file() noexcept;
   // Writes every recent version into its record and empties the recent versions (inside the
   // caller's transaction); returns how many.
@@ -120,10 +121,15 @@ class RecordStore {
   Result<bool> recent(std::string_view entity, std::string_view key, std::string* hash, std::string* payload,
                       std::int64_t* file_id);
   Status drop_recent(std::string_view entity, std::string_view key);
-  // Whether recent versions may wait (unknown outside a file: then they are looked for).
-  enum class Recent : std::uint8_t { unknown, none, some };
-  Recent recent_ = Recent::unknown;
-  bool defer_ = false;
+  // Whether (entity, key) may have a recent version: outside a file, always.
+  bool maybe_recent(std::string_view entity, std::string_view key);
+  const std::string& recent_key(std::string_view entity, std::string_view key);
+  // While a file is applied (begin_file to end_file): the (entity, key) of every recent version,
+  // so that only those records are looked up among them (a FULL looks up millions). Unknown
+  // outside a file. A key dropped stays in it: one needless lookup, never a recent version missed.
+  std::optional<std::unordered_set<std::string>> recent_keys_;
+  std::string recent_key_;  // (entity, key) composed for a lookup (reused: no allocation)
+  std::int64_t merge_at_ = kMergeAtRows;
 
   SqliteDb& db_;
   const Clock& clock_;
