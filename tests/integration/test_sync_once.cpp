@@ -7,10 +7,6 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -480,11 +476,7 @@ TEST_F(SyncOnce, CompactingTheStoreGivesFreeSpaceBackAndKeepsTheData) {
   const auto before = fs::file_size(store);
   const auto queued = esrsync({"queue", "list", "--state", "delivered", "--json"}).out;
 
-  const int fd = ::open((dir_ / "state/esrsync.db.lock").c_str(), O_RDWR | O_CREAT, 0640);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);  // a sync running
-  const auto refused = esrsync({"store", "compact"});
-  ::close(fd);
+  const auto refused = while_store_locked([&] { return esrsync({"store", "compact"}); });
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_THAT(refused.err, HasSubstr("store.locked"));
   EXPECT_EQ(fs::file_size(store), before);
@@ -580,11 +572,7 @@ TEST_F(SyncOnce, StoreMergeWritesTheDeltasWaitingChangesIntoTheirRecords) {
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
   const auto person = exported.out;
 
-  const int fd = ::open((dir_ / "state/esrsync.db.lock").c_str(), O_RDWR | O_CREAT, 0640);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);  // a sync running
-  const auto refused = esrsync({"store", "merge"});
-  ::close(fd);
+  const auto refused = while_store_locked([&] { return esrsync({"store", "merge"}); });
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_THAT(refused.err, HasSubstr("store.locked"));
   EXPECT_EQ(query("SELECT count(*) FROM canonical_record_recent"), waiting);
@@ -600,6 +588,20 @@ TEST_F(SyncOnce, StoreMergeWritesTheDeltasWaitingChangesIntoTheirRecords) {
   const auto again = esrsync({"store", "merge"});
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_THAT(again.out, HasSubstr(": 0 recent record versions merged"));
+  {
+    // A damaged store: a recent version whose record is gone. A clear error; nothing merged or lost.
+    auto db = store::SqliteDb::open(store.string());
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec(
+        "INSERT INTO canonical_record_recent (record_key, entity, content_hash, payload, last_file_id, updated_ms) "
+        "VALUES ('99999999', 'person', 'h', x'00', 1, 0)"));
+  }
+  const auto damaged = esrsync({"store", "merge"});
+  EXPECT_EQ(damaged.exit_code, 2);
+  EXPECT_THAT(damaged.err, HasSubstr("store.recent: a recent version of person 99999999 has no record to merge into"));
+  EXPECT_EQ(query("SELECT count(*) FROM canonical_record_recent"), "1");
+  EXPECT_EQ(records("current_record"), before);
+  ASSERT_TRUE(store::SqliteDb::open(store.string())->exec("DELETE FROM canonical_record_recent"));
   drop("DE_245_OHS_20260803_0000003.DAT");
   EXPECT_NE(sync().exit_code, 2);  // and the store goes on working
 }
@@ -622,14 +624,10 @@ namespace {
 
 TEST_F(SyncOnce, ASecondInstanceOnTheSameStoreIsRefused) {
   drop("DE_245_OHS_20260801_0000001.DAT");
-  const int fd = ::open((dir_ / "state/esrsync.db.lock").c_str(), O_RDWR | O_CREAT, 0640);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);  // another esrsync holds the store
-  const auto r = sync();
+  const auto r = while_store_locked([&] { return sync(); });
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("store.locked: another esrsync is using this store"));
   EXPECT_THAT(names("inbox"), ::testing::ElementsAre("DE_245_OHS_20260801_0000001.DAT"));
-  ::close(fd);
   EXPECT_EQ(sync().exit_code, 0);
 }
 

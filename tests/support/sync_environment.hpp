@@ -3,7 +3,10 @@
 // one directory sink (and, after add_oh_flow(), an OH flow returning DI files to ESR), and helpers
 // to drop sample files, run `esrsync` and read what it wrote.
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -131,6 +134,17 @@ class SyncEnvironment : public ::testing::Test {
   }
 
   TempDir dir_;
+
+  // Runs `run` while this test holds the store's lock, as another esrsync using the store would.
+  template <typename Run>
+  ProcessResult while_store_locked(Run run) {
+    const int fd = ::open((dir_ / "state/esrsync.db.lock").c_str(), O_RDWR | O_CREAT, 0640);
+    EXPECT_GE(fd, 0);
+    EXPECT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+    ProcessResult r = run();
+    ::close(fd);
+    return r;
+  }
 
   // `esrsync <args> --config <this config>` (for the operator commands).
   ProcessResult esrsync(const std::vector<std::string>& args) {

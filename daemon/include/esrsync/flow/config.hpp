@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "esrsync/core/result.hpp"
+#include "esrsync/store/record_store.hpp"
 
 namespace esrsync::flow {
 
@@ -69,7 +70,7 @@ struct Config {
   int keep_runs_days = 365;      // [store] keep_runs_days: the run log's rows kept this long
   // [store] merge_recent_at: a file finding this many record changes waiting (store::RecordStore)
   // merges them into their records first.
-  std::int64_t merge_recent_at = 100'000;  // store::RecordStore::kMergeAtRows
+  std::int64_t merge_recent_at = store::RecordStore::kMergeAtRows;
   std::vector<std::string> vpds;
   // [esr] withdraw_limit_percent / withdraw_limit_min: a FULL extract that would withdraw more than
   // this share of its VPD's live persons and assignments, and at least this many, is held for an
