@@ -178,6 +178,7 @@ Status Applier::put_compressed(std::size_t keep) {
 }
 
 Status Applier::finish() {
+  if (auto ok = records_.flush_appended(); !ok) return ok;
   for (auto& b : batches_) {
     if (auto ok = flush(b); !ok) return ok;
   }
@@ -558,16 +559,15 @@ void Applier::seal_seen() {
 }
 
 Status Applier::withdraw_unseen(std::string_view vpd) {
-  for (const auto entity : {Entity::person, Entity::assignment}) {
-    const auto name = model::entity_def(entity).name;
-    auto keys = records_.withdraw_unseen(name, vpd, seen_[std::string(name)], source_.file_id);
-    if (!keys) return fail(std::move(keys).error());
-    for (const auto& key : *keys) {
-      auto stored = records_.get(name, key);
-      if (!stored) return fail(std::move(stored).error());
-      payload_ = *stored ? (*stored)->payload : std::string("{}");
-      if (auto ok = queue(name, key, store::Change::withdrawn, "gone", payload_, 0); !ok) return ok;
-    }
+  for (const auto entity : {Entity::person, Entity::assignment})
+    seen_.try_emplace(std::string(model::entity_def(entity).name));  // a file without any: all withdrawn
+  auto gone = records_.withdraw_unseen(vpd, seen_, source_.file_id);
+  if (!gone) return fail(std::move(gone).error());
+  for (const auto& [entity, key] : *gone) {
+    auto stored = records_.get(entity, key);
+    if (!stored) return fail(std::move(stored).error());
+    payload_ = *stored ? (*stored)->payload : std::string("{}");
+    if (auto ok = queue(entity, key, store::Change::withdrawn, "gone", payload_, 0); !ok) return ok;
   }
   return {};
 }

@@ -353,7 +353,8 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
     for (const auto entity : {Entity::person, Entity::assignment}) {
       auto live = ctx.records.has_live(model::entity_def(entity).name, result.vpd);
       if (!live) return fail(std::move(live).error());
-      had_live = had_live || *live;
+      had_live = *live;
+      if (had_live) break;  // persons first: one probe
     }
   }
   JournalForLoad journal(ctx.db, first_load);

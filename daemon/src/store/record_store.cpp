@@ -164,6 +164,16 @@ CREATE VIEW current_record AS
   LEFT JOIN canonical_record_recent AS r ON r.record_key = c.record_key AND r.entity = c.entity;
 )sql"};
 
+// The VPD index in the records' own order: (vpd, withdrawn, record_key, entity). With the entity
+// first, a first load (persons and their assignments, in key order) inserted into two places of
+// the index at once, each insert a search from the root; in this order an extract in key order
+// appends at the end of the index, as it does to the records. A FULL's comparison still reads the
+// VPD's live keys in key order, both entities in one pass (RecordStore::withdraw_unseen).
+const Migration RecordStore::kAppendIndexMigration{20, R"sql(
+DROP INDEX canonical_record_vpd;
+CREATE INDEX canonical_record_vpd ON canonical_record (vpd, withdrawn, record_key, entity);
+)sql"};
+
 std::string_view to_string(Change c) noexcept {
   switch (c) {
     case Change::inserted:
@@ -226,6 +236,7 @@ Status bind_texts(Statement& stmt, std::initializer_list<std::string_view> value
 }  // namespace
 
 Result<std::optional<StoredRecord>> RecordStore::get(std::string_view entity, std::string_view key) {
+  if (auto ok = flush_appended(); !ok) return fail(std::move(ok).error());
   auto stmt = db_.cached(
       "SELECT vpd, content_hash, payload, withdrawn, last_file_id FROM canonical_record "
       "WHERE entity = ?1 AND record_key = ?2");
@@ -252,6 +263,7 @@ Result<std::optional<StoredRecord>> RecordStore::get(std::string_view entity, st
 }
 
 Result<std::vector<StoredRecord>> RecordStore::with_prefix(std::string_view entity, std::string_view prefix) {
+  if (auto ok = flush_appended(); !ok) return fail(std::move(ok).error());
   // A range on the primary key (record_key, entity): prefix <= key < prefix with its last byte + 1.
   // `+entity`: the entity is a filter, not a way in (the VPD index by entity would walk every
   // record of the entity).
@@ -311,6 +323,16 @@ Result<Change> RecordStore::apply(std::string_view entity, std::string_view key,
     pack_payload(payload, packed_);
     payload = packed_;
   };
+  if (likely_new && recent_keys_) {
+    auto above = above_all(entity, key);
+    if (!above) return fail(std::move(above).error());
+    if (*above) {
+      pack();
+      if (auto ok = append(entity, key, vpd, payload, content_hash, file_id); !ok) return fail(std::move(ok).error());
+      return Change::inserted;
+    }
+  }
+  if (auto ok = flush_appended(); !ok) return fail(std::move(ok).error());
   if (likely_new) {
     pack();
     auto insert = db_.cached(
@@ -323,6 +345,7 @@ Result<Change> RecordStore::apply(std::string_view entity, std::string_view key,
     }
     if (auto ok = (*insert)->run(); !ok) return fail(std::move(ok).error());
     if (db_.changes() == 1) {
+      if (bound_) (void)above_all(entity, key);  // raises the bound if above it
       if (auto ok = append_history(entity, key, Change::inserted, content_hash, "", file_id); !ok) {
         return fail(std::move(ok).error());
       }
@@ -394,6 +417,8 @@ Result<Change> RecordStore::apply(std::string_view entity, std::string_view key,
       }
     } else if (auto ok = upsert(entity, key, vpd, payload, content_hash, file_id); !ok) {
       return fail(std::move(ok).error());
+    } else if (change == Change::inserted && bound_) {
+      (void)above_all(entity, key);  // raises the bound if above it
     }
   }
   if (in_place && previous != nullptr) {
@@ -496,9 +521,100 @@ Result<std::int64_t> RecordStore::count_recent() {
 
 void RecordStore::end_file() noexcept {
   recent_keys_.reset();
+  appending_ = 0;
+  bound_.reset();
+}
+
+Result<bool> RecordStore::above_all(std::string_view entity, std::string_view key) {
+  if (!bound_) {
+    // The primary key's last entry: one descent.
+    auto last =
+        db_.cached("SELECT record_key, entity FROM canonical_record ORDER BY record_key DESC, entity DESC LIMIT 1");
+    if (!last) return fail(std::move(last).error());
+    auto row = (*last)->step();
+    if (!row) return fail(std::move(row).error());
+    bound_.emplace();
+    if (*row) *bound_ = std::pair(std::string((*last)->column_text(0)), std::string((*last)->column_text(1)));
+  }
+  auto& bound = *bound_;
+  if (bound && std::pair(key, entity) <= std::pair(std::string_view(bound->first), std::string_view(bound->second))) {
+    return false;
+  }
+  if (!bound) bound.emplace();
+  bound->first.assign(key);
+  bound->second.assign(entity);
+  return true;
+}
+
+Status RecordStore::append(std::string_view entity, std::string_view key, std::string_view vpd,
+                           std::string_view payload, std::string_view content_hash, std::int64_t file_id) {
+  if (appended_.size() == appending_) appended_.emplace_back();
+  Appended& row = appended_[appending_++];
+  row.entity.assign(entity);
+  row.key.assign(key);
+  row.vpd.assign(vpd);
+  row.hash.assign(content_hash);
+  row.payload.assign(payload);
+  row.file_id = file_id;
+  row.at_ms = clock_.now_ms();
+  return appending_ == kAppendRows ? flush_appended() : Status{};
+}
+
+Status RecordStore::flush_appended() {
+  if (appending_ == 0) return {};
+  const std::size_t rows = appending_;
+  appending_ = 0;  // on a failure the file's transaction is rolled back: nothing is queued twice
+  // One statement for all of them: its cursors stay at the end of the records and of the VPD index.
+  static const std::string kRecords = multi_row_insert(
+      "INSERT INTO canonical_record (entity, record_key, vpd, content_hash, payload, withdrawn, "
+      "last_file_id, updated_ms) VALUES ",
+      "(?, ?, ?, ?, ?, 0, ?, ?)", kAppendRows);
+  static const std::string kHistory = multi_row_insert(
+      "INSERT INTO change_history (entity, record_key, change, content_hash, payload, file_id, at_ms) VALUES ",
+      "(?, ?, 'inserted', ?, x'', ?, ?)", kAppendRows);
+  static const std::string kOne = multi_row_insert(
+      "INSERT INTO canonical_record (entity, record_key, vpd, content_hash, payload, withdrawn, last_file_id, "
+      "updated_ms) VALUES ",
+      "(?, ?, ?, ?, ?, 0, ?, ?)", 1);
+  const auto bind_record = [](Statement& stmt, int first, const Appended& r) -> Status {
+    if (auto ok = bind_texts(stmt, {r.entity, r.key, r.vpd, r.hash}, first); !ok) return ok;
+    if (auto ok = stmt.bind_blob_view(first + 4, r.payload); !ok) return ok;
+    if (auto ok = stmt.bind(first + 5, r.file_id); !ok) return ok;
+    return stmt.bind(first + 6, r.at_ms);
+  };
+  if (rows < kAppendRows) {
+    for (std::size_t i = 0; i < rows; ++i) {
+      const Appended& r = appended_[i];
+      auto one = db_.cached(append_one_, kOne);
+      if (!one) return fail(std::move(one).error());
+      if (auto ok = bind_record(**one, 1, r); !ok) return ok;
+      if (auto ok = (*one)->run(); !ok) return ok;
+      if (auto ok = append_history(r.entity, r.key, Change::inserted, r.hash, "", r.file_id); !ok) return ok;
+    }
+    return {};
+  }
+  {
+    auto insert = db_.cached(append_rows_, kRecords);
+    if (!insert) return fail(std::move(insert).error());
+    for (std::size_t i = 0; i < rows; ++i) {
+      if (auto ok = bind_record(**insert, static_cast<int>(7 * i + 1), appended_[i]); !ok) return ok;
+    }
+    if (auto ok = (*insert)->run(); !ok) return ok;
+  }
+  auto history = db_.cached(append_history_, kHistory);
+  if (!history) return fail(std::move(history).error());
+  for (std::size_t i = 0; i < rows; ++i) {
+    const Appended& r = appended_[i];
+    const int first = static_cast<int>(5 * i + 1);
+    if (auto ok = bind_texts(**history, {r.entity, r.key, r.hash}, first); !ok) return ok;
+    if (auto ok = (*history)->bind(first + 3, r.file_id); !ok) return ok;
+    if (auto ok = (*history)->bind(first + 4, r.at_ms); !ok) return ok;
+  }
+  return (*history)->run();
 }
 
 Result<std::int64_t> RecordStore::merge_recent() {
+  if (auto ok = flush_appended(); !ok) return fail(std::move(ok).error());
   // In key order: the records' pages are rewritten front to back, each once.
   auto rows = db_.prepare(
       "SELECT entity, record_key, content_hash, payload, last_file_id, updated_ms FROM canonical_record_recent "
@@ -551,6 +667,7 @@ Status RecordStore::bind_row(Statement& stmt, std::string_view entity, std::stri
 }
 
 Result<Change> RecordStore::withdraw(std::string_view entity, std::string_view key, std::int64_t file_id) {
+  if (auto ok = flush_appended(); !ok) return fail(std::move(ok).error());
   auto existing = get(entity, key);
   if (!existing) return fail(std::move(existing).error());
   if (!*existing || (*existing)->withdrawn) return Change::unchanged;
@@ -578,8 +695,9 @@ Result<Change> RecordStore::withdraw(std::string_view entity, std::string_view k
 }
 
 Result<bool> RecordStore::has_live(std::string_view entity, std::string_view vpd) {
+  if (auto ok = flush_appended(); !ok) return fail(std::move(ok).error());
   auto stmt =
-      db_.cached("SELECT EXISTS (SELECT 1 FROM canonical_record WHERE entity = ?1 AND vpd = ?2 AND withdrawn = 0)");
+      db_.cached("SELECT EXISTS (SELECT 1 FROM canonical_record WHERE vpd = ?2 AND withdrawn = 0 AND entity = ?1)");
   if (!stmt) return fail(std::move(stmt).error());
   if (auto ok = bind_texts(**stmt, {entity, vpd}); !ok) return fail(std::move(ok).error());
   auto row = (*stmt)->step();
@@ -588,7 +706,8 @@ Result<bool> RecordStore::has_live(std::string_view entity, std::string_view vpd
 }
 
 Result<std::int64_t> RecordStore::count_live(std::string_view entity, std::string_view vpd) {
-  auto stmt = db_.cached("SELECT count(*) FROM canonical_record WHERE entity = ?1 AND vpd = ?2 AND withdrawn = 0");
+  if (auto ok = flush_appended(); !ok) return fail(std::move(ok).error());
+  auto stmt = db_.cached("SELECT count(*) FROM canonical_record WHERE vpd = ?2 AND withdrawn = 0 AND entity = ?1");
   if (!stmt) return fail(std::move(stmt).error());
   if (auto ok = bind_texts(**stmt, {entity, vpd}); !ok) return fail(std::move(ok).error());
   auto row = (*stmt)->step();
@@ -596,31 +715,39 @@ Result<std::int64_t> RecordStore::count_live(std::string_view entity, std::strin
   return *row ? (*stmt)->column_int64(0) : 0;
 }
 
-Result<std::vector<std::string>> RecordStore::withdraw_unseen(std::string_view entity, std::string_view vpd,
-                                                              const KeySet& seen, std::int64_t file_id) {
-  // The covering index (entity, vpd, withdrawn, record_key) gives the live keys in order.
+Result<std::vector<std::pair<std::string, std::string>>> RecordStore::withdraw_unseen(
+    std::string_view vpd, const std::map<std::string, KeySet, std::less<>>& seen, std::int64_t file_id) {
+  if (auto ok = flush_appended(); !ok) return fail(std::move(ok).error());
+  // The covering index (vpd, withdrawn, record_key, entity) gives the live keys in key order, each
+  // entity's ascending: one pass, a cursor into each entity's keys.
   auto select = db_.cached(
-      "SELECT record_key FROM canonical_record WHERE entity = ?1 AND vpd = ?2 AND withdrawn = 0 ORDER BY record_key");
+      "SELECT entity, record_key FROM canonical_record WHERE vpd = ?1 AND withdrawn = 0 ORDER BY record_key, entity");
   if (!select) return fail(std::move(select).error());
-  if (auto ok = bind_texts(**select, {entity, vpd}); !ok) return fail(std::move(ok).error());
-  std::vector<std::string> keys;
-  std::size_t cursor = 0;  // the keys come in order: one pass over `seen`
+  if (auto ok = bind_texts(**select, {vpd}); !ok) return fail(std::move(ok).error());
+  std::vector<std::pair<std::string, std::string>> gone;
+  std::map<std::string_view, std::size_t> cursors;
+  for (const auto& [entity, keys] : seen)
+    cursors.emplace(entity, 0);
   for (;;) {
     auto row = (*select)->step();
     if (!row) return fail(std::move(row).error());
     if (!*row) break;
-    const auto key = (*select)->column_text(0);
-    if (!seen.contains_ascending(cursor, key)) keys.emplace_back(key);
+    const auto entity = (*select)->column_text(0);
+    const auto keys = seen.find(entity);
+    if (keys == seen.end()) continue;  // an entity the comparison is not for (OH records)
+    const auto key = (*select)->column_text(1);
+    if (!keys->second.contains_ascending(cursors[entity], key)) gone.emplace_back(entity, key);
   }
   (*select)->reset();
-  for (const auto& key : keys) {
+  for (const auto& [entity, key] : gone) {
     if (auto ok = withdraw(entity, key, file_id); !ok) return fail(std::move(ok).error());
   }
-  return keys;
+  return gone;
 }
 
 Result<std::vector<std::tuple<Change, std::string, std::int64_t>>> RecordStore::history(std::string_view entity,
                                                                                         std::string_view key) {
+  if (auto ok = flush_appended(); !ok) return fail(std::move(ok).error());
   auto stmt = db_.cached(
       "SELECT change, content_hash, file_id FROM change_history WHERE entity = ?1 AND record_key = ?2 ORDER BY id");
   if (!stmt) return fail(std::move(stmt).error());

@@ -30,7 +30,8 @@ std::span<const Migration> schema_migrations() noexcept {
                                       Outbox::kStagedMigration,
                                       RecordStore::kClusteredMigration,
                                       Outbox::kStagedFirstMigration,
-                                      RecordStore::kDeferredMigration};
+                                      RecordStore::kDeferredMigration,
+                                      RecordStore::kAppendIndexMigration};
   return kMigrations;
 }
 

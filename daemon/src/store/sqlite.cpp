@@ -16,6 +16,15 @@
 
 namespace esrsync::store {
 
+std::string multi_row_insert(std::string_view head, std::string_view tuple, std::size_t rows) {
+  std::string sql(head);
+  for (std::size_t i = 0; i < rows; ++i) {
+    if (i != 0) sql += ", ";
+    sql += tuple;
+  }
+  return sql;
+}
+
 void Statement::Finalize::operator()(sqlite3_stmt* s) const {
   sqlite3_finalize(s);
 }

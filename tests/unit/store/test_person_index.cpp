@@ -60,5 +60,35 @@ TEST(PersonIndexBulk, BuildsEveryIndexBySortingAndSetsTheStoreBack) {
   EXPECT_EQ(pragma(*db, "threads"), 0);
 }
 
+TEST(PersonIndexBulk, PersonsWaitingToBeWrittenAreFoundAndTheLaterKeysWin) {
+  test::TempDir dir;
+  auto db = test::open_migrated_store(dir / "esrsync.db");
+  ASSERT_TRUE(db);
+  PersonIndex index(*db);
+  ASSERT_TRUE(db->begin());
+  ASSERT_TRUE(index.begin_bulk());
+  const auto person = [](int i, const std::string& nhs) {
+    const std::string n = std::to_string(10000000 + i);
+    return PersonKeys{n, "245", "E" + n, nhs, "", "1980-01-01", "SMITH", "", "ANN", ""};
+  };
+  constexpr int kPersons = 600;  // two statements of many rows, and the rest one at a time
+  for (int i = 0; i < kPersons; ++i)
+    ASSERT_TRUE(index.put(person(i, std::to_string(9000000000LL + i))));
+  // Listed again: within the rows waiting, and after its first row was written.
+  ASSERT_TRUE(index.put(person(599, "9999999991")));
+  ASSERT_TRUE(index.put(person(3, "9999999993")));
+  auto waiting = index.get(std::to_string(10000000 + 599));  // a lookup writes what waits first
+  ASSERT_TRUE(waiting && *waiting);
+  EXPECT_EQ((*waiting)->nhs_number, "9999999991");
+  ASSERT_TRUE(index.end_bulk());
+  ASSERT_TRUE(db->commit());
+  auto rows = db->prepare("SELECT count(*) FROM person_index");
+  ASSERT_TRUE(rows && *rows->step());
+  EXPECT_EQ(rows->column_int64(0), kPersons);
+  EXPECT_EQ((**index.get(std::to_string(10000000 + 3))).nhs_number, "9999999993");
+  EXPECT_EQ(index.find("nhs_number", "9000000003")->size(), 0u);
+  EXPECT_EQ(index.find("nhs_number", std::to_string(9000000000LL + 300))->size(), 1u);
+}
+
 }  // namespace
 }  // namespace esrsync::store

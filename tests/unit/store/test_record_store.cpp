@@ -69,19 +69,32 @@ TEST_F(RecordStoreTest, FullExtractWithdrawsWhatItNoLongerCarries) {
   apply("10000002", "b", 1);
   apply("10000003", "c", 1);
   apply("20000001", "x", 1, "999");  // another VPD is not touched
-  // FULL extract, file 2, carries 1 and 3 only.
+  ASSERT_TRUE(records_->apply("assignment", "10000001-1", "245", "{}", "s1", 1));
+  ASSERT_TRUE(records_->apply("assignment", "10000002-1", "245", "{}", "s2", 1));
+  ASSERT_TRUE(records_->apply("immunisation", "P1:E1", "245", "{}", "i1", 1));  // not compared
+  // FULL extract, file 2, carries persons 1 and 3 and assignment 2-1 only.
   apply("10000001", "a", 2);
   apply("10000003", "c2", 2);
-  KeySet seen;
-  seen.add("10000001");
-  seen.add("10000003");
-  seen.seal();
-  auto withdrawn = records_->withdraw_unseen("person", "245", seen, 2);
+  std::map<std::string, KeySet, std::less<>> seen;
+  seen["person"].add("10000001");
+  seen["person"].add("10000003");
+  seen["assignment"].add("10000002-1");
+  for (auto& [entity, keys] : seen)
+    keys.seal();
+  auto withdrawn = records_->withdraw_unseen("245", seen, 2);
   ASSERT_TRUE(withdrawn);
-  EXPECT_THAT(*withdrawn, ElementsAre("10000002"));
+  // Both entities in one pass, in key order.
+  using Gone = std::pair<std::string, std::string>;
+  EXPECT_THAT(*withdrawn, ElementsAre(Gone{"assignment", "10000001-1"}, Gone{"person", "10000002"}));
   EXPECT_TRUE((**records_->get("person", "10000002")).withdrawn);
+  EXPECT_TRUE((**records_->get("assignment", "10000001-1")).withdrawn);
+  EXPECT_FALSE((**records_->get("assignment", "10000002-1")).withdrawn);
+  EXPECT_FALSE((**records_->get("immunisation", "P1:E1")).withdrawn);
   EXPECT_FALSE((**records_->get("person", "20000001")).withdrawn);
-  EXPECT_THAT(*records_->withdraw_unseen("person", "245", seen, 2), ElementsAre());  // idempotent
+  EXPECT_THAT(*records_->withdraw_unseen("245", seen, 2), ElementsAre());  // idempotent
+  EXPECT_EQ(*records_->count_live("person", "245"), 2);
+  EXPECT_EQ(*records_->count_live("assignment", "245"), 1);
+  EXPECT_FALSE(*records_->has_live("clearance", "245"));
   // It comes back in a later extract: an update, even with the same content.
   EXPECT_EQ(apply("10000002", "b", 3), Change::updated);
   EXPECT_FALSE((**records_->get("person", "10000002")).withdrawn);
@@ -177,10 +190,11 @@ TEST_F(RecordStoreTest, ContentChangesInPlaceAndVpdOrStateChangesInFull) {
   EXPECT_EQ(apply("10000001", "h3", 5, "246"), Change::updated);  // back, same content
   EXPECT_FALSE((**records_->get("person", "10000001")).withdrawn);
   // The VPD index agrees: the live key is found under its new VPD only.
-  KeySet none;
-  none.seal();
-  EXPECT_THAT(*records_->withdraw_unseen("person", "245", none, 6), ElementsAre());
-  EXPECT_THAT(*records_->withdraw_unseen("person", "246", none, 6), ElementsAre("10000001"));
+  std::map<std::string, KeySet, std::less<>> none;
+  none["person"].seal();
+  EXPECT_THAT(*records_->withdraw_unseen("245", none, 6), ElementsAre());
+  EXPECT_THAT(*records_->withdraw_unseen("246", none, 6),
+              ElementsAre(std::pair<std::string, std::string>{"person", "10000001"}));
   // Tried as new first: an existing key falls back to the lookup and is an update.
   auto again = records_->apply("person", "10000001", "246", "{}", "h4", 7, true);
   ASSERT_TRUE(again);
@@ -283,6 +297,12 @@ TEST(ClusteredUpgrade, RecordsSurviveAndAreFoundByTheirKey) {
   };
   EXPECT_THAT(plan("SELECT payload FROM canonical_record WHERE entity = 'person' AND record_key = '1'"),
               ::testing::HasSubstr("PRIMARY KEY"));
+  // RecordStore::withdraw_unseen's scan: the VPD index alone, already in key order.
+  const auto scan = plan(
+      "SELECT entity, record_key FROM canonical_record WHERE vpd = '245' AND withdrawn = 0 ORDER BY record_key, "
+      "entity");
+  EXPECT_THAT(scan, ::testing::HasSubstr("COVERING INDEX canonical_record_vpd"));
+  EXPECT_THAT(scan, ::testing::Not(::testing::HasSubstr("TEMP B-TREE")));
   // RecordStore::with_prefix's query.
   EXPECT_THAT(plan("SELECT record_key FROM canonical_record WHERE +entity = 'assignment' AND record_key >= '1-' AND "
                    "record_key < '1.' ORDER BY record_key"),
@@ -486,6 +506,123 @@ TEST_F(DeferredChangesTest, ARecentVersionWithoutItsRecordIsAnErrorAtTheMerge) {
   EXPECT_EQ(merged.error().rule, "store.recent");
   EXPECT_THAT(merged.error().message, ::testing::HasSubstr("person 10000009 has no record to merge into"));
   EXPECT_EQ(waiting(), 1);  // nothing was lost
+}
+
+// A first load in key order: records above every stored key are inserted kAppendRows per statement.
+class AppendedInsertsTest : public DeferredChangesTest {
+ protected:
+  // A likely-new person (a first load's apply).
+  Change add(const std::string& key, const std::string& hash, std::int64_t file) {
+    auto c = records_->apply("person", key, "245", payload(key, hash), hash, file, true);
+    EXPECT_TRUE(c) << c.error().to_string();
+    return c ? *c : Change::unchanged;
+  }
+  std::int64_t count(const std::string& sql) {
+    auto stmt = db_->prepare(sql);
+    EXPECT_TRUE(stmt && *stmt->step());
+    return stmt->column_int64(0);
+  }
+  static std::string key(std::size_t i) { return std::to_string(10000000 + i); }
+};
+
+TEST_F(AppendedInsertsTest, AFirstLoadInKeyOrderIsWrittenInGroupsWithItsHistoryInOrder) {
+  constexpr std::size_t kRecords = 2 * RecordStore::kAppendRows + 10;  // two groups and the rest
+  in_file([&] {
+    for (std::size_t i = 0; i < kRecords; ++i)
+      EXPECT_EQ(add(key(i), "h" + std::to_string(i), 1), Change::inserted);
+    // The two groups are written; the rest waits until something reads, or the file ends.
+    EXPECT_EQ(count("SELECT count(*) FROM canonical_record"), 2 * RecordStore::kAppendRows);
+    ASSERT_TRUE(records_->flush_appended());
+  });
+  EXPECT_EQ(count("SELECT count(*) FROM canonical_record"), kRecords);
+  EXPECT_EQ(count("SELECT count(*) FROM change_history WHERE change = 'inserted' AND payload = x''"), kRecords);
+  // History rows in the file's order, and every record as given.
+  auto order = db_->prepare("SELECT record_key, content_hash, file_id FROM change_history ORDER BY id");
+  ASSERT_TRUE(order);
+  for (std::size_t i = 0; i < kRecords; ++i) {
+    ASSERT_TRUE(*order->step());
+    EXPECT_EQ(order->column_text(0), key(i));
+    EXPECT_EQ(order->column_text(1), "h" + std::to_string(i));
+    EXPECT_EQ(order->column_int64(2), 1);
+  }
+  for (const std::size_t i : {std::size_t{0}, RecordStore::kAppendRows, kRecords - 1}) {
+    auto stored = records_->get("person", key(i));
+    ASSERT_TRUE(stored && *stored);
+    EXPECT_EQ((*stored)->payload, payload(key(i), "h" + std::to_string(i)));
+    EXPECT_EQ((*stored)->vpd, "245");
+    EXPECT_FALSE((*stored)->withdrawn);
+  }
+}
+
+TEST_F(AppendedInsertsTest, EveryReadAndEveryOtherWriteSeesTheRecordsWaiting) {
+  in_file([&] {
+    EXPECT_EQ(add("10000001", "a", 1), Change::inserted);
+    EXPECT_EQ(add("10000002", "b", 1), Change::inserted);
+    EXPECT_EQ(count("SELECT count(*) FROM canonical_record"), 0);  // waiting
+    // A read writes them first.
+    EXPECT_EQ((**records_->get("person", "10000002")).content_hash, "b");
+    EXPECT_EQ(add("10000003", "c", 1), Change::inserted);
+    EXPECT_EQ(*records_->count_live("person", "245"), 3);
+    EXPECT_EQ(add("10000004", "d", 1), Change::inserted);
+    EXPECT_EQ(records_->with_prefix("person", "1000000")->size(), 4u);
+    // A key listed again (not above the last one): looked up, an update after the waiting insert.
+    EXPECT_EQ(add("10000005", "e", 1), Change::inserted);
+    EXPECT_EQ(add("10000005", "e2", 1), Change::updated);
+    EXPECT_EQ(add("10000005", "e2", 1), Change::unchanged);
+    // Out of order: tried as new the usual way.
+    EXPECT_EQ(add("10000000", "z", 1), Change::inserted);
+    EXPECT_EQ(add("10000006", "f", 1), Change::inserted);
+    EXPECT_EQ(*records_->withdraw("person", "10000006", 1), Change::withdrawn);
+    EXPECT_EQ(add("10000007", "g", 1), Change::inserted);
+    ASSERT_TRUE(records_->flush_appended());
+  });
+  EXPECT_EQ(count("SELECT count(*) FROM canonical_record"), 8);
+  const auto history = *records_->history("person", "10000005");
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(std::get<0>(history[0]), Change::inserted);
+  EXPECT_EQ(std::get<0>(history[1]), Change::updated);
+  EXPECT_EQ(std::get<0>(records_->history("person", "10000006")->back()), Change::withdrawn);
+}
+
+TEST_F(AppendedInsertsTest, OnlyKeysAboveEveryStoredOneAreAppended) {
+  in_file([&] {
+    add("10000005", "a", 1);
+    add("20000000", "b", 1);
+    ASSERT_TRUE(records_->flush_appended());
+  });
+  in_file([&] {
+    // Below the store's greatest key: looked up (an existing one is unchanged, not inserted twice).
+    EXPECT_EQ(add("10000005", "a", 2), Change::unchanged);
+    EXPECT_EQ(add("10000006", "c", 2), Change::inserted);
+    EXPECT_EQ(count("SELECT count(*) FROM canonical_record"), 3);  // written at once
+    // Above it: waits to be appended.
+    EXPECT_EQ(add("30000000", "d", 2), Change::inserted);
+    EXPECT_EQ(count("SELECT count(*) FROM canonical_record"), 3);
+    // A record inserted another way raises the bound: the same key after it is looked up.
+    ASSERT_EQ(*records_->apply("person", "40000000", "245", payload("40000000", "e"), "e", 2), Change::inserted);
+    EXPECT_EQ(add("40000000", "e2", 2), Change::updated);
+    ASSERT_TRUE(records_->flush_appended());
+  });
+  EXPECT_EQ(count("SELECT count(*) FROM canonical_record"), 5);
+  EXPECT_EQ((**records_->get("person", "40000000")).content_hash, "e2");
+}
+
+TEST_F(AppendedInsertsTest, AnAbandonedFileLeavesNothingOfWhatWaited) {
+  ASSERT_TRUE(db_->begin());
+  ASSERT_TRUE(records_->begin_file());
+  for (std::size_t i = 0; i < RecordStore::kAppendRows + 3; ++i)
+    add(key(i), "h", 1);
+  db_->rollback();
+  records_->end_file();
+  EXPECT_EQ(count("SELECT count(*) FROM canonical_record"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM change_history"), 0);
+  // Nothing waits for the next file either.
+  in_file([&] {
+    add("20000000", "x", 2);
+    ASSERT_TRUE(records_->flush_appended());
+  });
+  EXPECT_EQ(count("SELECT count(*) FROM canonical_record"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM change_history"), 1);
 }
 
 }  // namespace

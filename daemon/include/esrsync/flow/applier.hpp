@@ -137,8 +137,9 @@ class Applier {
   void seal_seen();
   // FULL extracts, after seal_seen(): what the VPD had and this file does not carry is withdrawn.
   Status withdraw_unseen(std::string_view vpd);
-  // Writes the batch sinks' last, partly filled, batches. Run before the transaction commits: changes
-  // queued since the last call are not in the outbox until then.
+  // Writes the records still waiting to be appended (RecordStore::flush_appended) and the batch
+  // sinks' last, partly filled, batches. Run before the transaction commits: records and changes
+  // queued since the last call are not in the store until then.
   Status finish();
   // A large load into an empty person index: index by sorting at the end (store/person_index.hpp),
   // and records tried as new before they are looked up (RecordStore::apply, likely_new).

@@ -56,8 +56,9 @@ class PersonIndex {
   Status put(const PersonKeys& keys);
   Result<bool> empty();
   // A first load into an empty index: the secondary indexes are dropped, rows go in by person
-  // number, and end_bulk() builds the indexes by sorting, once — instead of five random B-tree
-  // inserts per person. Inside the caller's transaction (a rollback restores the indexes).
+  // number, kBulkRows per statement, and end_bulk() builds the indexes by sorting, once — instead
+  // of five random B-tree inserts per person. Inside the caller's transaction (a rollback restores
+  // the indexes). Rows still waiting are written before any lookup, and by end_bulk().
   Status begin_bulk();
   Status end_bulk();
   Result<std::optional<PersonKeys>> get(std::string_view person_number);
@@ -77,8 +78,16 @@ class PersonIndex {
 
  private:
   SqliteDb& db_;
+  static constexpr std::size_t kBulkRows = 256;
+  // Writes the rows a bulk load has waiting.
+  Status flush();
+  Status write(const PersonKeys& keys);
+
   bool bulk_ = false;
-  Statement* put_ = nullptr;  // run for every person (SqliteDb::cached with a slot)
+  std::vector<PersonKeys> waiting_;  // the first `waiting_rows_` wait (the strings reused)
+  std::size_t waiting_rows_ = 0;
+  Statement* put_ = nullptr;       // run for every person (SqliteDb::cached with a slot)
+  Statement* put_rows_ = nullptr;  // kBulkRows persons
 };
 
 }  // namespace esrsync::store

@@ -17,11 +17,13 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "esrsync/core/clock.hpp"
@@ -52,12 +54,15 @@ class RecordStore {
   static const Migration kHistoryCheckMigration;
   static const Migration kClusteredMigration;
   static const Migration kDeferredMigration;
+  static const Migration kAppendIndexMigration;
 
   // A file's content changes are deferred: written to a small table of recent versions
   // (canonical_record_recent) instead of rewriting each record's page in place, and merged into the
   // records later, in key order, many files' changes at once: when this many versions wait, or by
   // `esrsync store merge` (see kDeferredMigration).
   static constexpr std::int64_t kMergeAtRows = 100'000;
+  // A first load in key order inserts this many records (and their history rows) per statement.
+  static constexpr std::size_t kAppendRows = 256;
 
   RecordStore(SqliteDb& db, const Clock& clock) : db_(db), clock_(clock) {}
 
@@ -67,14 +72,20 @@ class RecordStore {
   // records have a recent version; outside a file every lookup also looks among them, and changes
   // are written in place.
   Result<std::int64_t> begin_file(std::int64_t merge_at = kMergeAtRows);
+  // Ends the file: records still waiting to be appended are dropped (the file's transaction is
+  // rolled back; one that commits runs flush_appended() first).
   void end_file() noexcept;
+  // Writes the records waiting to be appended, and their history rows. Run before the file's
+  // transaction commits.
+  Status flush_appended();
   // Writes every recent version into its record and empties the recent versions (inside the
   // caller's transaction); returns how many.
   Result<std::int64_t> merge_recent();
   // How many recent versions wait to be merged.
   Result<std::int64_t> count_recent();
 
-  // Whether the VPD has any live record of `entity` (the covering VPD index, one probe).
+  // Whether the VPD has any live record of `entity` (the covering VPD index: a probe, and a scan of
+  // the VPD's live records when it has none of `entity`).
   Result<bool> has_live(std::string_view entity, std::string_view vpd);
   // How many records of `entity` the VPD has live (a scan of the covering VPD index).
   Result<std::int64_t> count_live(std::string_view entity, std::string_view vpd);
@@ -82,7 +93,10 @@ class RecordStore {
   // Inserts or updates (entity, key) unless the stored hash is the same (unchanged: nothing is
   // written). A withdrawn record that comes back is updated. `likely_new` (a first load): the
   // insert is tried first and the stored record looked up only if the key exists after all —
-  // one B-tree search per new record instead of two; the outcome is the same either way.
+  // one B-tree search per new record instead of two; the outcome is the same either way. Inside a
+  // file, a likely new record whose (key, entity) is above every one the store holds cannot exist
+  // yet: it is inserted with up to kAppendRows others in one statement (see append()), written
+  // before anything else reads or writes the records, and at the latest by flush_appended().
   // `previous`, when given: set to the replaced payload when only the content changed (same VPD,
   // not withdrawn), else cleared. `payload`: the canonical JSON, or already packed (store/payload.hpp:
   // the decoding thread packs it beside the applying one); stored packed either way.
@@ -91,10 +105,11 @@ class RecordStore {
                        std::string* previous = nullptr);
   // Marks one record withdrawn (a `D` action). Unchanged when unknown or already withdrawn.
   Result<Change> withdraw(std::string_view entity, std::string_view key, std::int64_t file_id);
-  // FULL extracts: every live record of `entity` in `vpd` whose key is not in `seen` (the keys the
-  // file carried, sealed) is withdrawn by `file_id`; returns their keys (for the report).
-  Result<std::vector<std::string>> withdraw_unseen(std::string_view entity, std::string_view vpd, const KeySet& seen,
-                                                   std::int64_t file_id);
+  // FULL extracts: every live record in `vpd` of an entity in `seen` whose key is not among that
+  // entity's keys (the keys the file carried, sealed) is withdrawn by `file_id`; returns their
+  // (entity, key), in key order (for the report).
+  Result<std::vector<std::pair<std::string, std::string>>> withdraw_unseen(
+      std::string_view vpd, const std::map<std::string, KeySet, std::less<>>& seen, std::int64_t file_id);
 
   Result<std::optional<StoredRecord>> get(std::string_view entity, std::string_view key);
   // Live and withdrawn records of `entity` whose key starts with `prefix` (e.g. a person's
@@ -130,6 +145,26 @@ class RecordStore {
   std::optional<std::unordered_set<std::string>> recent_keys_;
   std::string recent_key_;  // (entity, key) composed for a lookup (reused: no allocation)
   std::int64_t merge_at_ = kMergeAtRows;
+  // Whether (entity, key) sorts above every record the store holds (the bound is read once per
+  // file); if so it becomes the bound.
+  Result<bool> above_all(std::string_view entity, std::string_view key);
+  // Queues a new record for the next multi-row insert.
+  Status append(std::string_view entity, std::string_view key, std::string_view vpd, std::string_view payload,
+                std::string_view content_hash, std::int64_t file_id);
+  struct Appended {
+    std::string entity;
+    std::string key;
+    std::string vpd;
+    std::string hash;
+    std::string payload;
+    std::int64_t file_id = 0;
+    std::int64_t at_ms = 0;
+  };
+  std::vector<Appended> appended_;  // the first `appending_` wait (the strings reused)
+  std::size_t appending_ = 0;
+  // The greatest (record_key, entity) in the store as far as this file knows: unread, read (none
+  // when the store has no records).
+  std::optional<std::optional<std::pair<std::string, std::string>>> bound_;
 
   SqliteDb& db_;
   const Clock& clock_;
@@ -142,7 +177,10 @@ class RecordStore {
   Statement* recent_probe_ = nullptr;
   Statement* recent_put_ = nullptr;
   Statement* recent_drop_ = nullptr;
-  std::string packed_;  // a payload packed here (reused: no allocation per record)
+  Statement* append_rows_ = nullptr;     // kAppendRows records
+  Statement* append_history_ = nullptr;  // their kAppendRows history rows
+  Statement* append_one_ = nullptr;      // one record (the rest of a file)
+  std::string packed_;                   // a payload packed here (reused: no allocation per record)
 };
 
 enum class FileStatus : std::uint8_t { processing, applied, partial, rejected, held, duplicate };

@@ -85,6 +85,11 @@ class Statement {
 
 // One schema step: applied once, in order, inside a transaction; `version` is what
 // PRAGMA user_version becomes.
+// "head (tuple), (tuple), ..." with `rows` tuples: an INSERT of many rows in one statement (a
+// statement's cursors stay where its last row went: rows in key order are placed without a search
+// from the root each).
+std::string multi_row_insert(std::string_view head, std::string_view tuple, std::size_t rows);
+
 struct Migration {
   int version;
   std::string_view sql;
