@@ -360,8 +360,14 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
   JournalForLoad journal(ctx.db, first_load);
   // Apply every record in one transaction; a file-level problem found on the way undoes it all.
   if (auto ok = ctx.db.begin(); !ok) return fail(std::move(ok).error());
-  auto abandon = [&ctx](Error e) -> Result<InboundResult> {
+  // Undoes the file: its transaction, and what the store holds in memory for it (records waiting to
+  // be appended), so that nothing of it reaches a later transaction.
+  const auto undo = [&ctx] {
     ctx.db.rollback();
+    ctx.records.end_file();
+  };
+  auto abandon = [&undo](Error e) -> Result<InboundResult> {
+    undo();
     return fail(std::move(e));
   };
   const std::string file_name = std::filesystem::path(path).filename().string();
@@ -424,7 +430,7 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
   result.accepted = decoder->stats().accepted;
   result.rejected = decoder->stats().rejected;
   if (!decoder->file_errors().empty()) {
-    ctx.db.rollback();
+    undo();
     result.file_errors = decoder->file_errors();
     result.outcome = Outcome::rejected;
     result.accepted = 0;  // nothing of a rejected file is applied
@@ -441,7 +447,7 @@ Result<InboundResult> apply_inbound_file(const std::string& path, InboundContext
     if (!over) return abandon(std::move(over).error());
     if (!over->empty()) {
       // Nothing of the file is applied: it waits in the inbox, like a file after a gap.
-      ctx.db.rollback();
+      undo();
       InboundResult held;
       held.outcome = Outcome::held;
       held.checksum = result.checksum;

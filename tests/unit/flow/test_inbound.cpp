@@ -330,6 +330,36 @@ TEST_F(Inbound, FirstLoadWithTheSameKeyTwiceInsertsThenUpdates) {
   EXPECT_EQ(again.inserted + again.updated, 0u);
 }
 
+// A first load long enough to write records 256 at a time, rejected at its trailer: the records
+// written and those still waiting to be written are all undone, and the next file starts clean.
+TEST_F(Inbound, AFirstLoadRejectedAtItsTrailerLeavesNothingOfIt) {
+  std::string body;
+  for (int i = 0; i < 700; ++i) {
+    const std::string pn = std::to_string(10000000 + i);
+    body += per(pn) + asg(pn);
+  }
+  std::string bad = file("FULL", 1, body);
+  bad.replace(bad.rfind("TRL|"), std::string::npos, "TRL|1399\n");
+  const auto r = run("a.DAT", bad);
+  EXPECT_EQ(r.outcome, Outcome::rejected);
+  EXPECT_THAT(rules(r), ElementsAre("file.trailer_count"));
+  const auto count = [&](const std::string& table) {
+    auto stmt = db_->prepare("SELECT count(*) FROM " + table);
+    EXPECT_TRUE(stmt && *stmt->step());
+    return stmt->column_int64(0);
+  };
+  EXPECT_EQ(count("canonical_record"), 0);
+  EXPECT_EQ(count("change_history"), 0);
+  EXPECT_EQ(count("person_index"), 0);
+  EXPECT_EQ(queued(), 0u);
+  const auto good = run("b.DAT", file("FULL", 1, per("20000001") + asg("20000001")));
+  EXPECT_EQ(good.outcome, Outcome::applied);
+  EXPECT_EQ(good.inserted, 2u);
+  EXPECT_EQ(count("canonical_record"), 2);
+  EXPECT_EQ(count("change_history"), 2);
+  EXPECT_EQ(count("person_index"), 1);
+}
+
 // The person index follows a person's matching keys through in-place changes: a new surname is
 // found under the new name (and no longer under the old one); a change matching does not use (the
 // mobile) leaves the entry as it is.
