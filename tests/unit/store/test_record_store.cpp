@@ -607,6 +607,25 @@ TEST_F(AppendedInsertsTest, OnlyKeysAboveEveryStoredOneAreAppended) {
   EXPECT_EQ((**records_->get("person", "40000000")).content_hash, "e2");
 }
 
+// Were a key appended there after all (written behind the store's back), the insert fails with
+// SQLite's UNIQUE error: the file is rolled back, never half applied.
+TEST_F(AppendedInsertsTest, AnAppendedKeyThatExistsAfterAllIsAnErrorNotAReplacement) {
+  ASSERT_TRUE(db_->begin());
+  ASSERT_TRUE(records_->begin_file());
+  EXPECT_EQ(add("10000001", "a", 1), Change::inserted);  // the bound is read: the store is empty
+  ASSERT_TRUE(db_->exec(
+      "INSERT INTO canonical_record (entity, record_key, vpd, content_hash, payload, last_file_id, updated_ms) "
+      "VALUES ('person', '10000002', '245', 'other', x'00', 9, 0)"));
+  EXPECT_EQ(add("10000002", "b", 1), Change::inserted);  // above the bound: waits
+  const auto flushed = records_->flush_appended();
+  ASSERT_FALSE(flushed);
+  EXPECT_THAT(flushed.error().message, ::testing::HasSubstr("UNIQUE"));
+  db_->rollback();
+  records_->end_file();
+  EXPECT_EQ(count("SELECT count(*) FROM canonical_record"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM change_history"), 0);
+}
+
 TEST_F(AppendedInsertsTest, AnAbandonedFileLeavesNothingOfWhatWaited) {
   ASSERT_TRUE(db_->begin());
   ASSERT_TRUE(records_->begin_file());
